@@ -1,0 +1,173 @@
+//! Time at the protocol edges: Mallcoo's Asia/Shanghai wall-clock strings, P云's ISO-8601 and epoch ms.
+//!
+//! Inside ParkBridge every instant is a `DateTime<Utc>`; these functions are the only place where
+//! a platform's textual form is produced or read. Asia/Shanghai has had no DST since 1991, so a
+//! fixed UTC+8 offset is exact.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+
+/// Seconds east of UTC for Asia/Shanghai (UTC+8, no DST).
+const SHANGHAI_OFFSET_SECS: i32 = 8 * 3600;
+
+/// `yyyy-MM-dd HH:mm:ss`, Mallcoo's wall-clock format (Asia/Shanghai).
+const MALLCOO_DATETIME: &str = "%Y-%m-%d %H:%M:%S";
+
+/// `yyyyMMddHHmmss`, the `TimeStamp` header of Mallcoo's signed calls (Asia/Shanghai).
+const MALLCOO_TIMESTAMP: &str = "%Y%m%d%H%M%S";
+
+/// A time string from a platform that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// The text does not match the expected layout.
+    #[error("`{value}` is not a time of the form {expected}")]
+    BadFormat {
+        /// The text received.
+        value: String,
+        /// The layout expected, as the platform documents it.
+        expected: &'static str,
+    },
+    /// An epoch millisecond value outside chrono's range.
+    #[error("{0} ms since the epoch is out of range")]
+    OutOfRange(i64),
+}
+
+/// The Asia/Shanghai offset (UTC+8).
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(SHANGHAI_OFFSET_SECS).expect("UTC+8 is a valid offset")
+}
+
+/// An instant as Shanghai wall-clock time.
+pub fn to_shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&shanghai())
+}
+
+/// Formats an instant as Mallcoo's `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai.
+pub fn format_mallcoo(t: DateTime<Utc>) -> String {
+    to_shanghai(t).format(MALLCOO_DATETIME).to_string()
+}
+
+/// Reads Mallcoo's `yyyy-MM-dd HH:mm:ss` (Asia/Shanghai) into UTC.
+pub fn parse_mallcoo(s: &str) -> Result<DateTime<Utc>, TimeError> {
+    parse_shanghai(s, MALLCOO_DATETIME, "yyyy-MM-dd HH:mm:ss")
+}
+
+/// Formats an instant as Mallcoo's signing `TimeStamp`, `yyyyMMddHHmmss` in Asia/Shanghai.
+pub fn format_mallcoo_timestamp(t: DateTime<Utc>) -> String {
+    to_shanghai(t).format(MALLCOO_TIMESTAMP).to_string()
+}
+
+/// Reads Mallcoo's signing `TimeStamp` (`yyyyMMddHHmmss`, Asia/Shanghai) into UTC.
+pub fn parse_mallcoo_timestamp(s: &str) -> Result<DateTime<Utc>, TimeError> {
+    parse_shanghai(s, MALLCOO_TIMESTAMP, "yyyyMMddHHmmss")
+}
+
+fn parse_shanghai(
+    s: &str,
+    layout: &str,
+    expected: &'static str,
+) -> Result<DateTime<Utc>, TimeError> {
+    let bad = || TimeError::BadFormat {
+        value: s.to_owned(),
+        expected,
+    };
+    // chrono accepts some sloppy widths (`2026-1-2`); the platforms do not send them, so the
+    // length check keeps the accepted language exactly the documented one.
+    if s.len() != expected.len() {
+        return Err(bad());
+    }
+    let naive = NaiveDateTime::parse_from_str(s, layout).map_err(|_| bad())?;
+    shanghai()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(bad)
+}
+
+/// Formats an instant as P云's ISO-8601 UTC form, e.g. `2022-09-30T16:00:00Z`.
+pub fn format_pyun_iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Reads an ISO-8601 / RFC 3339 time (any offset) into UTC.
+pub fn parse_pyun_iso(s: &str) -> Result<DateTime<Utc>, TimeError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| TimeError::BadFormat {
+            value: s.to_owned(),
+            expected: "ISO-8601, e.g. 2022-09-30T16:00:00Z",
+        })
+}
+
+/// Milliseconds since the Unix epoch, as P云's `pay_time`.
+pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// An instant from milliseconds since the Unix epoch.
+pub fn from_epoch_ms(ms: i64) -> Result<DateTime<Utc>, TimeError> {
+    DateTime::from_timestamp_millis(ms).ok_or(TimeError::OutOfRange(ms))
+}
+
+/// Serde adapter for a `DateTime<Utc>` carried as Mallcoo's `yyyy-MM-dd HH:mm:ss` string.
+pub mod mallcoo_datetime {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialises as `yyyy-MM-dd HH:mm:ss` (Asia/Shanghai).
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_mallcoo(*t))
+    }
+
+    /// Deserialises from `yyyy-MM-dd HH:mm:ss` (Asia/Shanghai).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_mallcoo(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        parse_pyun_iso(s).unwrap()
+    }
+
+    #[test]
+    fn mallcoo_times_are_shanghai_wall_clock() {
+        let t = utc("2026-11-23T18:00:00Z");
+        assert_eq!(format_mallcoo(t), "2026-11-24 02:00:00");
+        assert_eq!(parse_mallcoo("2026-11-24 02:00:00").unwrap(), t);
+        assert_eq!(
+            format_mallcoo_timestamp(utc("2026-11-23T10:00:00Z")),
+            "20261123180000"
+        );
+        assert_eq!(
+            parse_mallcoo_timestamp("20261123180000").unwrap(),
+            utc("2026-11-23T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn sloppy_or_foreign_layouts_are_rejected() {
+        for bad in [
+            "2026-1-2 3:04:05",
+            "2026-11-24T02:00:00",
+            "2026-11-24 02:00",
+            "",
+            "2026-13-01 00:00:00",
+        ] {
+            assert!(parse_mallcoo(bad).is_err(), "{bad} accepted");
+        }
+        assert!(parse_mallcoo_timestamp("2026112318000").is_err());
+    }
+
+    #[test]
+    fn pyun_renewal_example_round_trips() {
+        // Seed 002: 2022-09-30T16:00:00Z is 2022-10-01 00:00:00 in Shanghai.
+        let t = parse_pyun_iso("2022-09-30T16:00:00Z").unwrap();
+        assert_eq!(format_mallcoo(t), "2022-10-01 00:00:00");
+        assert_eq!(format_pyun_iso(t), "2022-09-30T16:00:00Z");
+        assert_eq!(from_epoch_ms(epoch_ms(t)).unwrap(), t);
+    }
+}
