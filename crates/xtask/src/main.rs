@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask demo | test | bench | fuzz`: the project's two public commands and their helpers.
+//!
+//! Plain `std` on purpose: this must build and start in seconds on a fresh machine, before any
+//! of the tools it installs exist.
+
+mod cmd;
+mod demo;
+mod frontend_build;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  demo    install missing tools, build the frontend, run `parkbridge demo` on 127.0.0.1
+  test    install missing tools, then fmt, clippy, the wasm32 build, all tests and browser tests
+  bench   speed and memory targets (not written yet)
+  fuzz    fuzzing of the protocol decoders (not written yet)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some(cmd @ ("bench" | "fuzz")) => Err(format!(
+            "`cargo xtask {cmd}` is not written yet: benchmarks and fuzzing arrive with a later issue"
+        )),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

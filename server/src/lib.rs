@@ -1,0 +1,8 @@
+//! ParkBridge server: holds the secrets, signs outgoing calls, and serves the Mallcoo, machine and
+//! admin APIs plus the built frontend.
+
+pub mod cli;
+pub mod error;
+pub mod http;
+pub mod storage;
+pub mod telemetry;
