@@ -1,0 +1,53 @@
+//! The real binary over loopback HTTP: health, the JSON error envelope, the SPA fallback, the CLI.
+
+use e2e::server::{TestServer, binary};
+use serde_json::Value;
+
+#[tokio::test]
+async fn healthz_reports_ok_after_a_real_database_round_trip() {
+    let server = TestServer::start();
+    let resp = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(server.data_dir.path().join("parkbridge.db").is_file(), "the SQLite file is created on start");
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404_not_the_web_page() {
+    let server = TestServer::start();
+    let resp = reqwest::get(server.url("/api/v1/no-such-thing")).await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn the_frontend_is_served_at_the_root_and_for_client_side_routes() {
+    let server = TestServer::start();
+    for path in ["/", "/vip/records"] {
+        let resp = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("ParkBridge"), "{path} did not serve index.html: {html:.200}");
+        assert!(html.contains(".wasm"), "{path}: index.html does not load the wasm app");
+    }
+}
+
+#[test]
+fn a_busy_port_fails_start_up_with_a_clear_message() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(binary())
+        .args(["serve", "--addr", &addr])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("cannot listen on {addr}")), "stderr: {stderr}");
+}
