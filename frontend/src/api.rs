@@ -29,9 +29,15 @@ struct EnvelopeError {
 pub(crate) struct ApiError(pub(crate) String);
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let resp = Request::get(url).send().await.map_err(|e| ApiError(format!("网络错误: {e}")))?;
+    let resp = Request::get(url)
+        .send()
+        .await
+        .map_err(|e| ApiError(format!("网络错误: {e}")))?;
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| ApiError(format!("读取响应失败: {e}")))?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError(format!("读取响应失败: {e}")))?;
     if (200..300).contains(&status) || url == "/healthz" {
         serde_json::from_str(&text).map_err(|e| ApiError(format!("响应格式错误: {e}")))
     } else {

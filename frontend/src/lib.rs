@@ -1,7 +1,8 @@
 //! ParkBridge admin UI: a client-side Leptos app that reuses the `protocol` crate in wasm.
 
 mod api;
-mod pages;
+mod format;
+pub mod pages;
 
 use leptos::prelude::*;
 

@@ -64,8 +64,12 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs, demo: bool) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| format!("cannot create data directory {}: {e}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
     let db = storage::open_sqlite(&args.data_dir.join("parkbridge.db")).await?;
     if !args.static_dir.join("index.html").is_file() {
         tracing::warn!(dir = %args.static_dir.display(), "no built frontend found; run `cargo xtask demo` or `trunk build`");
@@ -78,11 +82,15 @@ async fn serve(args: ServeArgs, demo: bool) -> Result<(), Box<dyn std::error::Er
     // This line is the contract with scripts and tests that start us on port 0.
     println!("ParkBridge listening on http://{local}/");
     if demo {
-        println!("Demo: open http://{local}/ in a browser; the fee preview runs the protocol crate in wasm.");
+        println!(
+            "Demo: open http://{local}/ in a browser; the fee preview runs the protocol crate in wasm."
+        );
         println!("Data: {}", args.data_dir.display());
     }
     tracing::info!(%local, "serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -25,7 +25,10 @@ pub enum StorageError {
 /// Opens (creating if missing) the SQLite file at `path` and applies pending migrations.
 pub async fn open_sqlite(path: &Path) -> Result<SqlitePool, StorageError> {
     let url = format!("sqlite://{}", path.display());
-    let open_err = |source| StorageError::Open { url: url.clone(), source };
+    let open_err = |source| StorageError::Open {
+        url: url.clone(),
+        source,
+    };
     let options = SqliteConnectOptions::from_str(&url)
         .map_err(open_err)?
         .create_if_missing(true)

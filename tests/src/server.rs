@@ -8,7 +8,10 @@ use std::time::Duration;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
 }
 
 /// The server binary: `PARKBRIDGE_BIN` (set by `cargo xtask test`), else built here with cargo.
@@ -18,7 +21,14 @@ pub fn binary() -> PathBuf {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "parkbridge", "--bin", "parkbridge"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "parkbridge",
+            "--bin",
+            "parkbridge",
+        ])
         .current_dir(workspace_root())
         .status()
         .expect("cargo runs");
@@ -73,7 +83,11 @@ impl TestServer {
                 panic!("parkbridge did not announce its address within 30 s");
             }
         };
-        TestServer { child, base_url, data_dir }
+        TestServer {
+            child,
+            base_url,
+            data_dir,
+        }
     }
 
     /// The absolute URL of `path` (which starts with `/`).

@@ -12,13 +12,18 @@ async fn healthz_reports_ok_after_a_real_database_round_trip() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    assert!(server.data_dir.path().join("parkbridge.db").is_file(), "the SQLite file is created on start");
+    assert!(
+        server.data_dir.path().join("parkbridge.db").is_file(),
+        "the SQLite file is created on start"
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_404_not_the_web_page() {
     let server = TestServer::start();
-    let resp = reqwest::get(server.url("/api/v1/no-such-thing")).await.unwrap();
+    let resp = reqwest::get(server.url("/api/v1/no-such-thing"))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -31,8 +36,14 @@ async fn the_frontend_is_served_at_the_root_and_for_client_side_routes() {
         let resp = reqwest::get(server.url(path)).await.unwrap();
         assert_eq!(resp.status(), 200, "{path}");
         let html = resp.text().await.unwrap();
-        assert!(html.contains("ParkBridge"), "{path} did not serve index.html: {html:.200}");
-        assert!(html.contains(".wasm"), "{path}: index.html does not load the wasm app");
+        assert!(
+            html.contains("ParkBridge"),
+            "{path} did not serve index.html: {html:.200}"
+        );
+        assert!(
+            html.contains(".wasm"),
+            "{path}: index.html does not load the wasm app"
+        );
     }
 }
 
@@ -49,5 +60,8 @@ fn a_busy_port_fails_start_up_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("cannot listen on {addr}")), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "stderr: {stderr}"
+    );
 }

@@ -16,7 +16,9 @@ pub(crate) fn root() -> PathBuf {
 /// A command rooted at the workspace, with `PATH` extended by our local tool directories.
 pub(crate) fn command(program: &str, args: &[&str]) -> Command {
     let mut c = Command::new(program);
-    c.args(args).current_dir(root()).env("PATH", crate::tools::path_with_local_tools());
+    c.args(args)
+        .current_dir(root())
+        .env("PATH", crate::tools::path_with_local_tools());
     c
 }
 
@@ -24,14 +26,22 @@ pub(crate) fn command(program: &str, args: &[&str]) -> Command {
 pub(crate) fn run(mut c: Command) -> Result<(), String> {
     let line = describe(&c);
     println!("$ {line}");
-    let status = c.status().map_err(|e| format!("cannot start `{line}`: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{line}` failed ({status})")) }
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{line}` failed ({status})"))
+    }
 }
 
 /// Runs `c` and returns its trimmed stdout, or `None` if it cannot run or fails.
 pub(crate) fn output(mut c: Command) -> Option<String> {
     let out = c.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn describe(c: &Command) -> String {

@@ -7,14 +7,18 @@ use crate::{frontend_build, tools};
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     step("tools", tools::ensure_frontend_tools)?;
     step("frontend (trunk build)", frontend_build::build)?;
-    step("server (cargo build)", || cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"])))?;
+    step("server (cargo build)", || {
+        cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"]))
+    })?;
     let root = cmd::root();
     let bin = root.join("target/debug/parkbridge");
     let data = root.join("target/demo");
     let mut demo = command(&bin.to_string_lossy(), &["demo"]);
-    demo.arg("--data-dir").arg(&data).arg("--static-dir").arg(root.join("frontend/dist"));
+    demo.arg("--data-dir")
+        .arg(&data)
+        .arg("--static-dir")
+        .arg(root.join("frontend/dist"));
     demo.args(extra);
     println!("\nStarting the demo (Ctrl-C stops it)…");
     cmd::run(demo)
 }
-

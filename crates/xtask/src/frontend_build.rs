@@ -21,10 +21,17 @@ fn check_trunk_pin() -> Result<(), String> {
     let pinned = trunk_toml
         .lines()
         .find_map(|l| l.trim().strip_prefix("wasm_bindgen"))
-        .map(|rest| rest.trim_start_matches([' ', '=']).trim().trim_matches('"').to_owned());
+        .map(|rest| {
+            rest.trim_start_matches([' ', '='])
+                .trim()
+                .trim_matches('"')
+                .to_owned()
+        });
     match pinned {
         Some(p) if p == locked => Ok(()),
-        Some(p) => Err(format!("Trunk.toml pins wasm-bindgen {p} but Cargo.lock has {locked}; make them equal")),
+        Some(p) => Err(format!(
+            "Trunk.toml pins wasm-bindgen {p} but Cargo.lock has {locked}; make them equal"
+        )),
         None => Err("Trunk.toml has no [tools] wasm_bindgen pin".to_owned()),
     }
 }

@@ -8,21 +8,55 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
     step("tools", tools::ensure_frontend_tools)?;
     step("chromium", tools::ensure_chromium)?;
-    step("format", || cmd::run(command("cargo", &["fmt", "--all", "--", "--check"])))?;
+    step("format", || {
+        cmd::run(command("cargo", &["fmt", "--all", "--", "--check"]))
+    })?;
     step("clippy (host)", || {
-        cmd::run(command("cargo", &["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]))
+        cmd::run(command(
+            "cargo",
+            &[
+                "clippy",
+                "--locked",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ))
     })?;
     step("clippy (frontend, wasm32)", || {
         cmd::run(command(
             "cargo",
-            &["clippy", "--locked", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--locked",
+                "-p",
+                "frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ))
     })?;
     step("protocol for wasm32", || {
-        cmd::run(command("cargo", &["build", "--locked", "-p", "protocol", "--target", "wasm32-unknown-unknown"]))
+        cmd::run(command(
+            "cargo",
+            &[
+                "build",
+                "--locked",
+                "-p",
+                "protocol",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        ))
     })?;
     step("frontend (trunk build)", frontend_build::build)?;
-    step("server binary", || cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"])))?;
+    step("server binary", || {
+        cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"]))
+    })?;
     step("tests (unit, integration, end-to-end, browser)", || {
         let root = cmd::root();
         let mut test = command("cargo", &["test", "--locked"]);
@@ -32,7 +66,9 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         test.env("PARKBRIDGE_STATIC_DIR", root.join("frontend/dist"));
         cmd::run(test)
     })?;
-    println!("\nall checks passed in {:.0}s", started.elapsed().as_secs_f64());
+    println!(
+        "\nall checks passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
-

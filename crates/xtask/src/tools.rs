@@ -39,10 +39,12 @@ pub(crate) fn locked_wasm_bindgen_version() -> Result<String, String> {
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
-                return Ok(v.trim_matches('"').to_owned());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return Ok(v.trim_matches('"').to_owned());
         }
     }
     Err("Cargo.lock names no wasm-bindgen package".to_owned())
@@ -61,7 +63,8 @@ pub(crate) fn ensure_frontend_tools() -> Result<(), String> {
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
-    let installed = output(command("rustup", &["target", "list", "--installed"])).unwrap_or_default();
+    let installed =
+        output(command("rustup", &["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         println!("wasm32 target: present");
         return Ok(());
@@ -76,7 +79,10 @@ fn ensure_trunk() -> Result<(), String> {
         return Ok(());
     }
     println!("installing {want} from crates.io (about 7 minutes on 2 cores)…");
-    run(command("cargo", &["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+    run(command(
+        "cargo",
+        &["install", "--locked", "trunk", "--version", TRUNK_VERSION],
+    ))
 }
 
 fn ensure_wasm_bindgen() -> Result<(), String> {
@@ -88,7 +94,16 @@ fn ensure_wasm_bindgen() -> Result<(), String> {
     }
     println!("installing wasm-bindgen-cli {version} (about 3 minutes)…");
     // Not `--locked`: the CLI's own lockfile wants a webpki-roots the registry mirror lacks.
-    run(command("cargo", &["install", "wasm-bindgen-cli", "--version", &version, "--force"]))
+    run(command(
+        "cargo",
+        &[
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ],
+    ))
 }
 
 fn ensure_wasm_opt() -> Result<(), String> {
@@ -100,10 +115,21 @@ fn ensure_wasm_opt() -> Result<(), String> {
         return Ok(());
     }
     let prefix = cmd::root().join("target/tools/binaryen");
-    std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    std::fs::create_dir_all(&prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     let spec = format!("binaryen@{BINARYEN_VERSION}");
     let prefix = prefix.to_string_lossy().into_owned();
-    run(command("npm", &["install", "--no-audit", "--no-fund", "--prefix", &prefix, &spec]))
+    run(command(
+        "npm",
+        &[
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            &prefix,
+            &spec,
+        ],
+    ))
 }
 
 /// Debian's Chromium and ChromeDriver for the browser tests, installed with apt-get as root.
@@ -115,18 +141,38 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
     }
     let is_root = output(command("id", &["-u"])).is_some_and(|u| u == "0");
     if !is_root {
-        return Err("the browser tests need Debian's chromium and chromium-driver; install them with \
+        return Err(
+            "the browser tests need Debian's chromium and chromium-driver; install them with \
              `sudo apt-get install -y chromium chromium-driver` and run again"
-            .to_owned());
+                .to_owned(),
+        );
     }
-    let mut install = command("apt-get", &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+    let mut install = command(
+        "apt-get",
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ],
+    );
     install.env("DEBIAN_FRONTEND", "noninteractive");
     if run(install).is_ok() {
         return Ok(());
     }
     // A fresh machine may have an empty package list.
     run(command("apt-get", &["update"]))?;
-    let mut install = command("apt-get", &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]);
+    let mut install = command(
+        "apt-get",
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ],
+    );
     install.env("DEBIAN_FRONTEND", "noninteractive");
     run(install)
 }

@@ -6,7 +6,7 @@ use crate::api;
 
 /// Fetches `/healthz` once and shows the result.
 #[component]
-pub(crate) fn HealthBadge() -> impl IntoView {
+pub fn HealthBadge() -> impl IntoView {
     let health = LocalResource::new(api::health);
     view! {
         <Suspense fallback=|| view! { <span class="badge" data-testid="health">"连接中…"</span> }>

@@ -1,4 +1,4 @@
 //! One module per page or page part.
 
-pub(crate) mod fee_preview;
-pub(crate) mod health;
+pub mod fee_preview;
+pub mod health;

@@ -17,12 +17,22 @@ pub(super) struct Health {
 
 /// 200 when the database answers, 503 otherwise.
 pub(super) async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let db_ok = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await.is_ok();
+    let db_ok = sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+        .is_ok();
     let (code, status, database) = if db_ok {
         (StatusCode::OK, "ok", "ok")
     } else {
         tracing::warn!("health check: database did not answer");
         (StatusCode::SERVICE_UNAVAILABLE, "degraded", "unavailable")
     };
-    (code, Json(Health { status, version: env!("CARGO_PKG_VERSION"), database }))
+    (
+        code,
+        Json(Health {
+            status,
+            version: env!("CARGO_PKG_VERSION"),
+            database,
+        }),
+    )
 }

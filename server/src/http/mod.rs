@@ -23,7 +23,8 @@ pub struct AppState {
 pub fn build_router(state: AppState, static_dir: &Path) -> Router {
     // The single-page app owns every path that is not an API: unknown paths get index.html so
     // that a reload on a client-side route works.
-    let frontend = ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    let frontend =
+        ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
     Router::new()
         .route("/healthz", get(health::healthz))
         // An unknown API path is a JSON 404, never the HTML page.

@@ -1,0 +1,29 @@
+//! Display helpers shared by the pages: money in yuan, Shanghai wall-clock times.
+
+use chrono::{DateTime, Utc};
+
+/// Fen as yuan with two decimals, e.g. 1300 → `¥13.00`.
+pub(crate) fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}¥{}.{:02}", abs / 100, abs % 100)
+}
+
+/// A Shanghai wall-clock time to the minute, `yyyy-MM-dd HH:mm`, as the inputs take it.
+pub(crate) fn shanghai_minutes(t: DateTime<Utc>) -> String {
+    let mut s = protocol::time::format_mallcoo(t);
+    s.truncate("yyyy-MM-dd HH:mm".len());
+    s
+}
+
+/// Reads `yyyy-MM-dd HH:mm` (or with `:ss`) typed by a person, as Asia/Shanghai time.
+pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, String> {
+    let s = input.trim();
+    let with_seconds = if s.len() == "yyyy-MM-dd HH:mm".len() {
+        format!("{s}:00")
+    } else {
+        s.to_owned()
+    };
+    protocol::time::parse_mallcoo(&with_seconds)
+        .map_err(|_| "请按 2026-11-23 08:30 的格式输入".to_owned())
+}
