@@ -19,29 +19,77 @@ pub enum ApiError {
         /// Human-readable explanation, safe to show.
         message: String,
     },
+    /// No valid session or API key (401).
+    #[error("sign-in required")]
+    Unauthorized,
+    /// Signed in, but this role or key may not do this (403).
+    #[error("not allowed for this account")]
+    Forbidden,
     /// No such resource (404).
     #[error("not found")]
     NotFound,
+    /// The request conflicts with what exists, e.g. a duplicate name (409).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable reason, snake_case.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// The body is larger than we accept (413).
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// Too many attempts; try later (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A storage failure: logged, answered as an opaque 500.
     #[error("storage failure")]
     Storage(#[from] sqlx::Error),
+    /// Any other server fault: logged, answered as an opaque 500.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
+    /// A 400 with `code` and `message`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 with `code` and `message`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status this error maps to; the only place the mapping is decided.
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } => code,
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
-            Self::Storage(_) => "internal",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests(_) => "too_many_requests",
+            Self::Storage(_) | Self::Internal(_) => "internal",
         }
     }
 }

@@ -1,8 +1,11 @@
 //! ParkBridge server: holds the secrets, signs outgoing calls, and serves the Mallcoo, machine and
 //! admin APIs plus the built frontend.
 
+pub mod accounts;
+pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod http;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;

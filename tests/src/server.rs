@@ -1,6 +1,7 @@
-//! Starting the real `parkbridge` binary on a free loopback port with a fresh data directory.
+//! Starting the real `parkbridge` binary on a free loopback port with a fresh database: a temp
+//! SQLite file, or a fresh PostgreSQL database created for the test and dropped after it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -43,26 +44,141 @@ pub fn static_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("frontend/dist"))
 }
 
-/// A running `parkbridge serve`, killed when dropped.
+/// Which database engine a test server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the server's temp data directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `TEST_POSTGRES_URL`
+    /// (default `postgres://postgres@127.0.0.1:5432`).
+    Postgres,
+}
+
+/// A PostgreSQL database that exists for one test.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create() -> PgDatabase {
+        let base = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        let name = format!("pb_test_{}_{}", std::process::id(), unique());
+        let db = PgDatabase {
+            admin_url: format!("{base}/postgres"),
+            name,
+        };
+        db.psql(&format!("CREATE DATABASE {}", db.name));
+        db
+    }
+
+    fn url(&self) -> String {
+        self.admin_url.trim_end_matches("/postgres").to_owned() + "/" + &self.name
+    }
+
+    fn psql(&self, sql: &str) {
+        let out = Command::new("psql")
+            .args([
+                self.admin_url.as_str(),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql runs (PostgreSQL client tools are on this machine)");
+        assert!(
+            out.status.success(),
+            "psql `{sql}` failed (is PostgreSQL on {}?): {}",
+            self.admin_url,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                self.admin_url.as_str(),
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    u64::from(nanos) * 1000 + NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A running `parkbridge serve`, killed when dropped (and its PostgreSQL database dropped).
 pub struct TestServer {
     child: Child,
     /// `http://127.0.0.1:<port>` without a trailing slash.
     pub base_url: String,
-    /// The server's data directory (holds the SQLite file).
+    /// The server's data directory (SQLite file, master key file).
     pub data_dir: tempfile::TempDir,
+    /// The engine in use.
+    pub backend: Backend,
+    db_args: Vec<String>,
+    // Dropped after the child is killed (field order), so no connection blocks the DROP.
+    _pg: Option<PgDatabase>,
 }
 
 impl TestServer {
-    /// Starts `parkbridge serve` on port 0 and waits for the line announcing its address.
+    /// Starts `parkbridge serve` on SQLite.
     pub fn start() -> TestServer {
+        TestServer::start_on(Backend::Sqlite)
+    }
+
+    /// Starts `parkbridge serve` on port 0 with a fresh database of `backend`.
+    pub fn start_on(backend: Backend) -> TestServer {
+        TestServer::start_with(backend, &[])
+    }
+
+    /// Like `start_on`, with extra `serve` arguments and environment (`KEY=value` items).
+    pub fn start_with(backend: Backend, extra: &[&str]) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(binary())
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(data_dir.path())
+        let pg = (backend == Backend::Postgres).then(PgDatabase::create);
+        let mut db_args = vec![
+            "--data-dir".to_owned(),
+            data_dir.path().display().to_string(),
+        ];
+        if let Some(pg) = &pg {
+            db_args.extend(["--database-url".to_owned(), pg.url()]);
+        }
+        let mut cmd = Command::new(binary());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(&db_args)
             .arg("--static-dir")
-            .arg(static_dir())
-            .env("RUST_LOG", "warn")
+            .arg(static_dir());
+        for item in extra {
+            match item.split_once('=') {
+                Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+                    cmd.env(k, v);
+                }
+                _ => {
+                    cmd.arg(item);
+                }
+            }
+        }
+        let mut child = cmd
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -76,23 +192,88 @@ impl TestServer {
                 }
             }
         });
-        let base_url = match rx.recv_timeout(Duration::from_secs(30)) {
+        let base_url = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("parkbridge did not announce its address within 30 s");
+                panic!("parkbridge did not announce its address within 60 s");
             }
         };
         TestServer {
             child,
             base_url,
             data_dir,
+            backend,
+            db_args,
+            _pg: pg,
         }
     }
 
     /// The absolute URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Runs `parkbridge <args…>` against this server's database; `stdin` is fed to it.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = Command::new(binary())
+            .args(args)
+            .args(&self.db_args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("parkbridge cli starts");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("parkbridge cli finishes")
+    }
+
+    /// Creates a user through the real bootstrap command (`user add --password-stdin`).
+    pub fn add_user(&self, username: &str, role: &str, password: &str) {
+        let out = self.cli(
+            &[
+                "user",
+                "add",
+                "--username",
+                username,
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+        assert!(
+            out.status.success(),
+            "user add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A client with its own cookie jar, signed in as `username`.
+    pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let resp = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(
+            resp.status(),
+            200,
+            "sign-in as {username} failed: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        client
     }
 }
 
@@ -101,4 +282,28 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Defines each `async fn name(server: TestServer)` scenario twice: `name::sqlite` and
+/// `name::postgres`, each with a fresh server and database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($( $(#[$meta:meta])* async fn $name:ident($server:ident : TestServer) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn scenario($server: $crate::server::TestServer) $body
+                #[tokio::test]
+                async fn sqlite() {
+                    scenario($crate::server::TestServer::start_on($crate::server::Backend::Sqlite)).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    scenario($crate::server::TestServer::start_on($crate::server::Backend::Postgres)).await
+                }
+            }
+        )*
+    };
 }

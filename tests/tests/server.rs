@@ -53,7 +53,7 @@ fn a_busy_port_fails_start_up_with_a_clear_message() {
     let addr = taken.local_addr().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(binary())
-        .args(["serve", "--addr", &addr])
+        .args(["serve", "--listen", &addr])
         .arg("--data-dir")
         .arg(data.path())
         .output()

@@ -18,7 +18,7 @@ pub(super) struct Health {
 /// 200 when the database answers, 503 otherwise.
 pub(super) async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let db_ok = sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
+        .fetch_one(&state.db.pool)
         .await
         .is_ok();
     let (code, status, database) = if db_ok {

@@ -1,22 +1,45 @@
-//! The HTTP surface: one router assembled from one module per feature, plus the built frontend.
+//! The HTTP surface: one router assembled from the route table, plus the built frontend.
 
+pub mod access;
+mod auth;
 mod health;
+pub mod json;
+pub mod routes;
+mod users;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{any, get};
-use sqlx::SqlitePool;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::storage::Db;
+
+/// Settings handlers read, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a sign-in lasts.
+    pub session_ttl: chrono::TimeDelta,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_ttl: chrono::TimeDelta::hours(12),
+        }
+    }
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database pool.
-    pub db: SqlitePool,
+    /// The database.
+    pub db: Db,
+    /// Start-up settings.
+    pub settings: Arc<Settings>,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.
@@ -25,8 +48,13 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
     // that a reload on a client-side route works.
     let frontend =
         ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    Router::new()
-        .route("/healthz", get(health::healthz))
+    let mut api = Router::new();
+    for r in routes::table() {
+        let guard =
+            axum::middleware::from_fn_with_state((state.clone(), r.access), access::enforce);
+        api = api.route(r.path, r.handler.route_layer(guard));
+    }
+    api.route("/healthz", get(health::healthz))
         // An unknown API path is a JSON 404, never the HTML page.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)

@@ -1,0 +1,93 @@
+//! Command line: `serve`, `demo`, `migrate`, and bootstrapping commands (`user add`).
+
+mod demo;
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::storage::{self, Db};
+use crate::telemetry;
+
+/// ParkBridge: the gateway between a car park, P云 (4pyun) and Mallcoo.
+#[derive(Debug, Parser)]
+#[command(name = "parkbridge", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the APIs and the admin UI.
+    Serve(serve::ServeArgs),
+    /// Serve on 127.0.0.1 with a demo car park and one user per role (passwords printed).
+    Demo(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Directory for the embedded SQLite database (and the master key file).
+    #[arg(long, env = "PARKBRIDGE_DATA_DIR", default_value = "parkbridge-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (`postgres://user@host/db`) for several instances; default: SQLite in --data-dir.
+    #[arg(long, env = "PARKBRIDGE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    /// Opens (creating the data directory and SQLite file if needed) and migrates the database.
+    pub async fn open(&self) -> Result<Db, Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            format!(
+                "cannot create data directory {}: {e}",
+                self.data_dir.display()
+            )
+        })?;
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => storage::sqlite_url(&self.data_dir.join("parkbridge.db")),
+        };
+        Ok(Db::open(&url).await?)
+    }
+}
+
+/// Runs the parsed command; the exit code is non-zero on any failure, with the reason on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    telemetry::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("parkbridge: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::serve(args, None).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Migrate(db) => {
+                db.open().await?;
+                println!("database is up to date");
+                Ok(())
+            }
+            Command::User(cmd) => user::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("parkbridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

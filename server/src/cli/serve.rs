@@ -1,0 +1,89 @@
+//! `parkbridge serve`: open the database, bind, serve until SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use tokio::net::TcpListener;
+
+use super::DbArgs;
+use crate::http::{AppState, Settings, build_router};
+use crate::storage::Db;
+
+/// Where to listen, where the data and the built frontend live.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen one is printed).
+    #[arg(long, env = "PARKBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// Directory holding the built frontend (Trunk's `dist`).
+    #[arg(long, env = "PARKBRIDGE_STATIC_DIR", default_value = "frontend/dist")]
+    pub(crate) static_dir: PathBuf,
+    /// Hours a sign-in lasts.
+    #[arg(long, env = "PARKBRIDGE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub(crate) session_hours: u32,
+}
+
+/// Serves; `banner` is printed after the address line (the demo's sign-in details).
+pub(crate) async fn serve(
+    args: ServeArgs,
+    opened: Option<(Db, String)>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (db, banner) = match opened {
+        Some((db, banner)) => (db, Some(banner)),
+        None => (args.db.open().await?, None),
+    };
+    if !args.static_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %args.static_dir.display(), "no built frontend found; run `cargo xtask demo` or `trunk build`");
+    }
+    let settings = Settings {
+        session_ttl: chrono::TimeDelta::hours(i64::from(args.session_hours)),
+    };
+    let app = build_router(
+        AppState {
+            db,
+            settings: Arc::new(settings),
+        },
+        &args.static_dir,
+    );
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr()?;
+    // This line is the contract with scripts and tests that start us on port 0.
+    println!("ParkBridge listening on http://{local}/");
+    if let Some(banner) = banner {
+        println!("{banner}");
+    }
+    tracing::info!(%local, "serving");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,68 @@
+//! The route table: every API route with its method, path and access rule, in one list.
+//!
+//! The router is built from this table only, so a route cannot exist without an access rule,
+//! and the access test walks the same table.
+
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, post, put};
+
+use super::access::Access;
+use super::{AppState, auth, users};
+use crate::accounts::Role;
+
+/// One API route.
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path in axum syntax (`/api/v1/users/{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// Every API route.
+pub fn table() -> Vec<Route> {
+    use Access::{Public, SignedIn};
+    const ADMIN: Access = Access::ADMIN;
+    const _STAFF: Access = Access::Roles(&[Role::PropertyManager, Role::MallStaff]);
+    vec![
+        route(
+            Method::POST,
+            "/api/v1/auth/login",
+            Public,
+            post(auth::login),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/logout",
+            SignedIn,
+            post(auth::logout),
+        ),
+        route(Method::GET, "/api/v1/auth/me", SignedIn, get(auth::me)),
+        route(Method::GET, "/api/v1/users", ADMIN, get(users::list)),
+        route(Method::POST, "/api/v1/users", ADMIN, post(users::create)),
+        route(Method::PUT, "/api/v1/users/{id}", ADMIN, put(users::update)),
+        route(
+            Method::DELETE,
+            "/api/v1/users/{id}/sessions",
+            ADMIN,
+            delete(users::revoke_sessions),
+        ),
+    ]
+}

@@ -1,0 +1,193 @@
+//! Admin management of users: list, create, change role/parks/password, disable, end sessions.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::json::ApiJson;
+use crate::accounts::users::{self, UserView};
+use crate::accounts::{CurrentUser, Role, password, sessions};
+use crate::audit;
+use crate::error::ApiError;
+use crate::storage::unique_violation;
+
+/// `GET /api/v1/users`.
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserView>>, ApiError> {
+    Ok(Json(users::list(&state.db).await?))
+}
+
+/// A new user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUser {
+    username: String,
+    password: String,
+    role: Role,
+    #[serde(default)]
+    parks: Vec<i64>,
+}
+
+fn check_username(name: &str) -> Result<(), ApiError> {
+    let ok = (3..=64).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_username",
+            "username: 3–64 letters, digits or _ - . @",
+        ))
+    }
+}
+
+/// Refuses passwords shorter than the minimum.
+pub(crate) fn check_password(pw: &str) -> Result<(), ApiError> {
+    if pw.chars().count() < password::MIN_LEN {
+        return Err(ApiError::bad_request(
+            "weak_password",
+            format!("password: at least {} characters", password::MIN_LEN),
+        ));
+    }
+    Ok(())
+}
+
+fn map_park_error(e: sqlx::Error) -> ApiError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            ApiError::bad_request("unknown_park", "one of the car parks does not exist")
+        }
+        _ => ApiError::Storage(e),
+    }
+}
+
+/// `POST /api/v1/users`: 201 with the user; 409 when the username is taken.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let username = new.username.trim().to_owned();
+    check_username(&username)?;
+    check_password(&new.password)?;
+    let hash = password::hash(new.password).await;
+    let id = users::create(&state.db, &username, &hash, new.role)
+        .await
+        .map_err(|e| {
+            if unique_violation(&e).is_some() {
+                ApiError::conflict(
+                    "username_taken",
+                    format!("username {username} is already taken"),
+                )
+            } else {
+                ApiError::Storage(e)
+            }
+        })?;
+    users::set_parks(&state.db, id, &new.parks)
+        .await
+        .map_err(map_park_error)?;
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "user.create",
+        &format!("user:{username}"),
+        json!({ "role": new.role, "parks": new.parks }),
+    )
+    .await?;
+    let user = users::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(user.view)))
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserChange {
+    role: Option<Role>,
+    parks: Option<Vec<i64>>,
+    disabled: Option<bool>,
+    password: Option<String>,
+}
+
+/// `PUT /api/v1/users/{id}`: disabling or a new password also ends the user's sessions.
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(change): ApiJson<UserChange>,
+) -> Result<Json<UserView>, ApiError> {
+    let user = users::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .view;
+    if id == actor.id
+        && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin))
+    {
+        return Err(ApiError::bad_request(
+            "self_lockout",
+            "you cannot disable or demote your own account",
+        ));
+    }
+    if let Some(pw) = &change.password {
+        check_password(pw)?;
+    }
+    if let Some(role) = change.role {
+        users::set_role(&state.db, id, role).await?;
+    }
+    if let Some(parks) = &change.parks {
+        users::set_parks(&state.db, id, parks)
+            .await
+            .map_err(map_park_error)?;
+    }
+    if let Some(disabled) = change.disabled {
+        users::set_disabled(&state.db, id, disabled).await?;
+    }
+    let password_changed = change.password.is_some();
+    if let Some(pw) = change.password {
+        let hash = password::hash(pw).await;
+        users::set_password_hash(&state.db, id, &hash).await?;
+    }
+    if change.disabled == Some(true) || password_changed {
+        sessions::revoke_all(&state.db, id).await?;
+    }
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "user.update",
+        &format!("user:{}", user.username),
+        json!({ "role": change.role, "parks": change.parks, "disabled": change.disabled, "password_changed": password_changed }),
+    )
+    .await?;
+    Ok(Json(
+        users::get(&state.db, id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+            .view,
+    ))
+}
+
+/// `DELETE /api/v1/users/{id}/sessions`: signs the user out everywhere.
+pub(crate) async fn revoke_sessions(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = users::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .view;
+    let revoked = sessions::revoke_all(&state.db, id).await?;
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "user.sessions_revoke",
+        &format!("user:{}", user.username),
+        json!({ "revoked": revoked }),
+    )
+    .await?;
+    Ok(Json(json!({ "revoked": revoked })))
+}

@@ -1,0 +1,136 @@
+//! The database: an embedded SQLite file (WAL) by default, PostgreSQL for several instances.
+//!
+//! One `AnyPool` serves both, so every query is written once with `$1` placeholders and runtime
+//! `query_as` + `FromRow`. That limits column types to what the `Any` driver carries — integers,
+//! text, blobs — hence times as BIGINT epoch milliseconds and flags as nullable timestamps.
+
+mod constraint;
+
+use std::path::Path;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+pub use constraint::unique_violation;
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A storage failure at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The URL names no engine we support.
+    #[error("unsupported database URL (expected sqlite://… or postgres://…): {0}")]
+    UnsupportedUrl(String),
+    /// The database could not be opened.
+    #[error("cannot open the {backend:?} database: {source}")]
+    Open {
+        /// Which engine.
+        backend: Backend,
+        /// The driver's reason (never holds the URL, which may carry a password).
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The shared database handle.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// The pool; queries use `$1` placeholders, valid on both engines.
+    pub pool: AnyPool,
+    /// The engine behind the pool.
+    pub backend: Backend,
+}
+
+/// The URL of the default embedded database inside `data_dir`.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating.
+    pub async fn connect(url: &str) -> Result<Db, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            let scheme = url.split("://").next().unwrap_or_default();
+            return Err(StorageError::UnsupportedUrl(format!("{scheme}://…")));
+        };
+        let mut options = AnyPoolOptions::new().max_connections(match backend {
+            // SQLite has one writer; a few readers are plenty for a gateway.
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // NORMAL is durable in WAL mode except for the last transactions on power loss,
+                    // and far faster than FULL for the hot paths.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 5000")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
+            .connect(url)
+            .await
+            .map_err(|source| StorageError::Open { backend, source })?;
+        if backend == Backend::Sqlite {
+            // Persistent in the file: readers (the hot fee query) no longer wait for writers.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(|source| StorageError::Open { backend, source })?;
+        }
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies pending migrations of this engine.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Connects and migrates: what `serve` does at start-up.
+    pub async fn open(url: &str) -> Result<Db, StorageError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+}
+
+/// Milliseconds since the Unix epoch for `t`, as stored in every time column.
+pub fn to_ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The instant of a stored time column; out-of-range values (never written by us) clamp to the epoch.
+pub fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
