@@ -65,3 +65,52 @@ fn a_busy_port_fails_start_up_with_a_clear_message() {
         "stderr: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn healthz_checks_postgresql_too() {
+    let server = TestServer::start_on(e2e::server::Backend::Postgres);
+    let body: Value = reqwest::get(server.url("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+}
+
+#[test]
+fn migrate_creates_the_schema_and_is_idempotent() {
+    let server = TestServer::start();
+    for _ in 0..2 {
+        let out = server.cli(&["migrate"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused_clearly() {
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(binary())
+        .args([
+            "migrate",
+            "--database-url",
+            "mysql://root:hunter2@localhost/db",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password leaked into the error: {stderr}"
+    );
+}

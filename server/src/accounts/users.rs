@@ -77,22 +77,43 @@ macro_rules! select_users {
     };
 }
 
-/// Inserts a user; a duplicate username is a unique violation (`users_username_key`).
+/// Inserts a user with the car parks it may act on, atomically: a duplicate username (unique
+/// violation `users_username_key`) or an unknown park (foreign-key violation) leaves nothing behind.
 pub async fn create(
     db: &Db,
     username: &str,
     password_hash: &str,
     role: Role,
+    parks: &[i64],
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+    let mut tx = db.pool.begin().await?;
+    let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(username)
     .bind(password_hash)
     .bind(role.as_str())
     .bind(to_ms(Utc::now()))
-    .fetch_one(&db.pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_parks(&mut tx, id, parks).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_parks(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    parks: &[i64],
+) -> Result<(), sqlx::Error> {
+    for park in parks {
+        sqlx::query("INSERT INTO user_parks (user_id, park_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(park)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The user named `username`, if any.

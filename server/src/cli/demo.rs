@@ -33,7 +33,7 @@ async fn ensure_user(db: &Db, username: &str, role: Role) -> Result<String, sqlx
             sessions::revoke_all(db, user.view.id).await?;
         }
         None => {
-            users::create(db, username, &hash, role).await?;
+            users::create(db, username, &hash, role, &[]).await?;
         }
     }
     Ok(pw)

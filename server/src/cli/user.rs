@@ -52,15 +52,15 @@ pub(crate) async fn run(cmd: UserCommand) -> Result<(), Box<dyn std::error::Erro
             }
             let db = db.open().await?;
             let hash = password::hash(pw).await;
-            users::create(&db, &username, &hash, role).await.map_err(
-                |e| -> Box<dyn std::error::Error> {
+            users::create(&db, &username, &hash, role, &[])
+                .await
+                .map_err(|e| -> Box<dyn std::error::Error> {
                     if unique_violation(&e).is_some() {
                         format!("username {username} is already taken").into()
                     } else {
                         e.into()
                     }
-                },
-            )?;
+                })?;
             audit::record(
                 &db,
                 "cli",

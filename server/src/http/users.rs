@@ -76,7 +76,7 @@ pub(crate) async fn create(
     check_username(&username)?;
     check_password(&new.password)?;
     let hash = password::hash(new.password).await;
-    let id = users::create(&state.db, &username, &hash, new.role)
+    let id = users::create(&state.db, &username, &hash, new.role, &new.parks)
         .await
         .map_err(|e| {
             if unique_violation(&e).is_some() {
@@ -85,12 +85,9 @@ pub(crate) async fn create(
                     format!("username {username} is already taken"),
                 )
             } else {
-                ApiError::Storage(e)
+                map_park_error(e)
             }
         })?;
-    users::set_parks(&state.db, id, &new.parks)
-        .await
-        .map_err(map_park_error)?;
     audit::record(
         &state.db,
         &actor.actor(),
