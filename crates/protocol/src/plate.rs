@@ -287,7 +287,6 @@ impl<'de> Deserialize<'de> for Plate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn kind(s: &str) -> PlateKind {
         Plate::parse(s).unwrap().kind()
@@ -381,51 +380,60 @@ mod tests {
         assert!(serde_json::from_str::<Plate>("\"沪A1234\"").is_err());
     }
 
-    fn serial_char() -> impl Strategy<Value = char> {
-        prop::sample::select(
-            "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-                .chars()
-                .collect::<Vec<_>>(),
-        )
-    }
+    // proptest needs OS randomness, absent on wasm32-unknown-unknown: properties run on the host.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
 
-    fn plate_text() -> impl Strategy<Value = String> {
-        let province = prop::sample::select(PROVINCES.chars().collect::<Vec<_>>());
-        let letter = prop::sample::select("ABCDEFGHJKLMNPQRSTUVWXYZ".chars().collect::<Vec<_>>());
-        let ordinary = prop::collection::vec(serial_char(), 5).prop_map(String::from_iter);
-        let small = ("[DF]", serial_char(), "[0-9]{4}").prop_map(|(a, b, c)| format!("{a}{b}{c}"));
-        let large = "[0-9]{5}[DF]";
-        let suffixed = ("[0-9]{4}", "[学警港澳挂领]").prop_map(|(a, b)| a + &b);
-        let serial = prop_oneof![ordinary, small, large.prop_map(String::from), suffixed];
-        (province, letter, serial).prop_map(|(p, l, s)| format!("{p}{l}{s}"))
-    }
-
-    /// Lower-cases or widens ASCII characters and pads with spaces, as sloppy input does.
-    fn sloppy(text: &str, mask: u64) -> String {
-        let mut out = String::from(" ");
-        for (i, c) in text.chars().enumerate() {
-            out.push(match (mask >> (i % 32)) & 3 {
-                1 if c.is_ascii() => c.to_ascii_lowercase(),
-                2 if c.is_ascii() => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
-                _ => c,
-            });
-        }
-        out.push('\u{3000}');
-        out
-    }
-
-    proptest! {
-        #[test]
-        fn parsing_is_idempotent(text in plate_text(), mask in any::<u64>()) {
-            let p = Plate::parse(&sloppy(&text, mask)).unwrap();
-            prop_assert_eq!(p.as_str(), text.as_str());
-            prop_assert_eq!(Plate::parse(p.as_str()).unwrap(), p);
+        fn serial_char() -> impl Strategy<Value = char> {
+            prop::sample::select(
+                "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+                    .chars()
+                    .collect::<Vec<_>>(),
+            )
         }
 
-        #[test]
-        fn parsing_never_panics(s in "\\PC{0,40}") {
-            if let Ok(p) = Plate::parse(&s) {
+        fn plate_text() -> impl Strategy<Value = String> {
+            let province = prop::sample::select(PROVINCES.chars().collect::<Vec<_>>());
+            let letter =
+                prop::sample::select("ABCDEFGHJKLMNPQRSTUVWXYZ".chars().collect::<Vec<_>>());
+            let ordinary = prop::collection::vec(serial_char(), 5).prop_map(String::from_iter);
+            let small =
+                ("[DF]", serial_char(), "[0-9]{4}").prop_map(|(a, b, c)| format!("{a}{b}{c}"));
+            let large = "[0-9]{5}[DF]";
+            let suffixed = ("[0-9]{4}", "[学警港澳挂领]").prop_map(|(a, b)| a + &b);
+            let serial = prop_oneof![ordinary, small, large.prop_map(String::from), suffixed];
+            (province, letter, serial).prop_map(|(p, l, s)| format!("{p}{l}{s}"))
+        }
+
+        /// Lower-cases or widens ASCII characters and pads with spaces, as sloppy input does.
+        fn sloppy(text: &str, mask: u64) -> String {
+            let mut out = String::from(" ");
+            for (i, c) in text.chars().enumerate() {
+                out.push(match (mask >> (i % 32)) & 3 {
+                    1 if c.is_ascii() => c.to_ascii_lowercase(),
+                    2 if c.is_ascii() => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+                    _ => c,
+                });
+            }
+            out.push('\u{3000}');
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn parsing_is_idempotent(text in plate_text(), mask in any::<u64>()) {
+                let p = Plate::parse(&sloppy(&text, mask)).unwrap();
+                prop_assert_eq!(p.as_str(), text.as_str());
                 prop_assert_eq!(Plate::parse(p.as_str()).unwrap(), p);
+            }
+
+            #[test]
+            fn parsing_never_panics(s in "\\PC{0,40}") {
+                if let Ok(p) = Plate::parse(&s) {
+                    prop_assert_eq!(Plate::parse(p.as_str()).unwrap(), p);
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Besides the invariants of PROTOCOLS.md §5, a deliberately naive model (one unit at a time,
 //! linear period lookup, caps keyed by the occurrence's start instant) re-prices short stays, so
 //! the arithmetic walk of `fee` is checked against the definition rather than against itself.
+#![cfg(not(target_arch = "wasm32"))] // proptest needs OS randomness, absent on wasm32.
 
 use std::collections::HashMap;
 

@@ -53,6 +53,27 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
             ],
         ))
     })?;
+    step("protocol tests on wasm32 (node)", || {
+        let mut test = command(
+            "cargo",
+            &[
+                "test",
+                "--locked",
+                "-p",
+                "protocol",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "wasm_vectors",
+            ],
+        );
+        // wasm-bindgen-test-runner (installed with wasm-bindgen-cli) runs the tests in node.
+        test.env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        );
+        cmd::run(test)
+    })?;
     step("frontend (trunk build)", frontend_build::build)?;
     step("server binary", || {
         cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"]))

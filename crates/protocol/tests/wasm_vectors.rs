@@ -1,0 +1,96 @@
+//! The published vectors and §5's worked examples, run on wasm32 under `wasm-bindgen-test-runner`
+//! (node), because the browser runs this crate too. On the host the unit tests cover the same.
+#![cfg(target_arch = "wasm32")]
+
+use chrono::{DateTime, TimeDelta, Utc};
+use protocol::plate::Plate;
+use protocol::quote::{Payment, Session, quote};
+use protocol::tariff::Tariff;
+use protocol::{fee, mallcoo, pyun};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    protocol::time::parse_pyun_iso("2026-11-23T02:00:00Z").unwrap() + TimeDelta::minutes(minutes)
+}
+
+#[wasm_bindgen_test]
+fn pyun_form_vector() {
+    let fields = [
+        ("app_id", "op74061a7d244f7b7"),
+        ("coupon_code", "7cb7cc3e4e27b8a"),
+        ("merchant", "62626601"),
+        ("plate", "粤BA1471"),
+        ("quantity", "1"),
+        ("reason", "测试派发"),
+        ("store_code", "4911419421"),
+    ];
+    assert_eq!(
+        pyun::sign_form(&fields, "e9ae5402dbabc68c1c4xxxx"),
+        "756E3F88FBDB2B82E0A6C37C5EE060E5"
+    );
+}
+
+#[wasm_bindgen_test]
+fn pyun_json_vector() {
+    let body = r#"{"reason":"接口测试退款","pay_serial":"20220721102644066066610031","app_id":"op00961963581daa7","value":"1"}"#;
+    assert_eq!(
+        pyun::sign_json(body.as_bytes(), "6409292d66625a2a0912acfc61ed956c"),
+        "55D9BC675B3B042A015895FA9F9D037B"
+    );
+}
+
+#[wasm_bindgen_test]
+fn mallcoo_vector() {
+    let body =
+        r#"{"ParkCode":"P001","PlateNo":"沪A68688","InTime":"2026-11-24 02:00:00","TradeID":"E1"}"#;
+    assert_eq!(
+        mallcoo::sign::sign("PK_demo_0001", "20261123180000", body, "SK_demo_secret"),
+        "9A363837500D7089"
+    );
+}
+
+#[wasm_bindgen_test]
+fn section_5_examples() {
+    let t = Tariff::example();
+    for (minutes, expected) in [
+        (15, 0),
+        (16, 1000),
+        (60, 1000),
+        (61, 1300),
+        (90, 1300),
+        (91, 1600),
+        (23 * 60, 5000),
+        (24 * 60 + 10, 6000),
+    ] {
+        assert_eq!(
+            fee::fee(&t, at(0), at(minutes)).unwrap(),
+            expected,
+            "stay of {minutes} min"
+        );
+    }
+    let paid = [Payment {
+        at: at(70),
+        amount: 1300,
+    }];
+    let session = Session {
+        entry: at(0),
+        tariff: &t,
+    };
+    assert_eq!(
+        quote(&session, &paid, None, at(84), 0, 0).unwrap().unpaid,
+        0
+    );
+    assert_eq!(
+        quote(&session, &paid, None, at(100), 0, 0).unwrap().unpaid,
+        300
+    );
+}
+
+#[wasm_bindgen_test]
+fn plates_normalise() {
+    assert_eq!(
+        Plate::parse(" 粤ｂａ１４７１ ").unwrap().as_str(),
+        "粤BA1471"
+    );
+    assert!(Plate::parse("沪A1234").is_err());
+}
