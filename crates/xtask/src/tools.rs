@@ -147,32 +147,24 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
                 .to_owned(),
         );
     }
-    let mut install = command(
-        "apt-get",
-        &[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ],
-    );
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    if run(install).is_ok() {
+    let install = || {
+        let mut c = command(
+            "apt-get",
+            &[
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ],
+        );
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        run(c)
+    };
+    if install().is_ok() {
         return Ok(());
     }
     // A fresh machine may have an empty package list.
     run(command("apt-get", &["update"]))?;
-    let mut install = command(
-        "apt-get",
-        &[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ],
-    );
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    run(install)
+    install()
 }
