@@ -735,3 +735,63 @@ async fn secrets_never_reach_a_response_a_header_a_log_line_or_the_database_sqli
 async fn secrets_never_reach_a_response_a_header_a_log_line_or_the_database_postgres() {
     secrets_never_leak(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn the_demo_creates_its_car_park_for_the_manager_and_the_staff() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(binary())
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--static-dir",
+            "/nonexistent",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = String::new();
+    let mut passwords = std::collections::HashMap::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("ParkBridge listening on ") {
+            base = url.trim_end_matches('/').to_owned();
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_, user, "/", pw] = words[..] {
+            passwords.insert(user.to_owned(), pw.to_owned());
+        }
+        if line.starts_with("Data:") {
+            break;
+        }
+    }
+    for user in ["manager", "staff", "admin"] {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let resp = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": user, "password": passwords[user]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{user}");
+        let parks: Value = client
+            .get(format!("{base}/api/v1/parks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(parks.as_array().unwrap().len(), 1, "{user}: {parks}");
+        assert_eq!(parks[0]["code"], "demo");
+        assert_eq!(parks[0]["name"], "示例停车场");
+        assert_eq!(parks[0]["tariff"]["pricing"]["first_price"], 1000);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
