@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
-use super::{AppState, auth, users};
+use super::{AppState, api_keys, auth, machine, openapi, users};
 use crate::accounts::Role;
 
 /// One API route.
@@ -38,7 +38,7 @@ fn route(
 
 /// Every API route.
 pub fn table() -> Vec<Route> {
-    use Access::{Public, SignedIn};
+    use Access::{AnyMachine, Public, SignedIn};
     const ADMIN: Access = Access::ADMIN;
     const _STAFF: Access = Access::Roles(&[Role::PropertyManager, Role::MallStaff]);
     vec![
@@ -63,6 +63,31 @@ pub fn table() -> Vec<Route> {
             "/api/v1/users/{id}/sessions",
             ADMIN,
             delete(users::revoke_sessions),
+        ),
+        route(Method::GET, "/api/v1/api-keys", ADMIN, get(api_keys::list)),
+        route(
+            Method::POST,
+            "/api/v1/api-keys",
+            ADMIN,
+            post(api_keys::create),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/api-keys/{id}",
+            ADMIN,
+            delete(api_keys::revoke),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/machine/whoami",
+            AnyMachine,
+            get(machine::whoami),
+        ),
+        route(
+            Method::GET,
+            "/api/openapi.json",
+            Public,
+            get(openapi::openapi_json),
         ),
     ]
 }
