@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::i18n::Text;
+
 /// Fen as yuan with two decimals, e.g. 1300 → `¥13.00`.
 pub(crate) fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
@@ -17,13 +19,12 @@ pub(crate) fn shanghai_minutes(t: DateTime<Utc>) -> String {
 }
 
 /// Reads `yyyy-MM-dd HH:mm` (or with `:ss`) typed by a person, as Asia/Shanghai time.
-pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
     let s = input.trim();
     let with_seconds = if s.len() == "yyyy-MM-dd HH:mm".len() {
         format!("{s}:00")
     } else {
         s.to_owned()
     };
-    protocol::time::parse_mallcoo(&with_seconds)
-        .map_err(|_| "请按 2026-11-23 08:30 的格式输入".to_owned())
+    protocol::time::parse_mallcoo(&with_seconds).map_err(|_| Text::TimeFormatHint)
 }
