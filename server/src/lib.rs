@@ -4,8 +4,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod cli;
+pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod parks;
+pub mod secrets;
 pub mod storage;
 pub mod telemetry;
 pub mod tokens;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use super::DbArgs;
 use crate::http::{AppState, Settings, build_router};
+use crate::secrets::{KeySource, SecretBox, verify_instance};
 use crate::storage::Db;
 
 /// Where to listen, where the data and the built frontend live.
@@ -25,6 +26,25 @@ pub(crate) struct ServeArgs {
     /// Hours a sign-in lasts.
     #[arg(long, env = "PARKBRIDGE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub(crate) session_hours: u32,
+    /// Master key file, created (mode 0600) on first start; ignored when PARKBRIDGE_MASTER_KEY
+    /// (64 hex digits) is set, which several instances sharing one PostgreSQL database need
+    /// [default: <data-dir>/master.key].
+    #[arg(long, env = "PARKBRIDGE_MASTER_KEY_FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Loads the master key and proves it is the one this database's secrets were sealed with.
+    async fn secrets(&self, db: &Db) -> Result<SecretBox, Box<dyn std::error::Error>> {
+        let file = self
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| self.db.data_dir.join("master.key"));
+        let key = KeySource::from_env(file).load()?;
+        let secrets = SecretBox::new(&key);
+        verify_instance(db, &secrets).await?;
+        Ok(secrets)
+    }
 }
 
 /// Serves; `banner` is printed after the address line (the demo's sign-in details).
@@ -36,6 +56,7 @@ pub(crate) async fn serve(
         Some((db, banner)) => (db, Some(banner)),
         None => (args.db.open().await?, None),
     };
+    let secrets = args.secrets(&db).await?;
     if !args.static_dir.join("index.html").is_file() {
         tracing::warn!(dir = %args.static_dir.display(), "no built frontend found; run `cargo xtask demo` or `trunk build`");
     }
@@ -46,6 +67,7 @@ pub(crate) async fn serve(
         AppState {
             db,
             settings: Arc::new(settings),
+            secrets: Arc::new(secrets),
         },
         &args.static_dir,
     );

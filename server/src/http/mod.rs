@@ -1,9 +1,12 @@
 //! The HTTP surface: one router assembled from the route table, plus the built frontend.
 
 pub mod access;
+mod audit_log;
 mod auth;
+mod credentials;
 mod health;
 pub mod json;
+mod parks;
 pub mod routes;
 mod users;
 
@@ -16,6 +19,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::secrets::SecretBox;
 use crate::storage::Db;
 
 /// Settings handlers read, fixed at start-up.
@@ -40,6 +44,8 @@ pub struct AppState {
     pub db: Db,
     /// Start-up settings.
     pub settings: Arc<Settings>,
+    /// Seals and opens stored secrets with the master key.
+    pub secrets: Arc<SecretBox>,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.

@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
-use super::{AppState, auth, users};
+use super::{AppState, audit_log, auth, credentials, parks, users};
 use crate::accounts::Role;
 
 /// One API route.
@@ -64,5 +64,40 @@ pub fn table() -> Vec<Route> {
             ADMIN,
             delete(users::revoke_sessions),
         ),
+        route(Method::GET, "/api/v1/parks", SignedIn, get(parks::list)),
+        route(Method::POST, "/api/v1/parks", ADMIN, post(parks::create)),
+        route(Method::GET, "/api/v1/parks/{id}", SignedIn, get(parks::get)),
+        route(Method::PUT, "/api/v1/parks/{id}", ADMIN, put(parks::update)),
+        route(
+            Method::PUT,
+            "/api/v1/parks/{id}/tariff",
+            Access::Roles(&[Role::PropertyManager]),
+            put(parks::set_tariff),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/credentials",
+            ADMIN,
+            get(credentials::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/credentials",
+            ADMIN,
+            post(credentials::create),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/credentials/{id}/secret",
+            ADMIN,
+            put(credentials::replace_secret),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/credentials/{id}/rotate",
+            ADMIN,
+            post(credentials::rotate),
+        ),
+        route(Method::GET, "/api/v1/audit", ADMIN, get(audit_log::list)),
     ]
 }

@@ -1,0 +1,317 @@
+//! Admin management of credentials: create, list, replace a secret, rotate our Mallcoo keys.
+//!
+//! Secrets travel one way: into the server. The only exception is a Mallcoo inbound key pair we
+//! generate, whose private key is shown once in the creation or rotation answer, like an API key.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::json::ApiJson;
+use crate::accounts::CurrentUser;
+use crate::audit;
+use crate::credentials::{self, CredentialKind, CredentialView, IssuedKeys, PublicParts};
+use crate::error::ApiError;
+use crate::secrets::Secret;
+use crate::storage::unique_violation;
+
+/// `GET /api/v1/credentials`: every credential without its secret.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CredentialView>>, ApiError> {
+    Ok(Json(credentials::list(&state.db).await?))
+}
+
+/// A new credential; which fields are required depends on `kind`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewCredential {
+    name: String,
+    kind: CredentialKind,
+    app_id: Option<String>,
+    app_secret: Option<Secret>,
+    public_key: Option<String>,
+    private_key: Option<Secret>,
+}
+
+/// A freshly issued Mallcoo inbound key pair, shown once.
+#[derive(Serialize)]
+pub(crate) struct Issued {
+    app_id: String,
+    public_key: String,
+    private_key: String,
+}
+
+impl Issued {
+    fn once(keys: &IssuedKeys) -> Issued {
+        Issued {
+            app_id: keys.app_id.clone(),
+            public_key: keys.public_key.clone(),
+            private_key: keys.private_key.expose().to_owned(),
+        }
+    }
+}
+
+/// The answer to a creation or rotation.
+#[derive(Serialize)]
+pub(crate) struct Created {
+    credential: CredentialView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued: Option<Issued>,
+}
+
+fn required<'a, T>(
+    field: &'static str,
+    kind: CredentialKind,
+    v: &'a Option<T>,
+) -> Result<&'a T, ApiError> {
+    v.as_ref().ok_or_else(|| {
+        ApiError::bad_request(
+            "missing_field",
+            format!("{field} is required for a {} credential", kind.as_str()),
+        )
+    })
+}
+
+fn unused<T>(field: &'static str, kind: CredentialKind, v: &Option<T>) -> Result<(), ApiError> {
+    match v {
+        Some(_) => Err(ApiError::bad_request(
+            "unexpected_field",
+            format!("{field} is not used by a {} credential", kind.as_str()),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a public identifier (app id, public key) without echoing it back.
+fn check_public(field: &'static str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 128 || value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{field}: 1–128 printable characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks a secret without ever echoing it: the message names the field only.
+fn check_secret(field: &'static str, secret: &Secret) -> Result<(), ApiError> {
+    let s = secret.expose();
+    if s.is_empty() || s.len() > 4096 {
+        return Err(ApiError::bad_request(
+            "invalid_secret",
+            format!("{field}: 1–4096 bytes"),
+        ));
+    }
+    if s.trim() != s || s.chars().any(char::is_control) {
+        // Almost always a copy-and-paste accident, which would make every signature fail.
+        return Err(ApiError::bad_request(
+            "invalid_secret",
+            format!("{field} must not contain spaces at either end or control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name: 1–64 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> ApiError + '_ {
+    move |e| {
+        if unique_violation(&e).is_some() {
+            ApiError::conflict(
+                "credential_name_taken",
+                format!("a credential named {name} already exists"),
+            )
+        } else {
+            ApiError::Storage(e)
+        }
+    }
+}
+
+/// `POST /api/v1/credentials`: 201; the `issued` keys only for `mallcoo_inbound`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    ApiJson(new): ApiJson<NewCredential>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let name = check_name(&new.name)?;
+    let kind = new.kind;
+    let (public, secret, issued) = match kind {
+        CredentialKind::Pyun => {
+            unused("public_key", kind, &new.public_key)?;
+            unused("private_key", kind, &new.private_key)?;
+            let app_id = check_public("app_id", required("app_id", kind, &new.app_id)?)?;
+            let secret = required("app_secret", kind, &new.app_secret)?;
+            check_secret("app_secret", secret)?;
+            let public = PublicParts {
+                app_id,
+                public_key: None,
+            };
+            (public, secret.clone(), None)
+        }
+        CredentialKind::MallcooOutbound => {
+            unused("app_secret", kind, &new.app_secret)?;
+            let app_id = check_public("app_id", required("app_id", kind, &new.app_id)?)?;
+            let public_key =
+                check_public("public_key", required("public_key", kind, &new.public_key)?)?;
+            let secret = required("private_key", kind, &new.private_key)?;
+            check_secret("private_key", secret)?;
+            let public = PublicParts {
+                app_id,
+                public_key: Some(public_key),
+            };
+            (public, secret.clone(), None)
+        }
+        CredentialKind::MallcooInbound => {
+            unused("app_id", kind, &new.app_id)?;
+            unused("app_secret", kind, &new.app_secret)?;
+            unused("public_key", kind, &new.public_key)?;
+            unused("private_key", kind, &new.private_key)?;
+            let keys = credentials::issue_inbound_keys(None);
+            let public = PublicParts {
+                app_id: keys.app_id.clone(),
+                public_key: Some(keys.public_key.clone()),
+            };
+            (public, keys.private_key.clone(), Some(keys))
+        }
+    };
+    let id = credentials::create(&state.db, &state.secrets, &name, kind, &public, &secret)
+        .await
+        .map_err(name_taken(&name))?;
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "credential.create",
+        &format!("credential:{name}"),
+        json!({ "id": id, "kind": kind, "app_id": public.app_id }),
+    )
+    .await?;
+    let credential = credentials::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            credential,
+            issued: issued.as_ref().map(Issued::once),
+        }),
+    ))
+}
+
+/// A replacement secret (`app_secret` for P云, `private_key` for Mallcoo outbound).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewSecret {
+    secret: Secret,
+}
+
+/// `PUT /api/v1/credentials/{id}/secret`: write-only; answers the credential without its secret.
+pub(crate) async fn replace_secret(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NewSecret>,
+) -> Result<Json<CredentialView>, ApiError> {
+    let current = credentials::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let field = match current.kind {
+        CredentialKind::Pyun => "app_secret",
+        CredentialKind::MallcooOutbound => "private_key",
+        CredentialKind::MallcooInbound => {
+            return Err(ApiError::bad_request(
+                "use_rotate",
+                "we issue this key pair: rotate it with POST /api/v1/credentials/{id}/rotate",
+            ));
+        }
+    };
+    check_secret(field, &body.secret)?;
+    if !credentials::replace(
+        &state.db,
+        &state.secrets,
+        id,
+        current.kind,
+        &current.public,
+        &body.secret,
+    )
+    .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "credential.secret_replace",
+        &format!("credential:{}", current.name),
+        json!({ "id": id, "kind": current.kind, "field": field }),
+    )
+    .await?;
+    Ok(Json(
+        credentials::get(&state.db, id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    ))
+}
+
+/// `POST /api/v1/credentials/{id}/rotate`: a new Mallcoo inbound key pair (same AppID), shown once.
+pub(crate) async fn rotate(
+    State(state): State<AppState>,
+    Extension(actor): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<Created>, ApiError> {
+    let current = credentials::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if current.kind != CredentialKind::MallcooInbound {
+        return Err(ApiError::bad_request(
+            "not_rotatable",
+            "only a mallcoo_inbound key pair is rotated; replace other secrets with PUT …/secret",
+        ));
+    }
+    let keys = credentials::issue_inbound_keys(Some(current.public.app_id.clone()));
+    let public = PublicParts {
+        app_id: keys.app_id.clone(),
+        public_key: Some(keys.public_key.clone()),
+    };
+    if !credentials::replace(
+        &state.db,
+        &state.secrets,
+        id,
+        current.kind,
+        &public,
+        &keys.private_key,
+    )
+    .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        &state.db,
+        &actor.actor(),
+        "credential.rotate",
+        &format!("credential:{}", current.name),
+        json!({ "id": id, "kind": current.kind, "app_id": public.app_id }),
+    )
+    .await?;
+    let credential = credentials::get(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(Created {
+        credential,
+        issued: Some(Issued::once(&keys)),
+    }))
+}
