@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::i18n::Text;
+use protocol::tariff::{Pricing, Tariff};
+
+use crate::i18n::{Lang, Text, fill};
 
 /// Fen as yuan with two decimals, e.g. 1300 → `¥13.00`.
 pub(crate) fn yuan(fen: i64) -> String {
@@ -27,4 +29,29 @@ pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
         s.to_owned()
     };
     protocol::time::parse_mallcoo(&with_seconds).map_err(|_| Text::TimeFormatHint)
+}
+
+/// One line describing a tariff, computed from it so the text cannot drift.
+pub(crate) fn describe_tariff(t: &Tariff, lang: Lang) -> String {
+    let cap = t
+        .cycle_cap
+        .map(|c| fill(Text::TariffCap.text(lang), &[&yuan(c)]))
+        .unwrap_or_default();
+    match &t.pricing {
+        Pricing::Simple(p) => fill(
+            Text::TariffSimple.text(lang),
+            &[
+                &t.free_minutes.to_string(),
+                &p.first_minutes.to_string(),
+                &yuan(p.first_price),
+                &p.unit_minutes.to_string(),
+                &yuan(p.unit_price),
+                &cap,
+            ],
+        ),
+        Pricing::TimeOfDay(p) => fill(
+            Text::TariffTimeOfDay.text(lang),
+            &[&p.periods.len().to_string(), &cap],
+        ),
+    }
 }

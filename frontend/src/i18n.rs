@@ -103,8 +103,11 @@ table! {
     MallcooParkId => "猫酷 parkId", "Mallcoo parkId";
     MallcooParkCode => "猫酷 ParkCode", "Mallcoo ParkCode";
     Tariff => "收费标准", "Tariff";
-    NoTariff => "未设置", "not set";
-    TariffSet => "已设置", "set";
+    NoCredential => "（无）", "(none)";
+    PyunCredential => "P云凭据", "P云 credential";
+    MallcooOutCredential => "猫酷出站凭据", "Mallcoo outbound credential";
+    MallcooInCredential => "猫酷入站凭据", "Mallcoo inbound credential";
+    ParkCodeHint => "小写字母、数字、- 和 _", "lower-case letters, digits, - and _";
     EditTariff => "编辑收费标准", "Edit tariff";
     TariffHint => "收费标准 JSON（保存前在浏览器中校验）", "Tariff JSON (checked in the browser before saving)";
     TariffJsonInvalid => "JSON 格式错误", "Invalid JSON";
@@ -175,8 +178,9 @@ table! {
     TimeFormatHint => "请按 2026-11-23 08:30 的格式输入", "use the form 2026-11-23 08:30";
     FreeMinutesInvalid => "免费时长须为非负整数分钟", "Free minutes must be a whole number ≥ 0";
     NowBeforeEntry => "计费时间早于入场时间", "Billing time is before entry time";
-    TariffSimple => "示例收费标准：{} 分钟内免费；首 {} 分钟 {}，之后每 {} 分钟 {}{}。", "Sample tariff: free up to {} min; first {} min {}, then every started {} min {}{}.";
-    TariffTimeOfDay => "示例收费标准：分时段计费，共 {} 个时段{}。", "Sample tariff: by time of day, {} periods{}.";
+    SampleTariff => "示例收费标准：", "Sample tariff: ";
+    TariffSimple => "{} 分钟内免费；首 {} 分钟 {}，之后每 {} 分钟 {}{}。", "free up to {} min; first {} min {}, then every started {} min {}{}.";
+    TariffTimeOfDay => "分时段计费，共 {} 个时段{}。", "by time of day, {} periods{}.";
     TariffCap => "，每 24 小时封顶 {}", ", capped at {} per 24 h";
 }
 

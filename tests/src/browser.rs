@@ -146,6 +146,22 @@ impl Browser {
             .unwrap_or_else(|e| panic!("select {value:?} in [data-testid='{test_id}']: {e}"));
     }
 
+    /// The current `value` of the input with `data-testid`.
+    pub async fn value_of(&self, test_id: &str) -> String {
+        self.element(test_id)
+            .await
+            .prop("value")
+            .await
+            .expect("value property")
+            .unwrap_or_default()
+    }
+
+    /// Signs out with the layout's button and waits for the sign-in form.
+    pub async fn sign_out(&self) {
+        self.click("sign-out").await;
+        self.element("login-form").await;
+    }
+
     /// Whether an element with `data-testid` is on the page right now (no waiting).
     pub async fn exists(&self, test_id: &str) -> bool {
         let css = format!("[data-testid='{test_id}']");

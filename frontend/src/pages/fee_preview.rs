@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use protocol::quote::{Quote, Session, quote};
 use protocol::tariff::Tariff;
 
-use crate::format::{parse_shanghai, shanghai_minutes, yuan};
+use crate::format::{describe_tariff, parse_shanghai, shanghai_minutes, yuan};
 use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::layout::guarded;
 
@@ -78,7 +78,7 @@ fn preview() -> impl IntoView {
     view! {
         <section>
             <h2>{tr(Text::PreviewTitle)}</h2>
-            <p data-testid="tariff-description">{move || describe(&Tariff::example(), lang.get())}</p>
+            <p data-testid="tariff-description">{move || format!("{}{}", Text::SampleTariff.text(lang.get()), describe_tariff(&Tariff::example(), lang.get()))}</p>
             <label for="entry-time">{tr(Text::EntryTime)}</label>
             <input id="entry-time" data-testid="entry-time" placeholder="2026-11-23 08:30"
                 prop:value=entry on:input=move |ev| entry.set(event_target_value(&ev)) />
@@ -107,31 +107,5 @@ fn preview() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
-    }
-}
-
-/// One line describing the sample tariff, computed from it so the text cannot drift.
-fn describe(t: &Tariff, lang: Lang) -> String {
-    use protocol::tariff::Pricing;
-    let cap = t
-        .cycle_cap
-        .map(|c| fill(Text::TariffCap.text(lang), &[&yuan(c)]))
-        .unwrap_or_default();
-    match &t.pricing {
-        Pricing::Simple(p) => fill(
-            Text::TariffSimple.text(lang),
-            &[
-                &t.free_minutes.to_string(),
-                &p.first_minutes.to_string(),
-                &yuan(p.first_price),
-                &p.unit_minutes.to_string(),
-                &yuan(p.unit_price),
-                &cap,
-            ],
-        ),
-        Pricing::TimeOfDay(p) => fill(
-            Text::TariffTimeOfDay.text(lang),
-            &[&p.periods.len().to_string(), &cap],
-        ),
     }
 }

@@ -7,8 +7,9 @@ use leptos::task::spawn_local;
 use protocol::tariff::Tariff;
 use serde_json::{Map, Value};
 
-use crate::api::{self, ApiError, Park, Role};
-use crate::i18n::{Text, tr};
+use crate::api::{self, ApiError, Credential, Park, Role};
+use crate::format::describe_tariff;
+use crate::i18n::{self, Text, tr};
 use crate::pages::layout::{guarded, session};
 use crate::pages::{error_line, loading};
 
@@ -27,11 +28,27 @@ const OPTIONAL_FIELDS: [(&str, Text); 5] = [
     ("mallcoo_park_code", Text::MallcooParkCode),
 ];
 
+/// Credential references a car park may hold: field, credential kind, label.
+const CREDENTIAL_FIELDS: [(&str, &str, Text); 3] = [
+    ("pyun_credential_id", "pyun", Text::PyunCredential),
+    (
+        "mallcoo_out_credential_id",
+        "mallcoo_outbound",
+        Text::MallcooOutCredential,
+    ),
+    (
+        "mallcoo_in_credential_id",
+        "mallcoo_inbound",
+        Text::MallcooInCredential,
+    ),
+];
+
 fn parks_page() -> impl IntoView {
     let user = session().get_untracked();
     let role = user.as_ref().map(|u| u.role);
     let my_parks = user.map(|u| u.parks).unwrap_or_default();
     let is_admin = role == Some(Role::Admin);
+    let lang = i18n::lang();
     let parks = LocalResource::new(api::parks);
     // The car park whose tariff is being edited, and the text in the editor.
     let editing = RwSignal::new(None::<Park>);
@@ -65,7 +82,10 @@ fn parks_page() -> impl IntoView {
                         {list.into_iter().map(|p| {
                             let editable = may_edit_tariff(&p);
                             let code = p.code.clone();
-                            let has_tariff = p.tariff.as_ref().is_some_and(|t| !t.is_null());
+                            let tariff = p
+                                .tariff
+                                .clone()
+                                .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
                             let park = p.clone();
                             view! {
                                 <tr data-testid=format!("park-row-{code}")>
@@ -73,7 +93,9 @@ fn parks_page() -> impl IntoView {
                                     <td data-testid=format!("park-name-{code}")>{p.name.clone()}</td>
                                     <td>{p.pyun_park_uuid.clone().unwrap_or_default()}</td>
                                     <td>{p.mallcoo_park_id.as_ref().map(show_value).unwrap_or_default()}</td>
-                                    <td>{tr(if has_tariff { Text::TariffSet } else { Text::NoTariff })}</td>
+                                    <td class="small" data-testid=format!("park-tariff-{code}")>
+                                        {move || tariff.as_ref().map(|t| describe_tariff(t, lang.get())).unwrap_or_default()}
+                                    </td>
                                     <td>
                                         {if editable {
                                             view! {
@@ -120,11 +142,19 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
     let name = RwSignal::new(String::new());
     let optional =
         OPTIONAL_FIELDS.map(|(field, label)| (field, label, RwSignal::new(String::new())));
+    let credentials = LocalResource::new(api::credentials);
+    let links = CREDENTIAL_FIELDS
+        .map(|(field, kind, label)| (field, kind, label, RwSignal::new(String::new())));
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
         let mut body = Map::new();
+        for (field, _, _, value) in links {
+            if let Ok(id) = value.get_untracked().parse::<i64>() {
+                body.insert(field.into(), id.into());
+            }
+        }
         body.insert("code".into(), code.get_untracked().trim().into());
         body.insert("name".into(), name.get_untracked().trim().into());
         for (field, _, value) in optional {
@@ -141,6 +171,9 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
                     for (_, _, value) in optional {
                         value.set(String::new());
                     }
+                    for (_, _, _, value) in links {
+                        value.set(String::new());
+                    }
                     parks.refetch();
                 }
                 Err(e) => error.set(Some(e)),
@@ -152,13 +185,34 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
             <h3>{tr(Text::NewPark)}</h3>
             <form data-testid="park-form" on:submit=submit>
                 <label>{tr(Text::ParkCode)}</label>
-                <input data-testid="park-code" prop:value=code on:input=move |ev| code.set(event_target_value(&ev)) />
+                <input data-testid="park-code" placeholder=tr(Text::ParkCodeHint) prop:value=code on:input=move |ev| code.set(event_target_value(&ev)) />
                 <label>{tr(Text::Name)}</label>
                 <input data-testid="park-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
                 {optional.into_iter().map(|(field, label, value)| view! {
                     <label>{tr(label)}</label>
                     <input data-testid=format!("park-{}", field.replace('_', "-")) prop:value=value
                         on:input=move |ev| value.set(event_target_value(&ev)) />
+                }).collect_view()}
+                {links.into_iter().map(|(field, kind, label, value)| {
+                    let choices = move || {
+                        credentials
+                            .get()
+                            .and_then(Result::ok)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|c: &Credential| c.kind == kind)
+                            .collect::<Vec<_>>()
+                    };
+                    view! {
+                        <label>{tr(label)}</label>
+                        <select data-testid=format!("park-{}", field.replace('_', "-"))
+                            prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                            <option value="">{tr(Text::NoCredential)}</option>
+                            {move || choices().into_iter().map(|c| view! {
+                                <option value=c.id.to_string()>{c.name}</option>
+                            }).collect_view()}
+                        </select>
+                    }
                 }).collect_view()}
                 <div class="actions">
                     <button type="submit" data-testid="park-create">{tr(Text::Create)}</button>
