@@ -141,6 +141,8 @@ table! {
     Disable => "停用", "Disable";
     Enable => "启用", "Enable";
     Edit => "修改", "Edit";
+    NewPassword => "新密码", "New password";
+    NewPasswordHint => "留空则不修改", "leave empty to keep";
     EndSessions => "强制下线", "Sign out everywhere";
     // API keys
     ApiKeysTitle => "API 密钥", "API keys";

@@ -138,12 +138,18 @@ fn edit_form(
 ) -> impl IntoView {
     let role = RwSignal::new(user.role);
     let chosen = RwSignal::new(user.parks.clone());
+    let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let id = user.id;
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        let body = json!({ "role": role.get_untracked(), "parks": chosen.get_untracked() });
+        let mut body = json!({ "role": role.get_untracked(), "parks": chosen.get_untracked() });
+        let new_password = password.get_untracked();
+        password.set(String::new());
+        if !new_password.is_empty() {
+            body["password"] = new_password.into();
+        }
         spawn_local(async move {
             match api::update_user(id, body).await {
                 Ok(_) => {
@@ -162,6 +168,10 @@ fn edit_form(
                 {role_select(role, "user-edit-role".to_owned())}
                 <label>{tr(Text::Parks)}</label>
                 <div class="checks">{park_picker(parks, chosen, "user-edit-park")}</div>
+                <label>{tr(Text::NewPassword)}</label>
+                <input data-testid="user-edit-password" type="password" autocomplete="new-password"
+                    placeholder=tr(Text::NewPasswordHint) prop:value=password
+                    on:input=move |ev| password.set(event_target_value(&ev)) />
                 <div class="actions">
                     <button type="submit" data-testid="user-edit-save">{tr(Text::Save)}</button>
                     <button type="button" on:click=move |_| editing.set(None)>{tr(Text::Cancel)}</button>
