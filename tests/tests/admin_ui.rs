@@ -275,6 +275,11 @@ async fn credentials_are_written_never_shown_and_issued_pairs_appear_once() {
     browser.click("nav-audit").await;
     browser.element("audit-row").await;
     assert_eq!(browser.text_of("audit-action").await, "credential.rotate");
+    // Fewer entries than a page: the end of the log is said, not a "more" button.
+    browser
+        .wait_for_text("audit-end", |t| t == "没有更多了")
+        .await;
+    assert!(!browser.exists("audit-more").await);
     let page = browser.page_text().await;
     assert!(
         page.contains("credential.secret_replace"),
