@@ -8,7 +8,7 @@ pub mod users;
 use serde::{Deserialize, Serialize};
 
 /// What a person may do; admins may do everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including credentials, users and API keys.
@@ -39,7 +39,7 @@ impl Role {
 }
 
 /// The signed-in person a request acts for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CurrentUser {
     /// User id.
     pub id: i64,

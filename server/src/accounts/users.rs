@@ -7,7 +7,7 @@ use super::{CurrentUser, Role};
 use crate::storage::{Db, to_ms};
 
 /// A user as listed to admins (never the password hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     /// User id.
     pub id: i64,

@@ -1,5 +1,7 @@
-//! Command line: `serve`, `demo`, `migrate`, and bootstrapping commands (`user add`).
+//! Command line: `serve`, `demo`, `migrate`, and bootstrapping commands (`user add`,
+//! `apikey create`).
 
+mod apikey;
 mod demo;
 mod serve;
 mod user;
@@ -18,6 +20,9 @@ use crate::telemetry;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log line format on stderr: text, or one JSON object per line for log collectors.
+    #[arg(long, global = true, env = "PARKBRIDGE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Text)]
+    log_format: telemetry::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +36,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage machine clients' API keys.
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
 }
 
 /// Where the database is.
@@ -63,7 +71,7 @@ impl DbArgs {
 
 /// Runs the parsed command; the exit code is non-zero on any failure, with the reason on stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    telemetry::init();
+    telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -81,6 +89,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(())
             }
             Command::User(cmd) => user::run(cmd).await,
+            Command::Apikey(cmd) => apikey::run(cmd).await,
         }
     });
     match result {

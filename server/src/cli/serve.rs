@@ -8,7 +8,9 @@ use clap::Args;
 use tokio::net::TcpListener;
 
 use super::DbArgs;
-use crate::http::{AppState, Settings, build_router};
+use crate::http::{
+    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Settings, build_router,
+};
 use crate::secrets::{KeySource, SecretBox, verify_instance};
 use crate::storage::Db;
 
@@ -31,6 +33,12 @@ pub(crate) struct ServeArgs {
     /// [default: <data-dir>/master.key].
     #[arg(long, env = "PARKBRIDGE_MASTER_KEY_FILE")]
     pub(crate) master_key_file: Option<PathBuf>,
+    /// Base URL of the P云 (4pyun) API that coupons and VIP recharges are sent to.
+    #[arg(long, env = "PARKBRIDGE_PYUN_BASE_URL", default_value = DEFAULT_PYUN_BASE_URL, value_parser = parse_base_url)]
+    pub(crate) pyun_base_url: String,
+    /// Base URL of the Mallcoo (猫酷) open platform that entry notices are sent to.
+    #[arg(long, env = "PARKBRIDGE_MALLCOO_BASE_URL", default_value = DEFAULT_MALLCOO_BASE_URL, value_parser = parse_base_url)]
+    pub(crate) mallcoo_base_url: String,
 }
 
 impl ServeArgs {
@@ -45,6 +53,18 @@ impl ServeArgs {
         verify_instance(db, &secrets).await?;
         Ok(secrets)
     }
+}
+
+/// An `http(s)://host[/path]` base URL, kept without a trailing slash so paths append cleanly.
+fn parse_base_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("expected an http:// or https:// URL")?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err("expected http(s)://host[:port][/path]".to_owned());
+    }
+    Ok(s.trim_end_matches('/').to_owned())
 }
 
 /// Serves; `banner` is printed after the address line (the demo's sign-in details).
@@ -62,6 +82,8 @@ pub(crate) async fn serve(
     }
     let settings = Settings {
         session_ttl: chrono::TimeDelta::hours(i64::from(args.session_hours)),
+        pyun_base_url: args.pyun_base_url.clone(),
+        mallcoo_base_url: args.mallcoo_base_url.clone(),
     };
     let app = build_router(
         AppState {

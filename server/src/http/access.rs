@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::AppState;
 use crate::accounts::{CurrentUser, Role, sessions};
+use crate::api_keys::{self, MachineClient, Scope};
 use crate::error::ApiError;
 
 /// The access rule of one route.
@@ -18,17 +19,32 @@ pub enum Access {
     SignedIn,
     /// Signed-in people with one of these roles; admins always pass.
     Roles(&'static [Role]),
+    /// Machine clients whose API key (`Authorization: Bearer …`) carries this scope.
+    Machine(Scope),
+    /// Machine clients with any valid API key, whatever its scopes (e.g. `whoami`).
+    AnyMachine,
 }
 
 impl Access {
     /// Admins only.
     pub const ADMIN: Access = Access::Roles(&[]);
 
-    /// Whether a signed-in `role` passes this rule (`Public` and `SignedIn` admit every role).
+    /// Whether a signed-in `role` passes this rule (`Public` and `SignedIn` admit every role;
+    /// machine routes admit no person, whatever the role).
     pub fn admits(self, role: Role) -> bool {
         match self {
             Access::Public | Access::SignedIn => true,
             Access::Roles(roles) => role == Role::Admin || roles.contains(&role),
+            Access::Machine(_) | Access::AnyMachine => false,
+        }
+    }
+
+    /// Whether a machine client with `scopes` passes this rule (people's routes admit no key).
+    pub fn admits_scopes(self, scopes: &[Scope]) -> bool {
+        match self {
+            Access::Public | Access::AnyMachine => true,
+            Access::Machine(scope) => scopes.contains(&scope),
+            Access::SignedIn | Access::Roles(_) => false,
         }
     }
 }
@@ -46,22 +62,47 @@ pub fn session_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Middleware: resolves the caller, applies `access`, and hands the handler a `CurrentUser`.
+/// The API key in `Authorization: Bearer <key>`, if any.
+pub fn bearer_key(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+}
+
+/// Middleware: resolves the caller, applies `access`, and hands the handler a `CurrentUser`
+/// (people's routes) or a `MachineClient` (machine routes).
 pub async fn enforce(
     State((state, access)): State<(AppState, Access)>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if access != Access::Public {
-        let token = session_token(req.headers()).ok_or(ApiError::Unauthorized)?;
-        let user = sessions::user_of(&state.db, token)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        if !access.admits(user.role) {
-            return Err(ApiError::Forbidden);
+    match access {
+        Access::Public => {}
+        Access::SignedIn | Access::Roles(_) => {
+            let token = session_token(req.headers()).ok_or(ApiError::Unauthorized)?;
+            let user = sessions::user_of(&state.db, token)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if !access.admits(user.role) {
+                return Err(ApiError::Forbidden);
+            }
+            req.extensions_mut()
+                .insert::<CurrentUser>(user.to_current());
         }
-        req.extensions_mut()
-            .insert::<CurrentUser>(user.to_current());
+        Access::Machine(_) | Access::AnyMachine => {
+            let key = bearer_key(req.headers()).ok_or(ApiError::Unauthorized)?;
+            let client = api_keys::authenticate(&state.db, key)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if !access.admits_scopes(&client.scopes) {
+                return Err(ApiError::Forbidden);
+            }
+            req.extensions_mut().insert::<MachineClient>(client);
+        }
     }
     Ok(next.run(req).await)
 }

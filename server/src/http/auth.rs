@@ -13,10 +13,10 @@ use super::AppState;
 use super::access::session_token;
 use super::json::ApiJson;
 use crate::accounts::{CurrentUser, login_limit, password, sessions, users};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 /// Sign-in form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Login {
     username: String,
@@ -24,6 +24,17 @@ pub(crate) struct Login {
 }
 
 /// `POST /api/v1/auth/login`: checks the password and sets the session cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Signed in; sets the `pb_session` cookie", body = CurrentUser),
+        (status = 400, description = "Wrong username or password, or a malformed body", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins", body = ErrorBody),
+    )
+)]
 pub(crate) async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -68,6 +79,16 @@ pub(crate) async fn login(
 }
 
 /// `POST /api/v1/auth/logout`: revokes this session and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Signed out; clears the cookie", body = serde_json::Value, example = json!({"signed_out": true})),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -84,6 +105,16 @@ pub(crate) async fn logout(
 }
 
 /// `GET /api/v1/auth/me`: the signed-in user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = CurrentUser),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
 pub(crate) async fn me(Extension(user): Extension<CurrentUser>) -> Json<CurrentUser> {
     Json(user)
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::AppState;
 
 /// The health report; the frontend shows it and load balancers read the status code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Health {
     status: &'static str,
     version: &'static str,
@@ -16,6 +16,15 @@ pub(super) struct Health {
 }
 
 /// 200 when the database answers, 503 otherwise.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Up, and the database answers", body = Health),
+        (status = 503, description = "The database does not answer", body = Health),
+    )
+)]
 pub(super) async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let db_ok = sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(&state.db.pool)

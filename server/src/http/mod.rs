@@ -2,11 +2,15 @@
 
 pub mod access;
 mod audit_log;
+mod api_keys;
 mod auth;
 mod credentials;
 mod health;
 pub mod json;
 mod parks;
+mod machine;
+mod openapi;
+mod request_metrics;
 pub mod routes;
 mod users;
 
@@ -14,6 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -22,17 +27,32 @@ use crate::error::ApiError;
 use crate::secrets::SecretBox;
 use crate::storage::Db;
 
+/// The largest request body we read; larger ones are refused with a 413 envelope. Every
+/// request ParkBridge accepts (VIP batches included) is far smaller.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// P云's production API, the default of `--pyun-base-url`.
+pub const DEFAULT_PYUN_BASE_URL: &str = "https://api.4pyun.com";
+/// Mallcoo's open platform, the default of `--mallcoo-base-url`.
+pub const DEFAULT_MALLCOO_BASE_URL: &str = "https://openapi10.mallcoo.cn";
+
 /// Settings handlers read, fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// How long a sign-in lasts.
     pub session_ttl: chrono::TimeDelta,
+    /// Base URL of the P云 API (no trailing slash), for the outbound calls.
+    pub pyun_base_url: String,
+    /// Base URL of the Mallcoo open platform (no trailing slash), for entry notices.
+    pub mallcoo_base_url: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             session_ttl: chrono::TimeDelta::hours(12),
+            pyun_base_url: DEFAULT_PYUN_BASE_URL.to_owned(),
+            mallcoo_base_url: DEFAULT_MALLCOO_BASE_URL.to_owned(),
         }
     }
 }
@@ -60,10 +80,17 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
             axum::middleware::from_fn_with_state((state.clone(), r.access), access::enforce);
         api = api.route(r.path, r.handler.route_layer(guard));
     }
+    // Installed before the first request, so that no request goes uncounted.
+    request_metrics::handle();
+    // Health and metrics sit outside `/api` (the load balancer's and Prometheus' conventional
+    // paths), hence outside the route table; both are public and reveal no data.
     api.route("/healthz", get(health::healthz))
+        .route("/metrics", get(request_metrics::render))
         // An unknown API path is a JSON 404, never the HTML page.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)
         .fallback_service(frontend)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(request_metrics::track))
         .layer(TraceLayer::new_for_http())
 }

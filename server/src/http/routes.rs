@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
-use super::{AppState, audit_log, auth, credentials, parks, users};
+use super::{AppState, api_keys, audit_log, auth, credentials, machine, openapi, parks, users};
 use crate::accounts::Role;
 
 /// One API route.
@@ -38,7 +38,7 @@ fn route(
 
 /// Every API route.
 pub fn table() -> Vec<Route> {
-    use Access::{Public, SignedIn};
+    use Access::{AnyMachine, Public, SignedIn};
     const ADMIN: Access = Access::ADMIN;
     const _STAFF: Access = Access::Roles(&[Role::PropertyManager, Role::MallStaff]);
     vec![
@@ -99,5 +99,30 @@ pub fn table() -> Vec<Route> {
             post(credentials::rotate),
         ),
         route(Method::GET, "/api/v1/audit", ADMIN, get(audit_log::list)),
+        route(Method::GET, "/api/v1/api-keys", ADMIN, get(api_keys::list)),
+        route(
+            Method::POST,
+            "/api/v1/api-keys",
+            ADMIN,
+            post(api_keys::create),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/api-keys/{id}",
+            ADMIN,
+            delete(api_keys::revoke),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/machine/whoami",
+            AnyMachine,
+            get(machine::whoami),
+        ),
+        route(
+            Method::GET,
+            "/api/openapi.json",
+            Public,
+            get(openapi::openapi_json),
+        ),
     ]
 }

@@ -12,16 +12,27 @@ use super::json::ApiJson;
 use crate::accounts::users::{self, UserView};
 use crate::accounts::{CurrentUser, Role, password, sessions};
 use crate::audit;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::storage::unique_violation;
 
 /// `GET /api/v1/users`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every user, by username", body = [UserView]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserView>>, ApiError> {
     Ok(Json(users::list(&state.db).await?))
 }
 
 /// A new user.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     username: String,
@@ -67,6 +78,20 @@ fn map_park_error(e: sqlx::Error) -> ApiError {
 }
 
 /// `POST /api/v1/users`: 201 with the user; 409 when the username is taken.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    security(("session" = [])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 400, description = "Invalid username, weak password or unknown car park", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Username taken", body = ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -104,7 +129,7 @@ pub(crate) async fn create(
 }
 
 /// Changes to a user; absent fields stay as they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserChange {
     role: Option<Role>,
@@ -114,6 +139,21 @@ pub(crate) struct UserChange {
 }
 
 /// `PUT /api/v1/users/{id}`: disabling or a new password also ends the user's sessions.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UserChange,
+    responses(
+        (status = 200, description = "The changed user", body = UserView),
+        (status = 400, description = "Weak password, unknown car park or self-lockout", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
 pub(crate) async fn update(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -171,6 +211,19 @@ pub(crate) async fn update(
 }
 
 /// `DELETE /api/v1/users/{id}/sessions`: signs the user out everywhere.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/sessions",
+    tag = "users",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "How many sessions were ended", body = serde_json::Value, example = json!({"revoked": 2})),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
 pub(crate) async fn revoke_sessions(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
