@@ -1,15 +1,15 @@
 //! The HTTP surface: one router assembled from the route table, plus the built frontend.
 
 pub mod access;
-mod audit_log;
 mod api_keys;
+mod audit_log;
 mod auth;
 mod credentials;
 mod health;
 pub mod json;
-mod parks;
 mod machine;
 mod openapi;
+mod parks;
 mod request_metrics;
 pub mod routes;
 mod users;
