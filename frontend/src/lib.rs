@@ -17,6 +17,9 @@ use pages::layout::{Layout, provide_session};
 pub fn App() -> impl IntoView {
     i18n::provide_language();
     provide_session();
+    let lang = i18n::lang();
+    // The tab title follows the language too.
+    Effect::new(move |_| document().set_title(Text::AppTitle.text(lang.get())));
     view! {
         <Router>
             <header>
