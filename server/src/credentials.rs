@@ -251,3 +251,69 @@ pub async fn signing_material(
         secret: Secret::new(secret),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MasterKey;
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&crate::storage::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_stored_secret_opens_back_for_the_signer_only_with_its_key() {
+        let (_dir, db) = db().await;
+        let secrets = SecretBox::new(&MasterKey::from_bytes([3; 32]));
+        let public = PublicParts {
+            app_id: "op1".to_owned(),
+            public_key: None,
+        };
+        let secret = Secret::new("e9ae5402dbabc68c1c4".to_owned());
+        let id = create(&db, &secrets, "p", CredentialKind::Pyun, &public, &secret)
+            .await
+            .unwrap();
+        let m = signing_material(&db, &secrets, id).await.unwrap().unwrap();
+        assert_eq!((m.kind, &m.public), (CredentialKind::Pyun, &public));
+        assert_eq!(m.secret.expose(), "e9ae5402dbabc68c1c4");
+        assert!(!format!("{m:?}").contains("e9ae5402"));
+
+        let replaced = Secret::new("second".to_owned());
+        assert!(
+            replace(&db, &secrets, id, CredentialKind::Pyun, &public, &replaced)
+                .await
+                .unwrap()
+        );
+        let m = signing_material(&db, &secrets, id).await.unwrap().unwrap();
+        assert_eq!(m.secret.expose(), "second");
+        // The kind must match too: a replace aimed at another kind changes nothing.
+        assert!(
+            !replace(
+                &db,
+                &secrets,
+                id,
+                CredentialKind::MallcooOutbound,
+                &public,
+                &secret
+            )
+            .await
+            .unwrap()
+        );
+
+        let other = SecretBox::new(&MasterKey::from_bytes([4; 32]));
+        assert!(matches!(
+            signing_material(&db, &other, id).await,
+            Err(RevealError::Open { .. })
+        ));
+        assert!(
+            signing_material(&db, &secrets, 999)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// The workspace root.
@@ -123,6 +123,88 @@ fn unique() -> u64 {
     u64::from(nanos) * 1000 + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// A server's captured stderr.
+type Logs = Arc<Mutex<String>>;
+
+/// Runs `parkbridge serve` on port 0; stderr goes to `logs` when given. Returns the child and
+/// its base URL, or the stderr it wrote when it exited without announcing its address.
+fn launch(
+    db_args: &[String],
+    extra: &[&str],
+    logs: Option<Logs>,
+) -> Result<(Child, String), String> {
+    let mut cmd = Command::new(binary());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(db_args)
+        .arg("--static-dir")
+        .arg(static_dir())
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        );
+    for item in extra {
+        match item.split_once('=') {
+            Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+                cmd.env(k, v);
+            }
+            _ => {
+                cmd.arg(item);
+            }
+        }
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(if logs.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
+        .spawn()
+        .expect("parkbridge starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("ParkBridge listening on ") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    // Only what this run writes counts as its failure report.
+    let start = logs
+        .as_ref()
+        .map_or(0, |l| l.lock().expect("log buffer").len());
+    let reader = match (child.stderr.take(), &logs) {
+        (Some(stderr), Some(logs)) => {
+            let logs = Arc::clone(logs);
+            Some(std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut buf = logs.lock().expect("log buffer");
+                    buf.push_str(&line);
+                    buf.push('\n');
+                }
+            }))
+        }
+        _ => None,
+    };
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(url) => Ok((child, url)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            if let Some(reader) = reader {
+                let _ = reader.join();
+            }
+            let report = logs
+                .map(|l| l.lock().expect("log buffer")[start..].to_owned())
+                .unwrap_or_else(|| "(stderr not captured)".to_owned());
+            Err(format!(
+                "parkbridge exited or did not announce its address within 60 s; stderr:\n{report}"
+            ))
+        }
+    }
+}
+
 /// A running `parkbridge serve`, killed when dropped (and its PostgreSQL database dropped).
 pub struct TestServer {
     child: Child,
@@ -133,6 +215,7 @@ pub struct TestServer {
     /// The engine in use.
     pub backend: Backend,
     db_args: Vec<String>,
+    logs: Option<Logs>,
     // Dropped after the child is killed (field order), so no connection blocks the DROP.
     _pg: Option<PgDatabase>,
 }
@@ -150,6 +233,18 @@ impl TestServer {
 
     /// Like `start_on`, with extra `serve` arguments and environment (`KEY=value` items).
     pub fn start_with(backend: Backend, extra: &[&str]) -> TestServer {
+        TestServer::start_inner(backend, extra, None)
+    }
+
+    /// Like `start_with`, but with `RUST_LOG=debug` (unless `extra` sets it) and stderr kept in
+    /// memory for [`TestServer::logs`] — for tests that search the logs for what must not be there.
+    pub fn start_capturing_logs(backend: Backend, extra: &[&str]) -> TestServer {
+        let mut all = vec!["RUST_LOG=debug"];
+        all.extend_from_slice(extra);
+        TestServer::start_inner(backend, &all, Some(Arc::default()))
+    }
+
+    fn start_inner(backend: Backend, extra: &[&str], logs: Option<Logs>) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let pg = (backend == Backend::Postgres).then(PgDatabase::create);
         let mut db_args = vec![
@@ -159,54 +254,42 @@ impl TestServer {
         if let Some(pg) = &pg {
             db_args.extend(["--database-url".to_owned(), pg.url()]);
         }
-        let mut cmd = Command::new(binary());
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .args(&db_args)
-            .arg("--static-dir")
-            .arg(static_dir());
-        for item in extra {
-            match item.split_once('=') {
-                Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
-                    cmd.env(k, v);
-                }
-                _ => {
-                    cmd.arg(item);
-                }
-            }
-        }
-        let mut child = cmd
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("parkbridge starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("ParkBridge listening on ") {
-                    let _ = tx.send(url.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let base_url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("parkbridge did not announce its address within 60 s");
-            }
-        };
+        let (child, base_url) = launch(&db_args, extra, logs.clone())
+            .unwrap_or_else(|stderr| panic!("parkbridge did not start: {stderr}"));
         TestServer {
             child,
             base_url,
             data_dir,
             backend,
             db_args,
+            logs,
             _pg: pg,
         }
+    }
+
+    /// Everything the server wrote to stderr so far (only with `start_capturing_logs`).
+    pub fn logs(&self) -> String {
+        self.logs
+            .as_ref()
+            .map(|l| l.lock().expect("log buffer").clone())
+            .unwrap_or_default()
+    }
+
+    /// The PostgreSQL URL of this server's database (`None` on SQLite).
+    pub fn database_url(&self) -> Option<String> {
+        self._pg.as_ref().map(PgDatabase::url)
+    }
+
+    /// Stops the server and starts it again on the same data directory and database with
+    /// `extra`; `Err` holds its stderr when it exits instead of announcing its address.
+    pub fn restart(&mut self, extra: &[&str]) -> Result<(), String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let logs = self.logs.clone().unwrap_or_default();
+        let (child, base_url) = launch(&self.db_args, extra, Some(logs))?;
+        self.child = child;
+        self.base_url = base_url;
+        Ok(())
     }
 
     /// The absolute URL of `path` (which starts with `/`).
