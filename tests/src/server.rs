@@ -338,6 +338,33 @@ impl TestServer {
         );
     }
 
+    /// The URL of this server's database, for tests that arrange rows the API cannot yet create.
+    pub fn database_url(&self) -> String {
+        match self._pg.as_ref() {
+            Some(pg) => pg.url(),
+            None => parkbridge::storage::sqlite_url(&self.data_dir.path().join("parkbridge.db")),
+        }
+    }
+
+    /// Creates an API key through the real CLI (`apikey create`); returns the key it printed.
+    /// `scopes` is comma-separated; `park` is a car park code.
+    pub fn api_key(&self, name: &str, scopes: &str, park: Option<&str>) -> String {
+        let mut args = vec!["apikey", "create", "--name", name, "--scopes", scopes];
+        if let Some(park) = park {
+            args.extend(["--park", park]);
+        }
+        let out = self.cli(&args, "");
+        assert!(
+            out.status.success(),
+            "apikey create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8 stdout")
+            .trim()
+            .to_owned()
+    }
+
     /// A client with its own cookie jar, signed in as `username`.
     pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
         let client = reqwest::Client::builder()
