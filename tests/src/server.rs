@@ -275,11 +275,6 @@ impl TestServer {
             .unwrap_or_default()
     }
 
-    /// The PostgreSQL URL of this server's database (`None` on SQLite).
-    pub fn database_url(&self) -> Option<String> {
-        self._pg.as_ref().map(PgDatabase::url)
-    }
-
     /// Stops the server and starts it again on the same data directory and database with
     /// `extra`; `Err` holds its stderr when it exits instead of announcing its address.
     pub fn restart(&mut self, extra: &[&str]) -> Result<(), String> {

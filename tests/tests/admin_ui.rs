@@ -99,6 +99,8 @@ async fn the_english_switch_translates_everything_and_survives_a_reload() {
         browser.text_of("app-title").await,
         "ParkBridge parking gateway"
     );
+    let title = browser.client.title().await.expect("title");
+    assert_eq!(title, "ParkBridge parking gateway");
 
     // And back to Chinese, re-rendering what is already on screen.
     browser.click("lang-switch").await;
