@@ -1,8 +1,13 @@
 //! Typed client for the server's JSON API, decoding its error envelope.
+//!
+//! Requests go to the origin the page came from, so the session cookie travels with them.
 
-use gloo_net::http::Request;
-use serde::Deserialize;
+use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::i18n::{Lang, Text, fill};
 
 /// What `GET /healthz` reports.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,34 +26,445 @@ struct Envelope {
 
 #[derive(Debug, Deserialize)]
 struct EnvelopeError {
+    code: String,
     message: String,
 }
 
-/// A failed call, as text to show the user.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiError(pub(crate) String);
+/// A failed call or a form the browser refused to send.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ApiError {
+    /// The request did not reach the server.
+    Network(String),
+    /// The server answered something we cannot read.
+    Decode(String),
+    /// The server refused, with its envelope (or just the status).
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The envelope's `code`.
+        code: String,
+        /// The envelope's `message`.
+        message: String,
+    },
+    /// Checked in the browser before sending: what is wrong (`what`), and the detail.
+    Invalid {
+        /// Which field or rule.
+        what: Text,
+        /// Details, possibly empty.
+        detail: String,
+    },
+}
 
-async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let resp = Request::get(url)
+impl ApiError {
+    /// Whether the session is missing or expired.
+    pub(crate) fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Status { status: 401, .. })
+    }
+
+    /// The text to show, translated where the code is known; otherwise the server's message.
+    pub(crate) fn describe(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Network(e) => fill(Text::NetworkError.text(lang), &[e]),
+            ApiError::Decode(e) => fill(Text::BadResponse.text(lang), &[e]),
+            ApiError::Invalid { what, detail } if detail.is_empty() => what.text(lang).to_owned(),
+            ApiError::Invalid { what, detail } => format!("{}: {detail}", what.text(lang)),
+            ApiError::Status {
+                status,
+                code,
+                message,
+            } => {
+                let known = match code.as_str() {
+                    "bad_credentials" => Some(Text::BadCredentials),
+                    "too_many_requests" => Some(Text::TooManyRequests),
+                    "unauthorized" => Some(Text::Unauthorized),
+                    "forbidden" => Some(Text::ForbiddenError),
+                    "not_found" => Some(Text::NotFoundError),
+                    _ => None,
+                };
+                match known {
+                    Some(key) => key.text(lang).to_owned(),
+                    None if message.is_empty() => format!("HTTP {status}"),
+                    None => message.clone(),
+                }
+            }
+        }
+    }
+}
+
+async fn send<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<Value>,
+) -> Result<T, ApiError> {
+    let request = match body {
+        Some(body) => builder.json(&body),
+        None => builder.build(),
+    }
+    .map_err(|e| ApiError::Network(e.to_string()))?;
+    let resp = request
         .send()
         .await
-        .map_err(|e| ApiError(format!("网络错误: {e}")))?;
+        .map_err(|e| ApiError::Network(e.to_string()))?;
     let status = resp.status();
     let text = resp
         .text()
         .await
-        .map_err(|e| ApiError(format!("读取响应失败: {e}")))?;
-    if (200..300).contains(&status) || url == "/healthz" {
-        serde_json::from_str(&text).map_err(|e| ApiError(format!("响应格式错误: {e}")))
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if (200..300).contains(&status) {
+        let text = if text.trim().is_empty() {
+            "null"
+        } else {
+            &text
+        };
+        serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
     } else {
-        let msg = serde_json::from_str::<Envelope>(&text)
-            .map(|e| e.error.message)
-            .unwrap_or_else(|_| format!("HTTP {status}"));
-        Err(ApiError(msg))
+        let (code, message) = serde_json::from_str::<Envelope>(&text)
+            .map(|e| (e.error.code, e.error.message))
+            .unwrap_or_default();
+        Err(ApiError::Status {
+            status,
+            code,
+            message,
+        })
     }
 }
 
-/// `GET /healthz` (its 503 body is still a health report).
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    send(Request::get(url), None).await
+}
+
+async fn post<T: DeserializeOwned>(url: &str, body: Value) -> Result<T, ApiError> {
+    send(Request::post(url), Some(body)).await
+}
+
+async fn put<T: DeserializeOwned>(url: &str, body: Value) -> Result<T, ApiError> {
+    send(Request::put(url), Some(body)).await
+}
+
+/// `GET /healthz`; its 503 body is still a health report.
 pub(crate) async fn health() -> Result<Health, ApiError> {
-    get_json("/healthz").await
+    match get::<Health>("/healthz").await {
+        Err(ApiError::Status { status: 503, .. }) => Ok(Health {
+            status: "degraded".to_owned(),
+            version: String::new(),
+        }),
+        other => other,
+    }
+}
+
+/// A person's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Role {
+    /// Everything.
+    Admin,
+    /// Tariffs, VIPs and coupons of its car parks.
+    PropertyManager,
+    /// Read-only view of its car parks.
+    MallStaff,
+}
+
+impl Role {
+    /// Every role, for selects.
+    pub(crate) const ALL: [Role; 3] = [Role::Admin, Role::PropertyManager, Role::MallStaff];
+
+    /// The wire name.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::PropertyManager => "property_manager",
+            Role::MallStaff => "mall_staff",
+        }
+    }
+
+    /// Parses the wire name.
+    pub(crate) fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The translated name.
+    pub(crate) fn label(self) -> Text {
+        match self {
+            Role::Admin => Text::RoleAdmin,
+            Role::PropertyManager => Text::RolePropertyManager,
+            Role::MallStaff => Text::RoleMallStaff,
+        }
+    }
+}
+
+/// A user, as `/auth/me` and `/users` show it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct User {
+    /// Id.
+    pub(crate) id: i64,
+    /// Sign-in name.
+    pub(crate) username: String,
+    /// Role.
+    pub(crate) role: Role,
+    /// Car parks it may act on (empty for admins).
+    #[serde(default)]
+    pub(crate) parks: Vec<i64>,
+    /// Whether sign-in is refused (not sent by `/auth/me`).
+    #[serde(default)]
+    pub(crate) disabled: bool,
+}
+
+/// `POST /api/v1/auth/login`.
+pub(crate) async fn login(username: &str, password: &str) -> Result<User, ApiError> {
+    post(
+        "/api/v1/auth/login",
+        json!({ "username": username, "password": password }),
+    )
+    .await
+}
+
+/// `POST /api/v1/auth/logout`.
+pub(crate) async fn logout() -> Result<Value, ApiError> {
+    post("/api/v1/auth/logout", json!({})).await
+}
+
+/// `GET /api/v1/auth/me`.
+pub(crate) async fn me() -> Result<User, ApiError> {
+    get("/api/v1/auth/me").await
+}
+
+/// `GET /api/v1/users`.
+pub(crate) async fn users() -> Result<Vec<User>, ApiError> {
+    get("/api/v1/users").await
+}
+
+/// `POST /api/v1/users`.
+pub(crate) async fn create_user(
+    username: &str,
+    password: &str,
+    role: Role,
+    parks: &[i64],
+) -> Result<User, ApiError> {
+    post(
+        "/api/v1/users",
+        json!({ "username": username, "password": password, "role": role, "parks": parks }),
+    )
+    .await
+}
+
+/// `PUT /api/v1/users/{id}` with a partial change (`role`, `parks`, `disabled`, `password`).
+pub(crate) async fn update_user(id: i64, change: Value) -> Result<User, ApiError> {
+    put(&format!("/api/v1/users/{id}"), change).await
+}
+
+/// `DELETE /api/v1/users/{id}/sessions`.
+pub(crate) async fn end_sessions(id: i64) -> Result<Value, ApiError> {
+    send(
+        Request::delete(&format!("/api/v1/users/{id}/sessions")),
+        None,
+    )
+    .await
+}
+
+/// A car park.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Park {
+    /// Id.
+    pub(crate) id: i64,
+    /// Short unique code.
+    pub(crate) code: String,
+    /// Display name.
+    pub(crate) name: String,
+    /// P云 `park_uuid`.
+    #[serde(default)]
+    pub(crate) pyun_park_uuid: Option<String>,
+    /// P云 `api_store_code`.
+    #[serde(default)]
+    pub(crate) pyun_api_store_code: Option<String>,
+    /// P云 merchant.
+    #[serde(default)]
+    pub(crate) pyun_merchant: Option<String>,
+    /// Mallcoo `parkId`.
+    #[serde(default)]
+    pub(crate) mallcoo_park_id: Option<Value>,
+    /// Mallcoo `ParkCode`.
+    #[serde(default)]
+    pub(crate) mallcoo_park_code: Option<String>,
+    /// The tariff (protocol's `Tariff` JSON), if set.
+    #[serde(default)]
+    pub(crate) tariff: Option<Value>,
+}
+
+/// `GET /api/v1/parks`.
+pub(crate) async fn parks() -> Result<Vec<Park>, ApiError> {
+    get("/api/v1/parks").await
+}
+
+/// `POST /api/v1/parks` with the fields filled in.
+pub(crate) async fn create_park(fields: Value) -> Result<Park, ApiError> {
+    post("/api/v1/parks", fields).await
+}
+
+/// `PUT /api/v1/parks/{id}/tariff`.
+pub(crate) async fn set_tariff(
+    id: i64,
+    tariff: &protocol::tariff::Tariff,
+) -> Result<Value, ApiError> {
+    let body = serde_json::to_value(tariff).map_err(|e| ApiError::Decode(e.to_string()))?;
+    put(&format!("/api/v1/parks/{id}/tariff"), body).await
+}
+
+/// The public half of a credential.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub(crate) struct PublicPart {
+    /// App id.
+    #[serde(default)]
+    pub(crate) app_id: Option<String>,
+    /// Public key, for Mallcoo pairs.
+    #[serde(default)]
+    pub(crate) public_key: Option<String>,
+}
+
+/// A stored credential: never its secret.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Credential {
+    /// Id.
+    pub(crate) id: i64,
+    /// Display name.
+    pub(crate) name: String,
+    /// `pyun`, `mallcoo_outbound` or `mallcoo_inbound`.
+    pub(crate) kind: String,
+    /// What may be shown.
+    #[serde(default)]
+    pub(crate) public: PublicPart,
+    /// Last change.
+    #[serde(default)]
+    pub(crate) updated_at: Option<String>,
+}
+
+/// A key pair we issued, shown once.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Issued {
+    /// App id given to Mallcoo.
+    #[serde(default)]
+    pub(crate) app_id: String,
+    /// Public key.
+    #[serde(default)]
+    pub(crate) public_key: String,
+    /// Private key (shown this once).
+    #[serde(default)]
+    pub(crate) private_key: String,
+}
+
+/// The answer to creating or rotating a credential.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CredentialCreated {
+    /// The credential, if sent back.
+    #[serde(default)]
+    pub(crate) credential: Option<Credential>,
+    /// The issued pair, for Mallcoo inbound.
+    #[serde(default)]
+    pub(crate) issued: Option<Issued>,
+}
+
+/// `GET /api/v1/credentials`.
+pub(crate) async fn credentials() -> Result<Vec<Credential>, ApiError> {
+    get("/api/v1/credentials").await
+}
+
+/// `POST /api/v1/credentials`.
+pub(crate) async fn create_credential(fields: Value) -> Result<CredentialCreated, ApiError> {
+    post("/api/v1/credentials", fields).await
+}
+
+/// `PUT /api/v1/credentials/{id}/secret`: replaces the secret; it is never read back.
+pub(crate) async fn replace_secret(id: i64, secret: &str) -> Result<Value, ApiError> {
+    put(
+        &format!("/api/v1/credentials/{id}/secret"),
+        json!({ "secret": secret }),
+    )
+    .await
+}
+
+/// `POST /api/v1/credentials/{id}/rotate`.
+pub(crate) async fn rotate_credential(id: i64) -> Result<CredentialCreated, ApiError> {
+    post(&format!("/api/v1/credentials/{id}/rotate"), json!({})).await
+}
+
+/// An API key for machine clients (never the key itself).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ApiKey {
+    /// Id.
+    pub(crate) id: i64,
+    /// Display name.
+    pub(crate) name: String,
+    /// The key's first characters, to recognise it.
+    #[serde(default)]
+    pub(crate) prefix: String,
+    /// `gate`, `coupons`, `vip`.
+    #[serde(default)]
+    pub(crate) scopes: Vec<String>,
+    /// The car park it is bound to, or all.
+    #[serde(default)]
+    pub(crate) park_id: Option<i64>,
+    /// Creation time.
+    #[serde(default)]
+    pub(crate) created_at: Option<String>,
+    /// Last use.
+    #[serde(default)]
+    pub(crate) last_used_at: Option<String>,
+    /// Whether revoked.
+    #[serde(default)]
+    pub(crate) revoked: bool,
+}
+
+/// The answer to creating a key: the key itself, shown once.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ApiKeyCreated {
+    /// The full key.
+    pub(crate) key: String,
+}
+
+/// `GET /api/v1/api-keys`.
+pub(crate) async fn api_keys() -> Result<Vec<ApiKey>, ApiError> {
+    get("/api/v1/api-keys").await
+}
+
+/// `POST /api/v1/api-keys`.
+pub(crate) async fn create_api_key(
+    name: &str,
+    scopes: &[&str],
+    park_id: Option<i64>,
+) -> Result<ApiKeyCreated, ApiError> {
+    post(
+        "/api/v1/api-keys",
+        json!({ "name": name, "scopes": scopes, "park_id": park_id }),
+    )
+    .await
+}
+
+/// `DELETE /api/v1/api-keys/{id}`.
+pub(crate) async fn revoke_api_key(id: i64) -> Result<Value, ApiError> {
+    send(Request::delete(&format!("/api/v1/api-keys/{id}")), None).await
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct AuditEntry {
+    /// Id (increasing).
+    pub(crate) id: i64,
+    /// When (RFC 3339).
+    pub(crate) at: String,
+    /// Who.
+    pub(crate) actor: String,
+    /// What kind of change.
+    pub(crate) action: String,
+    /// What it changed.
+    pub(crate) target: String,
+    /// Details.
+    #[serde(default)]
+    pub(crate) detail: Value,
+}
+
+/// `GET /api/v1/audit?limit=&before=`, newest first.
+pub(crate) async fn audit(limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>, ApiError> {
+    let url = match before {
+        Some(b) => format!("/api/v1/audit?limit={limit}&before={b}"),
+        None => format!("/api/v1/audit?limit={limit}"),
+    };
+    get(&url).await
 }

@@ -2,6 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
+use protocol::tariff::{Pricing, Tariff};
+
+use crate::i18n::{Lang, Text, fill};
+
 /// Fen as yuan with two decimals, e.g. 1300 → `¥13.00`.
 pub(crate) fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
@@ -17,13 +21,37 @@ pub(crate) fn shanghai_minutes(t: DateTime<Utc>) -> String {
 }
 
 /// Reads `yyyy-MM-dd HH:mm` (or with `:ss`) typed by a person, as Asia/Shanghai time.
-pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
     let s = input.trim();
     let with_seconds = if s.len() == "yyyy-MM-dd HH:mm".len() {
         format!("{s}:00")
     } else {
         s.to_owned()
     };
-    protocol::time::parse_mallcoo(&with_seconds)
-        .map_err(|_| "请按 2026-11-23 08:30 的格式输入".to_owned())
+    protocol::time::parse_mallcoo(&with_seconds).map_err(|_| Text::TimeFormatHint)
+}
+
+/// One line describing a tariff, computed from it so the text cannot drift.
+pub(crate) fn describe_tariff(t: &Tariff, lang: Lang) -> String {
+    let cap = t
+        .cycle_cap
+        .map(|c| fill(Text::TariffCap.text(lang), &[&yuan(c)]))
+        .unwrap_or_default();
+    match &t.pricing {
+        Pricing::Simple(p) => fill(
+            Text::TariffSimple.text(lang),
+            &[
+                &t.free_minutes.to_string(),
+                &p.first_minutes.to_string(),
+                &yuan(p.first_price),
+                &p.unit_minutes.to_string(),
+                &yuan(p.unit_price),
+                &cap,
+            ],
+        ),
+        Pricing::TimeOfDay(p) => fill(
+            Text::TariffTimeOfDay.text(lang),
+            &[&p.periods.len().to_string(), &cap],
+        ),
+    }
 }

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -114,6 +115,121 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no input {css}: {e}"));
         el.clear().await.expect("clear input");
         el.send_keys(text).await.expect("type into input");
+    }
+
+    /// Waits (up to 20 s) for the element with `data-testid`.
+    pub async fn element(&self, test_id: &str) -> Element {
+        let css = format!("[data-testid='{test_id}']");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Waits for the element with `data-testid` and clicks it.
+    pub async fn click(&self, test_id: &str) {
+        self.element(test_id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click [data-testid='{test_id}']: {e}"));
+    }
+
+    /// Chooses the `<option value=…>` of the `<select>` with `data-testid`.
+    pub async fn select(&self, test_id: &str, value: &str) {
+        self.element(test_id)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("select {value:?} in [data-testid='{test_id}']: {e}"));
+    }
+
+    /// The current `value` of the input with `data-testid`.
+    pub async fn value_of(&self, test_id: &str) -> String {
+        self.element(test_id)
+            .await
+            .prop("value")
+            .await
+            .expect("value property")
+            .unwrap_or_default()
+    }
+
+    /// Signs out with the layout's button and waits for the sign-in form.
+    pub async fn sign_out(&self) {
+        self.click("sign-out").await;
+        self.element("login-form").await;
+    }
+
+    /// Whether an element with `data-testid` is on the page right now (no waiting).
+    pub async fn exists(&self, test_id: &str) -> bool {
+        let css = format!("[data-testid='{test_id}']");
+        !self
+            .client
+            .find_all(Locator::Css(&css))
+            .await
+            .expect("find elements")
+            .is_empty()
+    }
+
+    /// Waits (up to 20 s) until no element with `data-testid` is on the page.
+    pub async fn wait_gone(&self, test_id: &str) {
+        let started = Instant::now();
+        while self.exists(test_id).await {
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!("[data-testid='{test_id}'] is still there after 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The `data-testid`s on the page that start with `prefix`, in document order.
+    pub async fn test_ids_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let css = format!("[data-testid^='{prefix}']");
+        let mut ids = Vec::new();
+        for el in self
+            .client
+            .find_all(Locator::Css(&css))
+            .await
+            .expect("find elements")
+        {
+            if let Some(id) = el.attr("data-testid").await.expect("attribute") {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// The whole page's visible text.
+    pub async fn page_text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .expect("body text")
+    }
+
+    /// Opens `url`.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// Signs in through the UI's `/login` page of the server at `base_url` and waits for the
+    /// navigation of the signed-in layout.
+    pub async fn sign_in(&self, base_url: &str, username: &str, password: &str) {
+        self.goto(&format!("{base_url}/login")).await;
+        self.type_into("login-username", username).await;
+        self.type_into("login-password", password).await;
+        self.click("login-submit").await;
+        self.element("current-user").await;
+        self.wait_for_text("current-user", |t| t.starts_with(username))
+            .await;
     }
 
     /// Ends the WebDriver session (chromedriver is killed on drop).

@@ -7,12 +7,13 @@ use e2e::server::TestServer;
 #[tokio::test]
 async fn typing_an_entry_time_updates_the_fee_computed_in_wasm() {
     let server = TestServer::start();
+    // The preview belongs to the signed-in area; the least privileged role may use it.
+    server.add_user("staff", "mall_staff", "staff-password-1");
     let browser = Browser::start().await;
     browser
-        .client
-        .goto(&server.url("/"))
-        .await
-        .expect("page loads");
+        .sign_in(&server.base_url, "staff", "staff-password-1")
+        .await;
+    browser.click("nav-preview").await;
 
     // The page fetched /healthz from the server it came from.
     browser.wait_for_text("health", |t| t == "服务正常").await;

@@ -1,0 +1,258 @@
+//! The one translation table: every user-visible string, in Chinese (default) and English.
+//!
+//! The chosen language lives in a signal provided at the root, so switching re-renders every
+//! text at once; it is remembered in `localStorage` across reloads.
+
+use leptos::prelude::*;
+
+/// A display language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// 简体中文, the default.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// Declares `Text` and its `(zh, en)` texts in one place, so no string can miss a translation.
+macro_rules! table {
+    ($($key:ident => $zh:literal, $en:literal;)*) => {
+        /// A translatable text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Text { $($key,)* }
+
+        impl Text {
+            /// The text in `lang`; `{}` marks are filled by [`fill`].
+            pub(crate) fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Text::$key, Lang::Zh) => $zh, (Text::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+table! {
+    AppTitle => "ParkBridge 停车对接网关", "ParkBridge parking gateway";
+    SwitchLanguage => "English", "中文";
+    Loading => "加载中…", "Loading…";
+    // Health badge
+    HealthConnecting => "连接中…", "Connecting…";
+    HealthOk => "服务正常", "Service OK";
+    HealthDegraded => "服务异常: {}", "Service degraded: {}";
+    HealthUnreachable => "无法连接: {}", "Unreachable: {}";
+    // Errors
+    NetworkError => "网络错误: {}", "Network error: {}";
+    BadResponse => "响应格式错误: {}", "Malformed response: {}";
+    BadCredentials => "用户名或密码错误", "Wrong username or password";
+    TooManyRequests => "尝试次数过多，请 15 分钟后再试", "Too many attempts; try again in 15 minutes";
+    Unauthorized => "请先登录", "Please sign in";
+    ForbiddenError => "无权执行此操作", "You may not do this";
+    NotFoundError => "不存在", "Not found";
+    NoPermission => "无权限", "No permission";
+    PageNotFound => "页面不存在", "Page not found";
+    // Sign-in and layout
+    SignIn => "登录", "Sign in";
+    SignOut => "退出登录", "Sign out";
+    Username => "用户名", "Username";
+    Password => "密码", "Password";
+    NavParks => "车场", "Car parks";
+    NavCredentials => "凭据", "Credentials";
+    NavUsers => "用户", "Users";
+    NavApiKeys => "API 密钥", "API keys";
+    NavAudit => "审计日志", "Audit log";
+    NavPreview => "费用预览", "Fee preview";
+    RoleAdmin => "管理员", "Administrator";
+    RolePropertyManager => "物业管理员", "Property manager";
+    RoleMallStaff => "商场员工", "Mall staff";
+    // Common form words
+    Name => "名称", "Name";
+    Create => "创建", "Create";
+    Save => "保存", "Save";
+    Cancel => "取消", "Cancel";
+    Saved => "已保存", "Saved";
+    Actions => "操作", "Actions";
+    CreatedAt => "创建时间", "Created";
+    UpdatedAt => "更新时间", "Updated";
+    Empty => "暂无数据", "Nothing yet";
+    AllParks => "全部车场", "All car parks";
+    // Car parks
+    ParksTitle => "车场", "Car parks";
+    NewPark => "新建车场", "New car park";
+    ParkCode => "编号", "Code";
+    PyunParkUuid => "P云 park_uuid", "P云 park_uuid";
+    PyunStoreCode => "P云 api_store_code", "P云 api_store_code";
+    PyunMerchant => "P云 merchant", "P云 merchant";
+    MallcooParkId => "猫酷 parkId", "Mallcoo parkId";
+    MallcooParkCode => "猫酷 ParkCode", "Mallcoo ParkCode";
+    Tariff => "收费标准", "Tariff";
+    NoCredential => "（无）", "(none)";
+    PyunCredential => "P云凭据", "P云 credential";
+    MallcooOutCredential => "猫酷出站凭据", "Mallcoo outbound credential";
+    MallcooInCredential => "猫酷入站凭据", "Mallcoo inbound credential";
+    ParkCodeHint => "小写字母、数字、- 和 _", "lower-case letters, digits, - and _";
+    EditTariff => "编辑收费标准", "Edit tariff";
+    TariffHint => "收费标准 JSON（保存前在浏览器中校验）", "Tariff JSON (checked in the browser before saving)";
+    TariffJsonInvalid => "JSON 格式错误", "Invalid JSON";
+    TariffInvalid => "收费标准无效", "Invalid tariff";
+    ReadOnly => "只读", "read-only";
+    // Credentials
+    CredentialsTitle => "凭据", "Credentials";
+    NewCredential => "新建凭据", "New credential";
+    Kind => "类型", "Kind";
+    KindPyun => "P云 (app_id + app_secret)", "P云 (app_id + app_secret)";
+    KindMallcooOutbound => "猫酷出站（我方调用猫酷）", "Mallcoo outbound (we call Mallcoo)";
+    KindMallcooInbound => "猫酷入站（猫酷调用我方，由我方签发密钥）", "Mallcoo inbound (Mallcoo calls us; we issue the keys)";
+    AppId => "AppID", "AppID";
+    AppSecret => "AppSecret", "AppSecret";
+    PublicKey => "公钥", "Public key";
+    PrivateKey => "私钥", "Private key";
+    SecretWriteOnly => "密钥只能写入，不能读取。", "Secrets can be written, never read back.";
+    ReplaceSecret => "替换密钥", "Replace secret";
+    Rotate => "轮换密钥对", "Rotate key pair";
+    SecretReplaced => "密钥已替换", "Secret replaced";
+    IssuedWarning => "请立即复制并交给猫酷：私钥只显示这一次，关闭后无法再次查看。", "Copy this now and hand it to Mallcoo: the private key is shown only this once and cannot be viewed again.";
+    Dismiss => "我已保存，关闭", "I have saved it, close";
+    // Users
+    UsersTitle => "用户", "Users";
+    NewUser => "新建用户", "New user";
+    Role => "角色", "Role";
+    Parks => "车场", "Car parks";
+    Disabled => "已停用", "Disabled";
+    Active => "正常", "Active";
+    Status => "状态", "Status";
+    Disable => "停用", "Disable";
+    Enable => "启用", "Enable";
+    Edit => "修改", "Edit";
+    NewPassword => "新密码", "New password";
+    NewPasswordHint => "留空则不修改", "leave empty to keep";
+    EndSessions => "强制下线", "Sign out everywhere";
+    // API keys
+    ApiKeysTitle => "API 密钥", "API keys";
+    NewApiKey => "新建 API 密钥", "New API key";
+    Prefix => "前缀", "Prefix";
+    Scopes => "权限范围", "Scopes";
+    ScopeGate => "道闸 (gate)", "Gate (gate)";
+    ScopeCoupons => "优惠券 (coupons)", "Coupons (coupons)";
+    ScopeVip => "VIP (vip)", "VIP (vip)";
+    Park => "车场", "Car park";
+    LastUsed => "最近使用", "Last used";
+    Never => "从未", "never";
+    Revoked => "已吊销", "Revoked";
+    Revoke => "吊销", "Revoke";
+    NewKeyWarning => "这是新密钥，只显示这一次，请立即复制保存：", "This is the new key. It is shown only this once; copy it now:";
+    ScopesRequired => "至少选择一个权限范围", "Choose at least one scope";
+    // Audit
+    AuditTitle => "审计日志", "Audit log";
+    At => "时间", "When";
+    Actor => "操作者", "Actor";
+    Action => "动作", "Action";
+    Target => "对象", "Target";
+    Detail => "详情", "Detail";
+    More => "更多", "More";
+    NoMore => "没有更多了", "No more entries";
+    // Fee preview
+    PreviewTitle => "停车费预览", "Parking fee preview";
+    EntryTime => "入场时间", "Entry time";
+    QueryTime => "计费时间", "Billing time";
+    FreeMinutes => "猫酷免费时长（分钟）", "Mallcoo free minutes";
+    ParkingMinutes => "停车时长", "Parking time";
+    MinutesValue => "{} 分钟", "{} min";
+    Deduction => "优惠抵扣", "Deduction";
+    Unpaid => "本次应付", "Amount due";
+    TimeFormatHint => "请按 2026-11-23 08:30 的格式输入", "use the form 2026-11-23 08:30";
+    FreeMinutesInvalid => "免费时长须为非负整数分钟", "Free minutes must be a whole number ≥ 0";
+    NowBeforeEntry => "计费时间早于入场时间", "Billing time is before entry time";
+    SampleTariff => "示例收费标准：", "Sample tariff: ";
+    TariffSimple => "{} 分钟内免费；首 {} 分钟 {}，之后每 {} 分钟 {}{}。", "free up to {} min; first {} min {}, then every started {} min {}{}.";
+    TariffTimeOfDay => "分时段计费，共 {} 个时段{}。", "by time of day, {} periods{}.";
+    TariffCap => "，每 24 小时封顶 {}", ", capped at {} per 24 h";
+}
+
+/// Fills the `{}` marks of `template` with `args`, in order.
+pub(crate) fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    let mut args = args.iter();
+    while let Some(at) = rest.find("{}") {
+        out.push_str(&rest[..at]);
+        out.push_str(args.next().copied().unwrap_or(""));
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+const STORAGE_KEY: &str = "parkbridge.lang";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn mark_document(lang: Lang) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", lang.code());
+    }
+}
+
+/// Provides the language signal at the root, starting from the remembered choice (else zh-CN).
+pub(crate) fn provide_language() {
+    let saved = storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|code| Lang::from_code(&code))
+        .unwrap_or(Lang::Zh);
+    mark_document(saved);
+    provide_context(RwSignal::new(saved));
+}
+
+/// The current language signal.
+pub(crate) fn lang() -> RwSignal<Lang> {
+    expect_context::<RwSignal<Lang>>()
+}
+
+/// Switches language, remembering the choice.
+pub(crate) fn set_lang(lang_signal: RwSignal<Lang>, lang: Lang) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(STORAGE_KEY, lang.code());
+    }
+    mark_document(lang);
+    lang_signal.set(lang);
+}
+
+/// A reactive text for `key`, for use directly in views and attributes.
+pub(crate) fn tr(key: Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let lang = lang();
+    move || key.text(lang.get())
+}
+
+/// The header button switching between Chinese and English.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let lang = lang();
+    view! {
+        <button class="lang" data-testid="lang-switch" on:click=move |_| {
+            let next = if lang.get_untracked() == Lang::Zh { Lang::En } else { Lang::Zh };
+            set_lang(lang, next);
+        }>{tr(Text::SwitchLanguage)}</button>
+    }
+}

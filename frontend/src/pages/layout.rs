@@ -1,0 +1,152 @@
+//! The signed-in frame: who is signed in, navigation by role, sign-out, and the page itself.
+//!
+//! One table (`SECTIONS`) says which role sees which page; the navigation and the page guard
+//! both read it, so a link is shown exactly when the page would open.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, ApiError, Role, User};
+use crate::i18n::{self, Text, tr};
+use crate::pages::error_line;
+
+/// The signed-in user, or `None` before `/auth/me` answered or after sign-out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Session(pub(crate) RwSignal<Option<User>>);
+
+/// Provides the (empty) session at the root.
+pub(crate) fn provide_session() {
+    provide_context(Session(RwSignal::new(None)));
+}
+
+/// The session signal.
+pub(crate) fn session() -> RwSignal<Option<User>> {
+    expect_context::<Session>().0
+}
+
+/// One page of the signed-in area.
+struct Section {
+    id: &'static str,
+    path: &'static str,
+    label: Text,
+    admin_only: bool,
+}
+
+const SECTIONS: [Section; 6] = [
+    Section {
+        id: "parks",
+        path: "/parks",
+        label: Text::NavParks,
+        admin_only: false,
+    },
+    Section {
+        id: "credentials",
+        path: "/credentials",
+        label: Text::NavCredentials,
+        admin_only: true,
+    },
+    Section {
+        id: "users",
+        path: "/users",
+        label: Text::NavUsers,
+        admin_only: true,
+    },
+    Section {
+        id: "api-keys",
+        path: "/api-keys",
+        label: Text::NavApiKeys,
+        admin_only: true,
+    },
+    Section {
+        id: "audit",
+        path: "/audit",
+        label: Text::NavAudit,
+        admin_only: true,
+    },
+    Section {
+        id: "preview",
+        path: "/preview",
+        label: Text::NavPreview,
+        admin_only: false,
+    },
+];
+
+fn admits(section: &Section, role: Role) -> bool {
+    !section.admin_only || role == Role::Admin
+}
+
+/// Shows `page` when the signed-in role may see section `id`, else a "no permission" note.
+pub(crate) fn guarded<V>(id: &'static str, page: impl FnOnce() -> V) -> AnyView
+where
+    V: IntoView + 'static,
+{
+    let role = session().get_untracked().map(|u| u.role);
+    let allowed = SECTIONS
+        .iter()
+        .find(|s| s.id == id)
+        .zip(role)
+        .is_some_and(|(s, role)| admits(s, role));
+    if allowed {
+        page().into_any()
+    } else {
+        view! { <p class="error" data-testid="forbidden">{tr(Text::NoPermission)}</p> }.into_any()
+    }
+}
+
+/// Loads the signed-in user (or sends the browser to `/login`), then shows nav and page.
+#[component]
+pub fn Layout() -> impl IntoView {
+    let session = session();
+    let error = RwSignal::new(None::<ApiError>);
+    let navigate = use_navigate();
+    if session.get_untracked().is_none() {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::me().await {
+                Ok(user) => session.set(Some(user)),
+                Err(e) if e.is_unauthorized() => navigate(
+                    "/login",
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                ),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    }
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let _ = api::logout().await;
+            session.set(None);
+            navigate("/login", NavigateOptions::default());
+        });
+    };
+    let lang = i18n::lang();
+    view! {
+        <nav data-testid="nav">
+            {move || session.get().map(|user| {
+                SECTIONS
+                    .iter()
+                    .filter(|s| admits(s, user.role))
+                    .map(|s| view! {
+                        <A href=s.path {..} data-testid=format!("nav-{}", s.id)>{tr(s.label)}</A>
+                    })
+                    .collect_view()
+            })}
+            <span class="spacer"></span>
+            <span class="who" data-testid="current-user">
+                {move || session.get().map(|u| format!("{} · {}", u.username, u.role.label().text(lang.get())))}
+            </span>
+            <button data-testid="sign-out" on:click=sign_out>{tr(Text::SignOut)}</button>
+        </nav>
+        {error_line(error, "layout-error")}
+        <Show when=move || session.with(Option::is_some) fallback=crate::pages::loading>
+            <Outlet />
+        </Show>
+    }
+}

@@ -1,0 +1,61 @@
+//! The sign-in page.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, ApiError};
+use crate::i18n::{Text, tr};
+use crate::pages::error_line;
+use crate::pages::layout::session;
+
+/// Username and password; on success the session is set and the car parks open.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let session = session();
+    let navigate = use_navigate();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        let (user, pass) = (username.get_untracked(), password.get_untracked());
+        spawn_local(async move {
+            match api::login(user.trim(), &pass).await {
+                Ok(me) => {
+                    password.set(String::new());
+                    session.set(Some(me));
+                    navigate("/parks", Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="login">
+            <h2>{tr(Text::SignIn)}</h2>
+            <form data-testid="login-form" on:submit=submit>
+                <label for="login-username">{tr(Text::Username)}</label>
+                <input id="login-username" data-testid="login-username" autocomplete="username"
+                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev)) />
+                <label for="login-password">{tr(Text::Password)}</label>
+                <input id="login-password" data-testid="login-password" type="password"
+                    autocomplete="current-password"
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                <div class="actions">
+                    <button type="submit" data-testid="login-submit" disabled=busy>{tr(Text::SignIn)}</button>
+                </div>
+            </form>
+            {error_line(error, "login-error")}
+        </section>
+    }
+}

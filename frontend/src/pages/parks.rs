@@ -1,0 +1,288 @@
+//! Car parks: the list every role sees (filtered by the server), the admin's create form, and
+//! the tariff editor, whose JSON is checked by the protocol crate in the browser before sending.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::tariff::Tariff;
+use serde_json::{Map, Value};
+
+use crate::api::{self, ApiError, Credential, Park, Role};
+use crate::format::describe_tariff;
+use crate::i18n::{self, Text, tr};
+use crate::pages::layout::{guarded, session};
+use crate::pages::{error_line, loading};
+
+/// The car parks page.
+#[component]
+pub fn ParksPage() -> impl IntoView {
+    guarded("parks", parks_page)
+}
+
+/// Which optional text fields the create form offers, with their labels and wire names.
+const OPTIONAL_FIELDS: [(&str, Text); 5] = [
+    ("pyun_park_uuid", Text::PyunParkUuid),
+    ("pyun_api_store_code", Text::PyunStoreCode),
+    ("pyun_merchant", Text::PyunMerchant),
+    ("mallcoo_park_id", Text::MallcooParkId),
+    ("mallcoo_park_code", Text::MallcooParkCode),
+];
+
+/// Credential references a car park may hold: field, credential kind, label.
+const CREDENTIAL_FIELDS: [(&str, &str, Text); 3] = [
+    ("pyun_credential_id", "pyun", Text::PyunCredential),
+    (
+        "mallcoo_out_credential_id",
+        "mallcoo_outbound",
+        Text::MallcooOutCredential,
+    ),
+    (
+        "mallcoo_in_credential_id",
+        "mallcoo_inbound",
+        Text::MallcooInCredential,
+    ),
+];
+
+fn parks_page() -> impl IntoView {
+    let user = session().get_untracked();
+    let role = user.as_ref().map(|u| u.role);
+    let my_parks = user.map(|u| u.parks).unwrap_or_default();
+    let is_admin = role == Some(Role::Admin);
+    let lang = i18n::lang();
+    let parks = LocalResource::new(api::parks);
+    // The car park whose tariff is being edited, and the text in the editor.
+    let editing = RwSignal::new(None::<Park>);
+    let saved = RwSignal::new(false);
+    let may_edit_tariff = move |p: &Park| match role {
+        Some(Role::Admin) => true,
+        Some(Role::PropertyManager) => my_parks.contains(&p.id),
+        _ => false,
+    };
+
+    let list = move || {
+        parks.get().map(|r| match r {
+            Err(e) => {
+                let error = RwSignal::new(Some(e));
+                error_line(error, "parks-error").into_any()
+            }
+            Ok(list) if list.is_empty() => {
+                view! { <p class="muted" data-testid="parks-empty">{tr(Text::Empty)}</p> }.into_any()
+            }
+            Ok(list) => view! {
+                <table data-testid="parks-table">
+                    <thead><tr>
+                        <th>{tr(Text::ParkCode)}</th>
+                        <th>{tr(Text::Name)}</th>
+                        <th>{tr(Text::PyunParkUuid)}</th>
+                        <th>{tr(Text::MallcooParkId)}</th>
+                        <th>{tr(Text::Tariff)}</th>
+                        <th>{tr(Text::Actions)}</th>
+                    </tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|p| {
+                            let editable = may_edit_tariff(&p);
+                            let code = p.code.clone();
+                            let tariff = p
+                                .tariff
+                                .clone()
+                                .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
+                            let park = p.clone();
+                            view! {
+                                <tr data-testid=format!("park-row-{code}")>
+                                    <td>{p.code.clone()}</td>
+                                    <td data-testid=format!("park-name-{code}")>{p.name.clone()}</td>
+                                    <td>{p.pyun_park_uuid.clone().unwrap_or_default()}</td>
+                                    <td>{p.mallcoo_park_id.as_ref().map(show_value).unwrap_or_default()}</td>
+                                    <td class="small" data-testid=format!("park-tariff-{code}")>
+                                        {move || tariff.as_ref().map(|t| describe_tariff(t, lang.get())).unwrap_or_default()}
+                                    </td>
+                                    <td>
+                                        {if editable {
+                                            view! {
+                                                <button data-testid=format!("edit-tariff-{code}") on:click=move |_| {
+                                                    saved.set(false);
+                                                    editing.set(Some(park.clone()));
+                                                }>{tr(Text::EditTariff)}</button>
+                                            }.into_any()
+                                        } else {
+                                            view! { <span class="muted">{tr(Text::ReadOnly)}</span> }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any(),
+        })
+    };
+
+    view! {
+        <section>
+            <h2>{tr(Text::ParksTitle)}</h2>
+            {move || list().unwrap_or_else(|| loading().into_any())}
+            {move || saved.get().then(|| view! { <p class="ok" data-testid="tariff-saved">{tr(Text::Saved)}</p> })}
+        </section>
+        {move || editing.get().map(|p| tariff_editor(p, editing, saved, parks))}
+        {is_admin.then(|| create_form(parks))}
+    }
+}
+
+fn show_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The admin's form for a new car park.
+fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let optional =
+        OPTIONAL_FIELDS.map(|(field, label)| (field, label, RwSignal::new(String::new())));
+    let credentials = LocalResource::new(api::credentials);
+    let links = CREDENTIAL_FIELDS
+        .map(|(field, kind, label)| (field, kind, label, RwSignal::new(String::new())));
+    let error = RwSignal::new(None::<ApiError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let mut body = Map::new();
+        for (field, _, _, value) in links {
+            if let Ok(id) = value.get_untracked().parse::<i64>() {
+                body.insert(field.into(), id.into());
+            }
+        }
+        body.insert("code".into(), code.get_untracked().trim().into());
+        body.insert("name".into(), name.get_untracked().trim().into());
+        for (field, _, value) in optional {
+            let v = value.get_untracked().trim().to_owned();
+            if !v.is_empty() {
+                body.insert(field.into(), v.into());
+            }
+        }
+        spawn_local(async move {
+            match api::create_park(Value::Object(body)).await {
+                Ok(_) => {
+                    code.set(String::new());
+                    name.set(String::new());
+                    for (_, _, value) in optional {
+                        value.set(String::new());
+                    }
+                    for (_, _, _, value) in links {
+                        value.set(String::new());
+                    }
+                    parks.refetch();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section>
+            <h3>{tr(Text::NewPark)}</h3>
+            <form data-testid="park-form" on:submit=submit>
+                <label>{tr(Text::ParkCode)}</label>
+                <input data-testid="park-code" placeholder=tr(Text::ParkCodeHint) prop:value=code on:input=move |ev| code.set(event_target_value(&ev)) />
+                <label>{tr(Text::Name)}</label>
+                <input data-testid="park-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+                {optional.into_iter().map(|(field, label, value)| view! {
+                    <label>{tr(label)}</label>
+                    <input data-testid=format!("park-{}", field.replace('_', "-")) prop:value=value
+                        on:input=move |ev| value.set(event_target_value(&ev)) />
+                }).collect_view()}
+                {links.into_iter().map(|(field, kind, label, value)| {
+                    let choices = move || {
+                        credentials
+                            .get()
+                            .and_then(Result::ok)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|c: &Credential| c.kind == kind)
+                            .collect::<Vec<_>>()
+                    };
+                    view! {
+                        <label>{tr(label)}</label>
+                        <select data-testid=format!("park-{}", field.replace('_', "-"))
+                            prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                            <option value="">{tr(Text::NoCredential)}</option>
+                            {move || choices().into_iter().map(|c| view! {
+                                <option value=c.id.to_string()>{c.name}</option>
+                            }).collect_view()}
+                        </select>
+                    }
+                }).collect_view()}
+                <div class="actions">
+                    <button type="submit" data-testid="park-create">{tr(Text::Create)}</button>
+                </div>
+            </form>
+            {error_line(error, "park-form-error")}
+        </section>
+    }
+}
+
+/// Reads and checks a tariff with the protocol crate, exactly as the server will.
+fn check_tariff(text: &str) -> Result<Tariff, ApiError> {
+    let tariff: Tariff = serde_json::from_str(text).map_err(|e| ApiError::Invalid {
+        what: Text::TariffJsonInvalid,
+        detail: e.to_string(),
+    })?;
+    tariff.validate().map_err(|e| ApiError::Invalid {
+        what: Text::TariffInvalid,
+        detail: e.to_string(),
+    })?;
+    Ok(tariff)
+}
+
+/// The tariff of `park` as editable JSON, validated in the browser before it is sent.
+fn tariff_editor(
+    park: Park,
+    editing: RwSignal<Option<Park>>,
+    saved: RwSignal<bool>,
+    parks: LocalResource<Result<Vec<Park>, ApiError>>,
+) -> impl IntoView {
+    let initial = park
+        .tariff
+        .as_ref()
+        .filter(|t| !t.is_null())
+        .cloned()
+        .unwrap_or_else(|| serde_json::to_value(Tariff::example()).unwrap_or(Value::Null));
+    let text = RwSignal::new(serde_json::to_string_pretty(&initial).unwrap_or_default());
+    let error = RwSignal::new(None::<ApiError>);
+    let id = park.id;
+    let save = move |_| {
+        error.set(None);
+        let tariff = match check_tariff(&text.get_untracked()) {
+            Ok(t) => t,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        spawn_local(async move {
+            match api::set_tariff(id, &tariff).await {
+                Ok(_) => {
+                    editing.set(None);
+                    saved.set(true);
+                    parks.refetch();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section data-testid="tariff-editor">
+            <h3>{tr(Text::EditTariff)}" · "{format!("{} {}", park.code, park.name)}</h3>
+            <label for="tariff-json">{tr(Text::TariffHint)}</label>
+            <textarea id="tariff-json" data-testid="tariff-json" rows="16"
+                prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <div class="actions">
+                <button data-testid="tariff-save" on:click=save>{tr(Text::Save)}</button>
+                <button data-testid="tariff-cancel" on:click=move |_| editing.set(None)>{tr(Text::Cancel)}</button>
+            </div>
+            {error_line(error, "tariff-error")}
+        </section>
+    }
+}
