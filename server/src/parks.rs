@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::storage::{Db, from_ms, to_ms};
 
 /// A car park's settable fields, already validated by the caller.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ParkFields {
     /// Our short unique slug, the `park` of machine clients.
     pub code: String,
@@ -33,33 +33,15 @@ pub struct ParkFields {
     pub mallcoo_in_credential_id: Option<i64>,
 }
 
-/// A car park as the API shows it.
+/// A car park as the API shows it: its id, its fields (flattened into the same JSON object) and
+/// its timestamps.
 #[derive(Debug, Clone, Serialize)]
 pub struct Park {
     /// Car park id.
     pub id: i64,
-    /// Our short unique slug.
-    pub code: String,
-    /// Display name.
-    pub name: String,
-    /// P云 `park_uuid`.
-    pub pyun_park_uuid: Option<String>,
-    /// P云 `api_store_code`.
-    pub pyun_api_store_code: Option<String>,
-    /// P云 `merchant`.
-    pub pyun_merchant: Option<String>,
-    /// Mallcoo `parkId`.
-    pub mallcoo_park_id: Option<String>,
-    /// Mallcoo `ParkCode`.
-    pub mallcoo_park_code: Option<String>,
-    /// The tariff.
-    pub tariff: Tariff,
-    /// The P云 credential.
-    pub pyun_credential_id: Option<i64>,
-    /// The outbound Mallcoo credential.
-    pub mallcoo_out_credential_id: Option<i64>,
-    /// The inbound Mallcoo key pair.
-    pub mallcoo_in_credential_id: Option<i64>,
+    /// Everything an admin sets.
+    #[serde(flatten)]
+    pub fields: ParkFields,
     /// Creation time.
     pub created_at: chrono::DateTime<Utc>,
     /// Last change.
@@ -86,8 +68,7 @@ struct Row {
 
 impl Row {
     fn into_park(self) -> Park {
-        Park {
-            id: self.id,
+        let fields = ParkFields {
             code: self.code,
             name: self.name,
             pyun_park_uuid: self.pyun_park_uuid,
@@ -104,6 +85,10 @@ impl Row {
             pyun_credential_id: self.pyun_credential_id,
             mallcoo_out_credential_id: self.mallcoo_out_credential_id,
             mallcoo_in_credential_id: self.mallcoo_in_credential_id,
+        };
+        Park {
+            id: self.id,
+            fields,
             created_at: from_ms(self.created_at),
             updated_at: from_ms(self.updated_at),
         }

@@ -382,6 +382,29 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Sends SIGTERM and waits (up to 10 s) for the server to exit; returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "could not signal parkbridge");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for parkbridge") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "parkbridge did not stop within 10 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

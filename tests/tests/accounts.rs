@@ -83,6 +83,17 @@ on_both_backends! {
         assert_eq!(resp.status(), 400);
     }
 
+    async fn one_address_guessing_many_accounts_is_rate_limited(server: TestServer) {
+        server.add_user("root", "admin", ADMIN_PW);
+        // 20 failures spread over accounts (at most 4 each, under the per-account limit).
+        for i in 0..20 {
+            let resp = login(&server, &format!("guess{}", i % 5), "wrong password").await;
+            assert_eq!(resp.status(), 400, "attempt {i}");
+        }
+        // This address is now refused, even for a good password of an untouched account.
+        assert_eq!(login(&server, "root", ADMIN_PW).await.status(), 429);
+    }
+
     async fn admins_manage_users_and_duplicates_are_a_409(server: TestServer) {
         server.add_user("root", "admin", ADMIN_PW);
         let admin = server.signed_in("root", ADMIN_PW).await;

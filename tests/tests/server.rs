@@ -114,3 +114,16 @@ fn an_unsupported_database_url_is_refused_clearly() {
         "the password leaked into the error: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let mut server = TestServer::start();
+    let resp = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(
+        reqwest::get(server.url("/healthz")).await.is_err(),
+        "still answering after exit"
+    );
+}

@@ -243,7 +243,9 @@ pub(crate) async fn update(
     ApiJson(input): ApiJson<ParkInput>,
 ) -> Result<Json<Park>, ApiError> {
     let current = parks::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    let fields = input.validate(&state.db, Some(current.tariff)).await?;
+    let fields = input
+        .validate(&state.db, Some(current.fields.tariff))
+        .await?;
     if !parks::update(&state.db, id, &fields)
         .await
         .map_err(map_write_error(&fields))?
@@ -283,7 +285,7 @@ pub(crate) async fn set_tariff(
         &state.db,
         &actor.actor(),
         "park.tariff_update",
-        &format!("park:{}", park.code),
+        &format!("park:{}", park.fields.code),
         json!({ "id": id, "tariff": tariff }),
     )
     .await?;
