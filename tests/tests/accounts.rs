@@ -116,6 +116,13 @@ on_both_backends! {
         let resp = create(json!({ "username": "bob", "password": "long enough", "role": "admin", "parks": [999] })).await.unwrap();
         assert_eq!(resp.status(), 400, "an unknown car park is the client's mistake");
 
+        // A change naming an unknown car park is refused whole: the role stays as it was.
+        let id = alice["id"].as_i64().unwrap();
+        let resp = admin.put(server.url(&format!("/api/v1/users/{id}"))).json(&json!({ "role": "admin", "parks": [999] })).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        let users: Value = admin.get(server.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(users[0]["role"], "mall_staff", "{users}");
+
         // Alice signs in; disabling her ends her session at once.
         let alice_client = server.signed_in("alice", "alice-pass-1").await;
         let id = alice["id"].as_i64().unwrap();

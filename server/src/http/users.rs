@@ -172,13 +172,15 @@ pub(crate) async fn update(
     if let Some(pw) = &change.password {
         check_password(pw)?;
     }
-    if let Some(role) = change.role {
-        users::set_role(&state.db, id, role).await?;
-    }
+    // The car parks go first: an unknown park is the only client mistake found by the database,
+    // and it must be refused before any other part of the change is written.
     if let Some(parks) = &change.parks {
         users::set_parks(&state.db, id, parks)
             .await
             .map_err(map_park_error)?;
+    }
+    if let Some(role) = change.role {
+        users::set_role(&state.db, id, role).await?;
     }
     if let Some(disabled) = change.disabled {
         users::set_disabled(&state.db, id, disabled).await?;
