@@ -3,6 +3,7 @@
 use chrono::Utc;
 use protocol::tariff::Tariff;
 use serde::Serialize;
+use sqlx::Row as _;
 
 use crate::storage::{Db, from_ms, to_ms};
 
@@ -138,47 +139,47 @@ pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<Park>, sqlx::Err
     Ok(row.map(Row::into_park))
 }
 
+/// Binds the eleven settable columns, `$1` to `$11` in the order of `ParkFields`, shared by the
+/// insert and the full update so the two cannot drift apart.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    f: &'q ParkFields,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(&f.code)
+        .bind(&f.name)
+        .bind(&f.pyun_park_uuid)
+        .bind(&f.pyun_api_store_code)
+        .bind(&f.pyun_merchant)
+        .bind(&f.mallcoo_park_id)
+        .bind(&f.mallcoo_park_code)
+        .bind(tariff_json(&f.tariff))
+        .bind(f.pyun_credential_id)
+        .bind(f.mallcoo_out_credential_id)
+        .bind(f.mallcoo_in_credential_id)
+}
+
 /// Inserts a car park; duplicates are `car_parks_code_key` / `car_parks_mallcoo_park_id_key`.
 pub async fn create(db: &Db, f: &ParkFields) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+    let insert = sqlx::query(
         "INSERT INTO car_parks (code, name, pyun_park_uuid, pyun_api_store_code, pyun_merchant, mallcoo_park_id, mallcoo_park_code, tariff_json, pyun_credential_id, mallcoo_out_credential_id, mallcoo_in_credential_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
-    )
-    .bind(&f.code)
-    .bind(&f.name)
-    .bind(&f.pyun_park_uuid)
-    .bind(&f.pyun_api_store_code)
-    .bind(&f.pyun_merchant)
-    .bind(&f.mallcoo_park_id)
-    .bind(&f.mallcoo_park_code)
-    .bind(tariff_json(&f.tariff))
-    .bind(f.pyun_credential_id)
-    .bind(f.mallcoo_out_credential_id)
-    .bind(f.mallcoo_in_credential_id)
-    .bind(to_ms(Utc::now()))
-    .fetch_one(&db.pool)
-    .await
+    );
+    let row = bind_fields(insert, f)
+        .bind(to_ms(Utc::now()))
+        .fetch_one(&db.pool)
+        .await?;
+    row.try_get("id")
 }
 
 /// Replaces every field of car park `id`; false if there is none.
 pub async fn update(db: &Db, id: i64, f: &ParkFields) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE car_parks SET code = $1, name = $2, pyun_park_uuid = $3, pyun_api_store_code = $4, pyun_merchant = $5, mallcoo_park_id = $6, mallcoo_park_code = $7, tariff_json = $8, pyun_credential_id = $9, mallcoo_out_credential_id = $10, mallcoo_in_credential_id = $11, updated_at = $12 WHERE id = $13",
-    )
-    .bind(&f.code)
-    .bind(&f.name)
-    .bind(&f.pyun_park_uuid)
-    .bind(&f.pyun_api_store_code)
-    .bind(&f.pyun_merchant)
-    .bind(&f.mallcoo_park_id)
-    .bind(&f.mallcoo_park_code)
-    .bind(tariff_json(&f.tariff))
-    .bind(f.pyun_credential_id)
-    .bind(f.mallcoo_out_credential_id)
-    .bind(f.mallcoo_in_credential_id)
-    .bind(to_ms(Utc::now()))
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+    );
+    let done = bind_fields(update, f)
+        .bind(to_ms(Utc::now()))
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
