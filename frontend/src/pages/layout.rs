@@ -32,50 +32,62 @@ struct Section {
     id: &'static str,
     path: &'static str,
     label: Text,
-    admin_only: bool,
+    /// Who may open it.
+    roles: &'static [Role],
+    /// Whether the navigation links it (pages under another page's rows do not).
+    in_nav: bool,
 }
+
+const EVERYONE: &[Role] = &Role::ALL;
+const ADMINS: &[Role] = &[Role::Admin];
 
 const SECTIONS: [Section; 6] = [
     Section {
         id: "parks",
         path: "/parks",
         label: Text::NavParks,
-        admin_only: false,
+        roles: EVERYONE,
+        in_nav: true,
     },
     Section {
         id: "credentials",
         path: "/credentials",
         label: Text::NavCredentials,
-        admin_only: true,
+        roles: ADMINS,
+        in_nav: true,
     },
     Section {
         id: "users",
         path: "/users",
         label: Text::NavUsers,
-        admin_only: true,
+        roles: ADMINS,
+        in_nav: true,
     },
     Section {
         id: "api-keys",
         path: "/api-keys",
         label: Text::NavApiKeys,
-        admin_only: true,
+        roles: ADMINS,
+        in_nav: true,
     },
     Section {
         id: "audit",
         path: "/audit",
         label: Text::NavAudit,
-        admin_only: true,
+        roles: ADMINS,
+        in_nav: true,
     },
     Section {
         id: "preview",
         path: "/preview",
         label: Text::NavPreview,
-        admin_only: false,
+        roles: EVERYONE,
+        in_nav: true,
     },
 ];
 
 fn admits(section: &Section, role: Role) -> bool {
-    !section.admin_only || role == Role::Admin
+    section.roles.contains(&role)
 }
 
 /// Shows `page` when the signed-in role may see section `id`, else a "no permission" note.
@@ -132,7 +144,7 @@ pub fn Layout() -> impl IntoView {
             {move || session.get().map(|user| {
                 SECTIONS
                     .iter()
-                    .filter(|s| admits(s, user.role))
+                    .filter(|s| s.in_nav && admits(s, user.role))
                     .map(|s| view! {
                         <A href=s.path {..} data-testid=format!("nav-{}", s.id)>{tr(s.label)}</A>
                     })
