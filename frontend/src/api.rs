@@ -79,6 +79,7 @@ impl ApiError {
                     "unauthorized" => Some(Text::Unauthorized),
                     "forbidden" => Some(Text::ForbiddenError),
                     "not_found" => Some(Text::NotFoundError),
+                    "duplicate_name" => Some(Text::DuplicateName),
                     _ => None,
                 };
                 match known {
@@ -467,4 +468,127 @@ pub(crate) async fn audit(limit: u32, before: Option<i64>) -> Result<Vec<AuditEn
         None => format!("/api/v1/audit?limit={limit}"),
     };
     get(&url).await
+}
+
+/// One metadata key an event may carry, with its display name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MetadataKey {
+    /// Wire key.
+    pub(crate) key: String,
+    /// Display name.
+    pub(crate) name: String,
+}
+
+/// How a car park's coupon events are sent to P云.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub(crate) struct EventConfig {
+    /// P云 `api_type`, if set.
+    #[serde(default)]
+    pub(crate) api_type: Option<String>,
+    /// Metadata keys events may carry.
+    #[serde(default)]
+    pub(crate) metadata_keys: Vec<MetadataKey>,
+}
+
+/// A coupon product a manager may grant.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CouponProduct {
+    /// Id.
+    pub(crate) id: i64,
+    /// Display name (unique in the car park).
+    pub(crate) name: String,
+    /// P云 coupon code.
+    #[serde(default)]
+    pub(crate) coupon_code: String,
+    /// P云 store code.
+    #[serde(default)]
+    pub(crate) store_code: String,
+    /// Coupons per grant.
+    #[serde(default)]
+    pub(crate) quantity: i64,
+    /// Default reason sent to P云.
+    #[serde(default)]
+    pub(crate) reason: Option<String>,
+    /// Hidden from the grant form; its records remain.
+    #[serde(default)]
+    pub(crate) archived: bool,
+}
+
+/// A car park's coupon settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CouponConfig {
+    /// Event settings.
+    #[serde(default)]
+    pub(crate) event: EventConfig,
+    /// Products, archived ones included.
+    #[serde(default)]
+    pub(crate) products: Vec<CouponProduct>,
+}
+
+/// What the product form sends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ProductInput {
+    /// Display name.
+    pub(crate) name: String,
+    /// P云 coupon code.
+    pub(crate) coupon_code: String,
+    /// P云 store code.
+    pub(crate) store_code: String,
+    /// Coupons per grant.
+    pub(crate) quantity: i64,
+    /// Default reason, left out when empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+}
+
+/// `GET /api/v1/parks/{id}/coupon-config`.
+pub(crate) async fn coupon_config(park_id: i64) -> Result<CouponConfig, ApiError> {
+    get(&format!("/api/v1/parks/{park_id}/coupon-config")).await
+}
+
+/// `PUT /api/v1/parks/{id}/coupon-config/event`.
+pub(crate) async fn set_event_config(
+    park_id: i64,
+    event: &EventConfig,
+) -> Result<EventConfig, ApiError> {
+    let body = serde_json::to_value(event).map_err(|e| ApiError::Decode(e.to_string()))?;
+    put(
+        &format!("/api/v1/parks/{park_id}/coupon-config/event"),
+        body,
+    )
+    .await
+}
+
+/// `POST /api/v1/parks/{id}/coupon-products`.
+pub(crate) async fn create_product(
+    park_id: i64,
+    product: &ProductInput,
+) -> Result<CouponProduct, ApiError> {
+    let body = serde_json::to_value(product).map_err(|e| ApiError::Decode(e.to_string()))?;
+    post(&format!("/api/v1/parks/{park_id}/coupon-products"), body).await
+}
+
+/// `PUT /api/v1/parks/{id}/coupon-products/{pid}`.
+pub(crate) async fn update_product(
+    park_id: i64,
+    product_id: i64,
+    product: &ProductInput,
+) -> Result<CouponProduct, ApiError> {
+    let body = serde_json::to_value(product).map_err(|e| ApiError::Decode(e.to_string()))?;
+    put(
+        &format!("/api/v1/parks/{park_id}/coupon-products/{product_id}"),
+        body,
+    )
+    .await
+}
+
+/// `DELETE /api/v1/parks/{id}/coupon-products/{pid}`: archives the product.
+pub(crate) async fn archive_product(park_id: i64, product_id: i64) -> Result<Value, ApiError> {
+    send(
+        Request::delete(&format!(
+            "/api/v1/parks/{park_id}/coupon-products/{product_id}"
+        )),
+        None,
+    )
+    .await
 }

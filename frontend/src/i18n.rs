@@ -66,6 +66,7 @@ table! {
     Unauthorized => "请先登录", "Please sign in";
     ForbiddenError => "无权执行此操作", "You may not do this";
     NotFoundError => "不存在", "Not found";
+    DuplicateName => "名称已存在", "That name is already taken";
     NoPermission => "无权限", "No permission";
     PageNotFound => "页面不存在", "Page not found";
     // Sign-in and layout
@@ -168,6 +169,32 @@ table! {
     Detail => "详情", "Detail";
     More => "更多", "More";
     NoMore => "没有更多了", "No more entries";
+    // Coupon settings (admin)
+    Reason => "原因（可选）", "Reason (optional)";
+    ReasonColumn => "原因", "Reason";
+    CouponSettings => "优惠券设置", "Coupon settings";
+    CouponSettingsTitle => "优惠券设置 · {}", "Coupon settings · {}";
+    EventSettings => "活动券设置", "Event coupons";
+    ApiType => "P云 api_type", "P云 api_type";
+    ApiTypeHint => "留空表示不设置", "leave empty for none";
+    MetadataKeys => "附加字段", "Metadata keys";
+    MetadataKey => "字段", "Key";
+    MetadataName => "显示名称", "Display name";
+    AddRow => "添加一行", "Add a row";
+    Remove => "删除", "Remove";
+    MetadataIncomplete => "每行的字段和显示名称都必须填写", "Every row needs both a key and a display name";
+    MetadataDuplicate => "字段重复", "Duplicate key";
+    Products => "券种", "Coupon products";
+    NewProduct => "新建券种", "New coupon product";
+    EditProduct => "修改券种", "Edit coupon product";
+    CouponCode => "P云 coupon_code", "P云 coupon_code";
+    StoreCode => "P云 store_code", "P云 store_code";
+    Quantity => "每次张数", "Quantity per grant";
+    QuantityInvalid => "张数须为正整数", "Quantity must be a whole number ≥ 1";
+    ProductFieldsRequired => "名称、coupon_code 和 store_code 必须填写", "Name, coupon_code and store_code are required";
+    Archive => "归档", "Archive";
+    Archived => "已归档", "Archived";
+    ArchiveConfirm => "归档券种“{}”？归档后不能再发放，已有记录保留。", "Archive “{}”? It can no longer be granted; its records are kept.";
     // Fee preview
     PreviewTitle => "停车费预览", "Parking fee preview";
     EntryTime => "入场时间", "Entry time";

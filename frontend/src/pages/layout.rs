@@ -41,7 +41,7 @@ struct Section {
 const EVERYONE: &[Role] = &Role::ALL;
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 6] = [
+const SECTIONS: [Section; 7] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -76,6 +76,13 @@ const SECTIONS: [Section; 6] = [
         label: Text::NavAudit,
         roles: ADMINS,
         in_nav: true,
+    },
+    Section {
+        id: "coupon-settings",
+        path: "/parks/:id/coupons",
+        label: Text::CouponSettings,
+        roles: ADMINS,
+        in_nav: false,
     },
     Section {
         id: "preview",

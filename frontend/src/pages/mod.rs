@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod coupon_settings;
 pub mod credentials;
 pub mod fee_preview;
 pub mod health;

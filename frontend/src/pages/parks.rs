@@ -4,6 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use protocol::tariff::Tariff;
 use serde_json::{Map, Value};
 
@@ -107,6 +108,12 @@ fn parks_page() -> impl IntoView {
                                         } else {
                                             view! { <span class="muted">{tr(Text::ReadOnly)}</span> }.into_any()
                                         }}
+                                        {is_admin.then(|| view! {
+                                            " "
+                                            <A href=format!("/parks/{}/coupons", p.id) {..} data-testid=format!("park-coupons-{code}")>
+                                                {tr(Text::CouponSettings)}
+                                            </A>
+                                        })}
                                     </td>
                                 </tr>
                             }
