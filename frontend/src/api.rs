@@ -470,6 +470,182 @@ pub(crate) async fn audit(limit: u32, before: Option<i64>) -> Result<Vec<AuditEn
     get(&url).await
 }
 
+/// Reads a value the server may send as text or as a number (P云 codes), as text.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+/// What P云 answered to a coupon request.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub(crate) struct PyunAnswer {
+    /// P云's result code.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub(crate) code: Option<String>,
+    /// P云's message.
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+    /// Our hint on what the code means.
+    #[serde(default)]
+    pub(crate) hint: Option<String>,
+    /// P云's sequence number for the call.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub(crate) seqno: Option<String>,
+    /// P云's serial for the issued coupon.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub(crate) grant_serial: Option<String>,
+}
+
+/// A person's settling of a record whose outcome was unknown.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Reconciliation {
+    /// Who settled it.
+    #[serde(default)]
+    pub(crate) by: String,
+    /// When (RFC 3339).
+    #[serde(default)]
+    pub(crate) at: String,
+    /// `delivered` or `not_delivered`.
+    pub(crate) resolution: String,
+    /// Why.
+    #[serde(default)]
+    pub(crate) note: String,
+}
+
+/// One coupon request (a Mallcoo event or a manual grant) and what became of it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CouponRecord {
+    /// Id (increasing).
+    pub(crate) id: i64,
+    /// Car park id.
+    pub(crate) park_id: i64,
+    /// Car park code.
+    #[serde(default)]
+    pub(crate) park_code: String,
+    /// `event` or `grant`.
+    pub(crate) kind: String,
+    /// The event id or grant id.
+    #[serde(default)]
+    pub(crate) key: String,
+    /// Normalised plate.
+    #[serde(default)]
+    pub(crate) plate: String,
+    /// The event's subject or the product's name.
+    #[serde(default)]
+    pub(crate) summary: String,
+    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`.
+    pub(crate) state: String,
+    /// Calls made to P云 so far.
+    #[serde(default)]
+    pub(crate) attempts: i64,
+    /// When the next call is due (RFC 3339).
+    #[serde(default)]
+    pub(crate) next_attempt_at: Option<String>,
+    /// P云's answer, if any.
+    #[serde(default)]
+    pub(crate) pyun: Option<PyunAnswer>,
+    /// Our note when there was no P云 answer.
+    #[serde(default)]
+    pub(crate) error: Option<String>,
+    /// Who asked.
+    #[serde(default)]
+    pub(crate) requested_by: String,
+    /// When asked (RFC 3339).
+    #[serde(default)]
+    pub(crate) created_at: String,
+    /// Last change (RFC 3339).
+    #[serde(default)]
+    pub(crate) updated_at: String,
+    /// When settled (RFC 3339).
+    #[serde(default)]
+    pub(crate) finished_at: Option<String>,
+    /// A person's settling of an unknown outcome.
+    #[serde(default)]
+    pub(crate) reconciliation: Option<Reconciliation>,
+}
+
+impl CouponRecord {
+    /// Whether the outcome may still change without anyone acting.
+    pub(crate) fn in_flight(&self) -> bool {
+        matches!(self.state.as_str(), "pending" | "sending")
+    }
+}
+
+/// One page of coupon records, newest first.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CouponRecordPage {
+    /// The records.
+    pub(crate) records: Vec<CouponRecord>,
+    /// Pass as `before_id` for the next page; `None` at the end.
+    #[serde(default)]
+    pub(crate) next_before_id: Option<i64>,
+}
+
+/// Filters for the coupon records list; empty texts are left out of the query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct RecordFilter {
+    /// Car park id.
+    pub(crate) park_id: Option<i64>,
+    /// Plate.
+    pub(crate) plate: String,
+    /// State.
+    pub(crate) state: String,
+    /// From this instant (RFC 3339 UTC).
+    pub(crate) from: String,
+    /// Before this instant (RFC 3339 UTC).
+    pub(crate) to: String,
+}
+
+/// `GET /api/v1/coupon-records` with `filter`, older than `before_id` when given.
+pub(crate) async fn coupon_records(
+    filter: &RecordFilter,
+    before_id: Option<i64>,
+) -> Result<CouponRecordPage, ApiError> {
+    let park = filter.park_id.map(|p| p.to_string()).unwrap_or_default();
+    let before = before_id.map(|b| b.to_string()).unwrap_or_default();
+    let params = [
+        ("park_id", park.as_str()),
+        ("plate", filter.plate.as_str()),
+        ("state", filter.state.as_str()),
+        ("from", filter.from.as_str()),
+        ("to", filter.to.as_str()),
+        ("before_id", before.as_str()),
+    ];
+    let builder = Request::get("/api/v1/coupon-records")
+        .query(params.into_iter().filter(|(_, v)| !v.is_empty()));
+    send(builder, None).await
+}
+
+/// `POST /api/v1/coupon-records/grants`: 200 with the outcome, or 202 while still pending.
+pub(crate) async fn grant_coupon(
+    park_id: i64,
+    product_id: i64,
+    plate: &str,
+    reason: Option<&str>,
+) -> Result<CouponRecord, ApiError> {
+    let mut body = json!({ "park_id": park_id, "product_id": product_id, "plate": plate });
+    if let Some(reason) = reason {
+        body["reason"] = reason.into();
+    }
+    post("/api/v1/coupon-records/grants", body).await
+}
+
+/// `POST /api/v1/coupon-records/{id}/reconcile`.
+pub(crate) async fn reconcile_coupon(
+    id: i64,
+    resolution: &str,
+    note: &str,
+) -> Result<CouponRecord, ApiError> {
+    post(
+        &format!("/api/v1/coupon-records/{id}/reconcile"),
+        json!({ "resolution": resolution, "note": note }),
+    )
+    .await
+}
+
 /// One metadata key an event may carry, with its display name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MetadataKey {

@@ -1,6 +1,6 @@
 //! Display helpers shared by the pages: money in yuan, Shanghai wall-clock times.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 
 use protocol::tariff::{Pricing, Tariff};
 
@@ -29,6 +29,22 @@ pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
         s.to_owned()
     };
     protocol::time::parse_mallcoo(&with_seconds).map_err(|_| Text::TimeFormatHint)
+}
+
+/// The instant a Shanghai calendar day (`yyyy-MM-dd`, as a date input gives it) begins, `days`
+/// later, as RFC 3339 UTC: the end of a date range is the start of the day after it.
+pub(crate) fn shanghai_day_start(date: &str, days: u64) -> Result<String, Text> {
+    let day = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(Days::new(days)))
+        .ok_or(Text::DateInvalid)?;
+    let start = day
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(protocol::time::shanghai()).single())
+        .ok_or(Text::DateInvalid)?;
+    Ok(start
+        .with_timezone(&Utc)
+        .to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// One line describing a tariff, computed from it so the text cannot drift.

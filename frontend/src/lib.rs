@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=|| view! { <Redirect path="/parks" /> } />
                         <Route path=path!("parks") view=pages::parks::ParksPage />
                         <Route path=path!("parks/:id/coupons") view=pages::coupon_settings::CouponSettingsPage />
+                        <Route path=path!("coupons") view=pages::coupons::CouponsPage />
                         <Route path=path!("credentials") view=pages::credentials::CredentialsPage />
                         <Route path=path!("users") view=pages::users::UsersPage />
                         <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage />

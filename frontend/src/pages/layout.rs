@@ -39,9 +39,10 @@ struct Section {
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
+const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 7] = [
+const SECTIONS: [Section; 8] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -75,6 +76,13 @@ const SECTIONS: [Section; 7] = [
         path: "/audit",
         label: Text::NavAudit,
         roles: ADMINS,
+        in_nav: true,
+    },
+    Section {
+        id: "coupons",
+        path: "/coupons",
+        label: Text::NavCoupons,
+        roles: MANAGERS,
         in_nav: true,
     },
     Section {

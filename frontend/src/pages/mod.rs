@@ -2,7 +2,9 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod coupon_records;
 pub mod coupon_settings;
+pub mod coupons;
 pub mod credentials;
 pub mod fee_preview;
 pub mod health;

@@ -1,0 +1,270 @@
+//! Coupons (property managers and admins): grant a coupon by hand, with the plate checked by the
+//! protocol crate as it is typed, then follow the outcome in the records list below.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::plate::{Plate, PlateError};
+
+use crate::api::{self, ApiError, CouponRecord, Park};
+use crate::i18n::{self, Lang, Text, fill, tr};
+use crate::pages::coupon_records::{Records, records_section};
+use crate::pages::error_line;
+use crate::pages::layout::guarded;
+
+/// The coupons page.
+#[component]
+pub fn CouponsPage() -> impl IntoView {
+    guarded("coupons", coupons_page)
+}
+
+/// Every record state, with its label, in the order a request moves through them.
+pub(crate) const STATES: [(&str, Text); 7] = [
+    ("pending", Text::StatePending),
+    ("sending", Text::StateSending),
+    ("delivered", Text::StateDelivered),
+    ("rejected", Text::StateRejected),
+    ("misconfigured", Text::StateMisconfigured),
+    ("unknown", Text::StateUnknown),
+    ("failed", Text::StateFailed),
+];
+
+/// A record state as a coloured badge with its translated label; `data-state` keeps the raw one.
+pub(crate) fn state_badge(state: &str, test_id: &'static str) -> impl IntoView + use<> {
+    let lang = i18n::lang();
+    let label = STATES.iter().find(|(s, _)| *s == state).map(|(_, l)| *l);
+    let raw = state.to_owned();
+    let shown = raw.clone();
+    view! {
+        <span class=format!("badge state state-{raw}") data-testid=test_id data-state=raw>
+            {move || label.map(|l| l.text(lang.get()).to_owned()).unwrap_or_else(|| shown.clone())}
+        </span>
+    }
+}
+
+/// P云's code, message and hint, or our own note when P云 never answered.
+pub(crate) fn answer_view(r: &CouponRecord) -> impl IntoView + use<> {
+    let pyun = r.pyun.clone().unwrap_or_default();
+    let head = [pyun.code, pyun.message]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    view! {
+        <span data-testid="coupon-pyun">{head}</span>
+        {pyun.hint.map(|h| view! { <br /><span class="small muted" data-testid="coupon-pyun-hint">{h}</span> })}
+        {r.error.clone().map(|e| view! { <br /><span class="small error" data-testid="coupon-error-note">{e}</span> })}
+    }
+}
+
+/// Why a plate was refused, in the reader's language (the protocol crate speaks English).
+pub(crate) fn plate_error_text(e: &PlateError, lang: Lang) -> String {
+    let t = |key: Text| key.text(lang);
+    match e {
+        PlateError::Empty => t(Text::PlateEmpty).to_owned(),
+        PlateError::TooLong { .. } => t(Text::PlateTooLong).to_owned(),
+        PlateError::UnknownProvince { found, .. } => {
+            fill(t(Text::PlateUnknownProvince), &[&found.to_string()])
+        }
+        PlateError::BadAuthority { .. } => t(Text::PlateBadAuthority).to_owned(),
+        PlateError::BadLength { len, .. } => fill(t(Text::PlateBadLength), &[&len.to_string()]),
+        PlateError::BadCharacter {
+            found, position, ..
+        } => fill(
+            t(Text::PlateBadCharacter),
+            &[&position.to_string(), &found.to_string()],
+        ),
+        PlateError::BadNewEnergy { .. } => t(Text::PlateBadNewEnergy).to_owned(),
+        PlateError::BadEmbassy { .. } => t(Text::PlateBadEmbassy).to_owned(),
+    }
+}
+
+fn coupons_page() -> impl IntoView {
+    let parks = LocalResource::new(api::parks);
+    let park_list = Signal::derive(move || parks.get().and_then(Result::ok).unwrap_or_default());
+    // The last grant's record; the records list keeps it current while it is in flight.
+    let result = RwSignal::new(None::<CouponRecord>);
+    let records = Records::new(result);
+    view! {
+        <section>
+            <h2>{tr(Text::CouponsTitle)}</h2>
+            {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-parks-error"))}
+            {grant_form(park_list, records, result)}
+        </section>
+        {records_section(park_list, records)}
+    }
+}
+
+fn invalid(what: Text) -> Option<ApiError> {
+    Some(ApiError::Invalid {
+        what,
+        detail: String::new(),
+    })
+}
+
+fn grant_form(
+    parks: Signal<Vec<Park>>,
+    records: Records,
+    result: RwSignal<Option<CouponRecord>>,
+) -> impl IntoView {
+    let lang = i18n::lang();
+    let park = RwSignal::new(String::new());
+    // The first car park is chosen once the list arrives.
+    Effect::new(move |_| {
+        if let Some(first) = parks.with(|list| list.first().map(|p| p.id.to_string()))
+            && park.get_untracked().is_empty()
+        {
+            park.set(first);
+        }
+    });
+    let config = LocalResource::new(move || {
+        let id = park.get().parse::<i64>().ok();
+        async move {
+            match id {
+                Some(id) => api::coupon_config(id).await.map(|c| c.products),
+                None => Ok(Vec::new()),
+            }
+        }
+    });
+    let products = Signal::derive(move || {
+        config
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !p.archived)
+            .collect::<Vec<_>>()
+    });
+    let product = RwSignal::new(String::new());
+    // Keep the chosen product while it is offered; otherwise take the first one.
+    Effect::new(move |_| {
+        let list = products.get();
+        let chosen = product.get_untracked();
+        if !list.iter().any(|p| p.id.to_string() == chosen) {
+            product.set(list.first().map(|p| p.id.to_string()).unwrap_or_default());
+        }
+    });
+    let plate = RwSignal::new(String::new());
+    let checked = Memo::new(move |_| {
+        let typed = plate.get();
+        (!typed.trim().is_empty()).then(|| Plate::parse(&typed))
+    });
+    let reason = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let Ok(park_id) = park.get_untracked().parse::<i64>() else {
+            error.set(invalid(Text::ParkRequired));
+            return;
+        };
+        let Ok(product_id) = product.get_untracked().parse::<i64>() else {
+            error.set(invalid(Text::ProductRequired));
+            return;
+        };
+        let valid = match Plate::parse(&plate.get_untracked()) {
+            Ok(p) => p,
+            Err(e) => {
+                error.set(Some(ApiError::Invalid {
+                    what: Text::PlateInvalid,
+                    detail: plate_error_text(&e, lang.get_untracked()),
+                }));
+                return;
+            }
+        };
+        let why = reason.get_untracked().trim().to_owned();
+        sending.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let why = (!why.is_empty()).then_some(why.as_str());
+            let outcome = api::grant_coupon(park_id, product_id, valid.as_str(), why).await;
+            sending.set(false);
+            match outcome {
+                Ok(record) => {
+                    result.set(Some(record));
+                    plate.set(String::new());
+                    reason.set(String::new());
+                    records.refresh();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    view! {
+        <h3>{tr(Text::GrantTitle)}</h3>
+        <form data-testid="coupon-grant-form" on:submit=submit>
+            <label>{tr(Text::Park)}</label>
+            <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
+                {move || parks.get().into_iter().map(|p| {
+                    let id = p.id.to_string();
+                    let value = id.clone();
+                    view! {
+                        <option value=value selected=move || park.get() == id>{format!("{} {}", p.code, p.name)}</option>
+                    }
+                }).collect_view()}
+            </select>
+            <label>{tr(Text::Product)}</label>
+            <select data-testid="coupon-product" prop:value=product on:change=move |ev| product.set(event_target_value(&ev))>
+                {move || products.get().into_iter().map(|p| {
+                    let id = p.id.to_string();
+                    let value = id.clone();
+                    view! {
+                        <option value=value selected=move || product.get() == id>{p.name}</option>
+                    }
+                }).collect_view()}
+            </select>
+            {move || {
+                let loaded = config.get().is_some_and(|r| r.is_ok());
+                (loaded && products.with(Vec::is_empty)).then(|| view! {
+                    <p class="muted" data-testid="coupon-no-products">{tr(Text::NoProducts)}</p>
+                })
+            }}
+            {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
+            <label>{tr(Text::Plate)}</label>
+            <input data-testid="coupon-plate" placeholder="粤B12345"
+                aria-invalid=move || matches!(checked.get(), Some(Err(_))).to_string()
+                prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
+            <p class="hint" data-testid="coupon-plate-hint"
+                data-valid=move || matches!(checked.get(), Some(Ok(_))).to_string()
+                class:ok=move || matches!(checked.get(), Some(Ok(_)))
+                class:error=move || matches!(checked.get(), Some(Err(_)))>
+                {move || match checked.get() {
+                    None => String::new(),
+                    Some(Ok(p)) => fill(Text::PlateNormalised.text(lang.get()), &[p.as_str()]),
+                    Some(Err(e)) => plate_error_text(&e, lang.get()),
+                }}
+            </p>
+            <label>{tr(Text::Reason)}</label>
+            <input data-testid="coupon-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+            <div class="actions">
+                <button type="submit" data-testid="coupon-grant-submit" disabled=move || sending.get()>
+                    {move || if sending.get() { tr(Text::Granting)() } else { tr(Text::Grant)() }}
+                </button>
+            </div>
+        </form>
+        {error_line(error, "coupon-grant-error")}
+        {move || result.get().map(grant_result)}
+    }
+}
+
+/// What became of the last grant: state, P云's answer and serials.
+fn grant_result(r: CouponRecord) -> impl IntoView {
+    let pyun = r.pyun.clone().unwrap_or_default();
+    view! {
+        <div class="result" data-testid="coupon-grant-result" data-state=r.state.clone() data-id=r.id.to_string()>
+            <p>
+                {state_badge(&r.state, "coupon-grant-state")}" "
+                <strong>{r.plate.clone()}</strong>" · "{r.summary.clone()}
+            </p>
+            <p>{answer_view(&r)}</p>
+            <p class="small">
+                {tr(Text::Seqno)}": "<code data-testid="coupon-grant-seqno">{pyun.seqno.unwrap_or_default()}</code>
+                " · "{tr(Text::GrantSerial)}": "<code data-testid="coupon-grant-serial">{pyun.grant_serial.unwrap_or_default()}</code>
+            </p>
+            {r.in_flight().then(|| view! { <p class="muted">{tr(Text::GrantAccepted)}</p> })}
+        </div>
+    }
+}
