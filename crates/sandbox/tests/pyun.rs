@@ -690,3 +690,50 @@ async fn dropping_the_handle_stops_the_server() {
         "the server still answers after its handle was dropped"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_are_all_recorded_with_distinct_serials() {
+    let (sb, running, client) = start().await;
+    sb.set_any_plate_parked(true);
+    sb.set_plate_limit(1000);
+    sb.set_latency(Duration::from_millis(20));
+    let calls = (0..40).map(|i| {
+        let client = client.clone();
+        let base = running.base_url.clone();
+        async move {
+            let form = event(&format!("ev-{i}"), PLATE)
+                .to_signed_form(APP, SECRET)
+                .unwrap();
+            let resp = client
+                .post(format!("{base}{COUPON_EVENT_PATH}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.to_urlencoded())
+                .send()
+                .await
+                .unwrap();
+            resp.json::<Value>().await.unwrap()
+        }
+    });
+    let answers: Vec<Value> = futures_join_all(calls).await;
+    assert!(answers.iter().all(|a| code(a) == "1001"));
+    let mut serials: Vec<_> = sb.coupons().into_iter().map(|c| c.grant_serial).collect();
+    serials.sort();
+    serials.dedup();
+    assert_eq!(serials.len(), 40);
+    let seqs: Vec<u64> = sb.requests().iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+}
+
+/// Runs futures concurrently on the runtime without a `futures` dependency.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}

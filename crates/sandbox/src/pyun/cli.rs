@@ -66,6 +66,38 @@ pub async fn run_cli(args: PyunSandboxArgs) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: PyunSandboxArgs,
+    }
+
+    #[test]
+    fn defaults_and_repeated_options() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "pyun",
+            "--app",
+            "op1:s1",
+            "--app",
+            "op2:s2",
+            "--api-type",
+            "EV",
+            "--coupon-code",
+            "c1",
+            "--any-plate-parked",
+        ])
+        .unwrap();
+        assert_eq!(cli.args.listen, "127.0.0.1:9400".parse().unwrap());
+        assert_eq!(cli.args.apps.len(), 2);
+        assert_eq!(cli.args.apps[1], ("op2".to_owned(), "s2".to_owned()));
+        assert_eq!(cli.args.api_types, ["EV"]);
+        assert_eq!(cli.args.coupon_codes, ["c1"]);
+        assert!(cli.args.any_plate_parked);
+        assert_eq!(cli.args.plate_limit, 10);
+        assert!(Cli::try_parse_from(["pyun", "--app", "no-secret"]).is_err());
+    }
+
     #[test]
     fn pairs_split_at_the_first_colon() {
         assert_eq!(

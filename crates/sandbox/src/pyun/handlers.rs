@@ -140,7 +140,8 @@ async fn call(
         code: Some(reply.code.clone()),
         dropped: false,
     });
-    tracing::info!(
+    // Debug, not info: a benchmark makes thousands of these.
+    tracing::debug!(
         seq = arrival.seq,
         ?endpoint,
         status = reply.status,

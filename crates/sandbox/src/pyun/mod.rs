@@ -112,6 +112,8 @@ impl PyunSandbox {
     }
 
     /// Successful coupons (events and grants) a plate may receive before `1003`.
+    ///
+    /// A grant counts once whatever its `quantity`: the limit is on dispatches, as P云's `1003` reads.
     pub fn set_plate_limit(&self, limit: u32) {
         self.with(|s| s.plate_limit = limit);
     }
