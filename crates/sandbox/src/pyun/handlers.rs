@@ -1,0 +1,153 @@
+//! The three P云 endpoints: record the call, play any fault and the latency, then answer by P云's rules.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router, routing::post};
+use protocol::pyun::{COUPON_EVENT_PATH, COUPON_GRANT_PATH, VIP_RECHARGE_PATH};
+
+use super::PyunSandbox;
+use super::conn::DropConnection;
+use super::faults::Fault;
+use super::records::{Answer, Endpoint};
+use super::reply::Reply;
+
+/// Body of a `MalformedJson` answer: what a proxy in front of P云 sends when P云 is down.
+pub(crate) const MALFORMED_BODY: &str = "<html>upstream error</html>";
+
+/// Routes of the P云 endpoints, at P云's own paths.
+pub(crate) fn routes() -> Router<PyunSandbox> {
+    Router::new()
+        .route(COUPON_EVENT_PATH, post(event))
+        .route(COUPON_GRANT_PATH, post(grant))
+        .route(VIP_RECHARGE_PATH, post(vip_recharge))
+}
+
+async fn event(
+    State(sb): State<PyunSandbox>,
+    kill: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    call(sb, Endpoint::Event, kill, &headers, body).await
+}
+
+async fn grant(
+    State(sb): State<PyunSandbox>,
+    kill: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    call(sb, Endpoint::Grant, kill, &headers, body).await
+}
+
+async fn vip_recharge(
+    State(sb): State<PyunSandbox>,
+    kill: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    call(sb, Endpoint::VipRecharge, kill, &headers, body).await
+}
+
+/// One P云 call from arrival to answer (or to the dropped connection).
+async fn call(
+    sb: PyunSandbox,
+    endpoint: Endpoint,
+    kill: Option<Extension<DropConnection>>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let arrival = sb.with(|s| s.arrive(endpoint, &body, authorization.clone()));
+    let mut delay = arrival.latency;
+    if let Some(Fault::Latency { ms }) = &arrival.fault {
+        delay += Duration::from_millis(*ms);
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let apply = || sb.with(|s| s.apply(endpoint, &body, authorization.as_deref(), &arrival.seqno));
+    let record = |answer: Answer| sb.with(|s| s.answered(arrival.seq, answer));
+    let reply = match arrival.fault {
+        Some(Fault::Answer {
+            http_status,
+            code,
+            message,
+        }) => Reply {
+            status: http_status,
+            code,
+            message,
+            hint: Some("injected by the sandbox".into()),
+            payload: None,
+        },
+        Some(Fault::Drop { after_applying }) => {
+            if after_applying {
+                apply();
+            }
+            let Some(Extension(kill)) = kill else {
+                // Only `start()` serves connections that can be dropped; a router mounted
+                // elsewhere gets the nearest thing, an empty 502.
+                tracing::warn!("P云 sandbox: Drop fault outside `start()`, answering 502");
+                record(Answer {
+                    http_status: Some(502),
+                    code: None,
+                    dropped: false,
+                });
+                return StatusCode::BAD_GATEWAY.into_response();
+            };
+            record(Answer {
+                http_status: None,
+                code: None,
+                dropped: true,
+            });
+            tracing::info!(
+                seq = arrival.seq,
+                ?endpoint,
+                "P云 sandbox: dropping the connection"
+            );
+            kill.fire();
+            // The connection task drops this future with the socket; never answer.
+            return std::future::pending().await;
+        }
+        Some(Fault::MalformedJson { after_applying }) => {
+            if after_applying {
+                apply();
+            }
+            record(Answer {
+                http_status: Some(200),
+                code: None,
+                dropped: false,
+            });
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html")],
+                MALFORMED_BODY,
+            )
+                .into_response();
+        }
+        Some(Fault::Latency { .. }) | None => apply(),
+    };
+    record(Answer {
+        http_status: Some(reply.status),
+        code: Some(reply.code.clone()),
+        dropped: false,
+    });
+    // Debug, not info: a benchmark makes thousands of these.
+    tracing::debug!(
+        seq = arrival.seq,
+        ?endpoint,
+        status = reply.status,
+        code = %reply.code,
+        "P云 sandbox answered"
+    );
+    let time_cost = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    reply.into_response(&arrival.seqno, time_cost)
+}

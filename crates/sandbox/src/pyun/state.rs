@@ -1,0 +1,319 @@
+//! P云's business rules as the sandbox plays them: credentials, known configurations, parked
+//! plates, coupon limits, event dedupe and VIP records. Pure and synchronous, called under the lock.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use protocol::plate::Plate;
+use protocol::pyun::{
+    CouponEvent, CouponGrant, ParkingVip, SignError, VipRechargeBatch, urlencoded, verify_form,
+    verify_json,
+};
+use serde_json::{Value, json};
+
+use super::faults::{Fault, Faults};
+use super::records::{Answer, Endpoint, IssuedCoupon, ReceivedRequest};
+use super::reply::Reply;
+
+/// Plate limit of a new sandbox.
+pub(crate) const DEFAULT_PLATE_LIMIT: u32 = 10;
+
+/// Largest VIP batch a new sandbox accepts: the gateway's default batch size (digest §1.5).
+pub(crate) const DEFAULT_MAX_VIP_BATCH: usize = protocol::pyun::DEFAULT_BATCH_SIZE;
+
+/// Everything the sandbox knows and remembers.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Prefix of seqnos and grant serials, so two sandboxes in one test never share one.
+    instance: String,
+    /// `app_id` → secret.
+    pub(crate) apps: HashMap<String, String>,
+    pub(crate) api_types: HashSet<String>,
+    pub(crate) coupon_codes: HashSet<String>,
+    /// `park_uuid` → `app_id` whose secret signs its VIP recharges.
+    pub(crate) vip_parks: HashMap<String, String>,
+    /// Normalised plates currently in the car park.
+    pub(crate) parked: HashSet<String>,
+    pub(crate) any_plate_parked: bool,
+    pub(crate) plate_limit: u32,
+    pub(crate) latency: Duration,
+    pub(crate) max_vip_batch: usize,
+    pub(crate) faults: Faults,
+    pub(crate) requests: Vec<ReceivedRequest>,
+    pub(crate) coupons: Vec<IssuedCoupon>,
+    /// `park_uuid` → records in insertion order, unique on `pay_partner`.
+    pub(crate) vip: HashMap<String, Vec<ParkingVip>>,
+}
+
+/// What the handler learns when a call arrives: its identity and any fault to play.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    /// The call's `seq` in `requests`.
+    pub(crate) seq: u64,
+    /// The `seqno` of its answer.
+    pub(crate) seqno: String,
+    /// The fault chosen for it, already counted.
+    pub(crate) fault: Option<Fault>,
+    /// Global latency to add.
+    pub(crate) latency: Duration,
+}
+
+impl State {
+    /// An empty sandbox whose identifiers start with `instance`.
+    pub(crate) fn new(instance: String) -> State {
+        State {
+            instance,
+            apps: HashMap::new(),
+            api_types: HashSet::new(),
+            coupon_codes: HashSet::new(),
+            vip_parks: HashMap::new(),
+            parked: HashSet::new(),
+            any_plate_parked: false,
+            plate_limit: DEFAULT_PLATE_LIMIT,
+            latency: Duration::ZERO,
+            max_vip_batch: DEFAULT_MAX_VIP_BATCH,
+            faults: Faults::default(),
+            requests: Vec::new(),
+            coupons: Vec::new(),
+            vip: HashMap::new(),
+        }
+    }
+
+    /// Records a call on arrival (so `requests` is in arrival order even when answers overtake
+    /// each other) and picks its fault.
+    pub(crate) fn arrive(
+        &mut self,
+        endpoint: Endpoint,
+        body: &[u8],
+        authorization: Option<String>,
+    ) -> Arrival {
+        let seq = self.requests.len() as u64 + 1;
+        let fields = match endpoint {
+            Endpoint::Event | Endpoint::Grant => urlencoded::decode(body).unwrap_or_default(),
+            Endpoint::VipRecharge => Vec::new(),
+        };
+        self.requests.push(ReceivedRequest {
+            seq,
+            endpoint,
+            fields,
+            body: String::from_utf8_lossy(body).into_owned(),
+            authorization,
+            answer: Answer::default(),
+        });
+        Arrival {
+            seq,
+            seqno: format!("{}{seq:08}", self.instance),
+            fault: self.faults.take(endpoint),
+            latency: self.latency,
+        }
+    }
+
+    /// Stores the answer given to call `seq`.
+    pub(crate) fn answered(&mut self, seq: u64, answer: Answer) {
+        // `seq` is the 1-based index: requests are only ever appended.
+        if let Some(r) = usize::try_from(seq - 1)
+            .ok()
+            .and_then(|i| self.requests.get_mut(i))
+        {
+            r.answer = answer;
+        }
+    }
+
+    /// Whether `plate` (any spelling) counts as in the car park.
+    fn is_parked(&self, plate: &Plate) -> bool {
+        self.any_plate_parked || self.parked.contains(plate.as_str())
+    }
+
+    /// Plays one call by P云's rules, changing state on success.
+    pub(crate) fn apply(
+        &mut self,
+        endpoint: Endpoint,
+        body: &[u8],
+        authorization: Option<&str>,
+        seqno: &str,
+    ) -> Reply {
+        match endpoint {
+            Endpoint::Event => self.event(body, seqno),
+            Endpoint::Grant => self.grant(body, seqno),
+            Endpoint::VipRecharge => self.vip_recharge(body, authorization),
+        }
+    }
+
+    /// Decodes a form and checks its signature, in the order P云 refuses: unreadable, missing
+    /// `app_id`/`sign` (400), then unknown app or wrong signature (401).
+    fn verified_form(&self, body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
+        let fields = urlencoded::decode(body)
+            .map_err(|e| Reply::invalid(format!("body is not a form: {e}")))?;
+        let value = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+        let app_id = value("app_id").ok_or_else(|| Reply::required("app_id"))?;
+        value("sign").ok_or_else(|| Reply::required("sign"))?;
+        let secret = self
+            .apps
+            .get(app_id)
+            .ok_or_else(|| Reply::unauthorized(format!("unknown app_id `{app_id}`")))?;
+        match verify_form(&fields, secret) {
+            Ok(()) => Ok(fields),
+            Err(SignError::DuplicateField(f)) => {
+                Err(Reply::invalid(format!("`{f}` appears more than once")))
+            }
+            Err(e) => Err(Reply::unauthorized(e.to_string())),
+        }
+    }
+
+    /// `1002` unless parked, `1003` at the limit; `None` when a coupon may be issued.
+    fn refuse_plate(&self, plate: &Plate) -> Option<Reply> {
+        if !self.is_parked(plate) {
+            return Some(Reply::ok("1002", "车辆未入场"));
+        }
+        let issued = self
+            .coupons
+            .iter()
+            .filter(|c| c.plate == plate.as_str())
+            .count();
+        if issued >= self.plate_limit as usize {
+            return Some(
+                Reply::ok("1003", "优惠限制")
+                    .with_hint(format!("{issued} coupons already issued to this plate")),
+            );
+        }
+        None
+    }
+
+    /// Records a coupon and answers `1001` with its serial.
+    fn issue(&mut self, mut coupon: IssuedCoupon, seqno: &str) -> Reply {
+        let serial = format!("{}G{:06}", self.instance, self.coupons.len() + 1);
+        coupon.grant_serial.clone_from(&serial);
+        coupon.seqno = seqno.to_owned();
+        self.coupons.push(coupon);
+        let mut reply = Reply::ok("1001", "派发成功");
+        reply.payload = Some(json!({ "grant_serial": serial }));
+        reply
+    }
+
+    fn event(&mut self, body: &[u8], seqno: &str) -> Reply {
+        let fields = match self.verified_form(body) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let (app_id, event) = match CouponEvent::from_form(&fields) {
+            Ok(v) => v,
+            Err(e) => return Reply::invalid(e.to_string()),
+        };
+        if !self.api_types.contains(&event.api_type) {
+            return Reply::ok("1401", "第三方优惠配置不存在")
+                .with_hint(format!("unknown api_type `{}`", event.api_type));
+        }
+        // Only a coupon counts: an event_id refused with 1002/1003 may succeed on a later try.
+        let repeated = self.coupons.iter().any(|c| {
+            c.endpoint == Endpoint::Event
+                && c.app_id == app_id
+                && c.event_id.as_deref() == Some(event.event_id.as_str())
+        });
+        if repeated {
+            return Reply::ok("1403", "重复派发");
+        }
+        if let Some(refusal) = self.refuse_plate(&event.plate) {
+            return refusal;
+        }
+        let coupon = IssuedCoupon {
+            endpoint: Endpoint::Event,
+            app_id,
+            plate: event.plate.into_string(),
+            event_id: Some(event.event_id),
+            api_type: Some(event.api_type),
+            coupon_code: None,
+            quantity: 1,
+            grant_serial: String::new(),
+            seqno: String::new(),
+        };
+        self.issue(coupon, seqno)
+    }
+
+    fn grant(&mut self, body: &[u8], seqno: &str) -> Reply {
+        let fields = match self.verified_form(body) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let (app_id, grant) = match CouponGrant::from_form(&fields) {
+            Ok(v) => v,
+            Err(e) => return Reply::invalid(e.to_string()),
+        };
+        if !self.coupon_codes.contains(&grant.coupon_code) {
+            return Reply::ok("1401", "第三方优惠配置不存在")
+                .with_hint(format!("unknown coupon_code `{}`", grant.coupon_code));
+        }
+        if let Some(refusal) = self.refuse_plate(&grant.plate) {
+            return refusal;
+        }
+        // No dedupe on purpose: P云 has no idempotency key for grants, so a resend issues again.
+        let coupon = IssuedCoupon {
+            endpoint: Endpoint::Grant,
+            app_id,
+            plate: grant.plate.into_string(),
+            event_id: None,
+            api_type: None,
+            coupon_code: Some(grant.coupon_code),
+            quantity: grant.quantity,
+            grant_serial: String::new(),
+            seqno: String::new(),
+        };
+        self.issue(coupon, seqno)
+    }
+
+    fn vip_recharge(&mut self, body: &[u8], authorization: Option<&str>) -> Reply {
+        // The secret depends on `park_uuid`, so the body is read loosely before it is verified.
+        let value: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return Reply::invalid(format!("body is not JSON: {e}")),
+        };
+        let Some(park_uuid) = value
+            .get("park_uuid")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
+            return Reply::required("park_uuid");
+        };
+        let Some(secret) = self
+            .vip_parks
+            .get(park_uuid)
+            .and_then(|app_id| self.apps.get(app_id))
+        else {
+            return Reply::unauthorized(format!("unknown park_uuid `{park_uuid}`"));
+        };
+        if let Err(e) = verify_json(body, secret, authorization.unwrap_or_default()) {
+            return Reply::unauthorized(e.to_string());
+        }
+        let rows = value
+            .get("row")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if rows > self.max_vip_batch {
+            return Reply::invalid(format!("`row` size exceeds {}", self.max_vip_batch));
+        }
+        let batch = match VipRechargeBatch::from_json(body) {
+            Ok(b) => b,
+            Err(e) => return Reply::invalid(e.to_string()),
+        };
+        let records = self.vip.entry(batch.park_uuid).or_default();
+        if batch.complete {
+            records.clear();
+        }
+        for row in batch.rows {
+            // P云 keys a recharge on (park_uuid, pay_partner): a resent row replaces, never adds.
+            match records
+                .iter_mut()
+                .find(|r| r.pay_partner == row.pay_partner)
+            {
+                Some(existing) => *existing = row,
+                None => records.push(row),
+            }
+        }
+        Reply::ok("1001", "同步成功")
+    }
+}
