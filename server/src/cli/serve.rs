@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use tokio::net::TcpListener;
@@ -11,6 +12,8 @@ use super::DbArgs;
 use crate::http::{
     AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Settings, build_router,
 };
+use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
+use crate::outbox::retry::Policy;
 use crate::secrets::{KeySource, SecretBox, verify_instance};
 use crate::storage::Db;
 
@@ -39,6 +42,42 @@ pub(crate) struct ServeArgs {
     /// Base URL of the Mallcoo (猫酷) open platform that entry notices are sent to.
     #[arg(long, env = "PARKBRIDGE_MALLCOO_BASE_URL", default_value = DEFAULT_MALLCOO_BASE_URL, value_parser = parse_base_url)]
     pub(crate) mallcoo_base_url: String,
+    #[command(flatten)]
+    pub(crate) delivery: DeliveryArgs,
+}
+
+/// How outbound requests are delivered and retried.
+#[derive(Debug, Args)]
+pub(crate) struct DeliveryArgs {
+    /// Bound on one P云 call (connect, send, answer), in milliseconds.
+    #[arg(long, env = "PARKBRIDGE_PYUN_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub(crate) pyun_timeout_ms: u64,
+    /// How long a coupon request waits for P云's outcome before answering 202, in milliseconds.
+    #[arg(long, env = "PARKBRIDGE_COUPON_WAIT_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub(crate) coupon_wait_ms: u64,
+    /// Delay before the first retry of a transient failure, in milliseconds (doubles each time).
+    #[arg(long, env = "PARKBRIDGE_RETRY_BASE_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub(crate) retry_base_ms: u64,
+    /// Attempts after which a transient failure is given up (`failed`).
+    #[arg(long, env = "PARKBRIDGE_RETRY_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub(crate) retry_max_attempts: u32,
+    /// Deliveries in flight at once in this instance.
+    #[arg(long, env = "PARKBRIDGE_DELIVERY_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub(crate) delivery_concurrency: u64,
+}
+
+impl DeliveryArgs {
+    fn settings(&self) -> DispatchSettings {
+        DispatchSettings {
+            call_timeout: Duration::from_millis(self.pyun_timeout_ms),
+            policy: Policy {
+                base: Duration::from_millis(self.retry_base_ms),
+                cap: Duration::from_secs(300).max(Duration::from_millis(self.retry_base_ms)),
+                max_attempts: self.retry_max_attempts,
+            },
+            concurrency: usize::try_from(self.delivery_concurrency).unwrap_or(32),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -84,12 +123,18 @@ pub(crate) async fn serve(
         session_ttl: chrono::TimeDelta::hours(i64::from(args.session_hours)),
         pyun_base_url: args.pyun_base_url.clone(),
         mallcoo_base_url: args.mallcoo_base_url.clone(),
+        coupon_wait: Duration::from_millis(args.delivery.coupon_wait_ms),
     };
+    let secrets = Arc::new(secrets);
+    let dispatch = args.delivery.settings();
+    let dispatcher = Dispatcher::new(db.clone(), secrets.clone(), &args.pyun_base_url, &dispatch);
+    let worker = dispatcher.spawn_worker();
     let app = build_router(
         AppState {
             db,
             settings: Arc::new(settings),
-            secrets: Arc::new(secrets),
+            secrets,
+            dispatcher: dispatcher.clone(),
         },
         &args.static_dir,
     );
@@ -109,6 +154,10 @@ pub(crate) async fn serve(
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // Deliveries in flight record their outcome before we exit, so a graceful stop leaves no
+    // row `sending` (a kill -9 is what lease recovery is for).
+    dispatcher.shutdown(dispatch.call_timeout).await;
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

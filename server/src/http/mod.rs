@@ -4,6 +4,9 @@ pub mod access;
 mod api_keys;
 mod audit_log;
 mod auth;
+mod coupon_config;
+mod coupon_records;
+mod coupons;
 mod credentials;
 mod health;
 pub mod json;
@@ -24,6 +27,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::outbox::dispatcher::Dispatcher;
 use crate::secrets::SecretBox;
 use crate::storage::Db;
 
@@ -45,6 +49,8 @@ pub struct Settings {
     pub pyun_base_url: String,
     /// Base URL of the Mallcoo open platform (no trailing slash), for entry notices.
     pub mallcoo_base_url: String,
+    /// How long a coupon request waits for P云's outcome before answering 202.
+    pub coupon_wait: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -53,6 +59,7 @@ impl Default for Settings {
             session_ttl: chrono::TimeDelta::hours(12),
             pyun_base_url: DEFAULT_PYUN_BASE_URL.to_owned(),
             mallcoo_base_url: DEFAULT_MALLCOO_BASE_URL.to_owned(),
+            coupon_wait: std::time::Duration::from_secs(3),
         }
     }
 }
@@ -66,6 +73,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Seals and opens stored secrets with the master key.
     pub secrets: Arc<SecretBox>,
+    /// Delivers outbox rows to P云.
+    pub dispatcher: Dispatcher,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, health, machine, request_metrics, users};
+use super::{api_keys, auth, coupons, health, machine, request_metrics, users};
 use crate::accounts::sessions;
 
 /// The generated document.
@@ -29,6 +29,9 @@ use crate::accounts::sessions;
         api_keys::create,
         api_keys::revoke,
         machine::whoami,
+        coupons::create_event,
+        coupons::create_grant,
+        coupons::get_request,
         openapi_json,
         health::healthz,
         request_metrics::render,

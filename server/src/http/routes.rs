@@ -7,8 +7,12 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
-use super::{AppState, api_keys, audit_log, auth, credentials, machine, openapi, parks, users};
+use super::{
+    AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
+    machine, openapi, parks, users,
+};
 use crate::accounts::Role;
+use crate::api_keys::Scope;
 
 /// One API route.
 pub struct Route {
@@ -40,7 +44,8 @@ fn route(
 pub fn table() -> Vec<Route> {
     use Access::{AnyMachine, Public, SignedIn};
     const ADMIN: Access = Access::ADMIN;
-    const _STAFF: Access = Access::Roles(&[Role::PropertyManager, Role::MallStaff]);
+    const MANAGER: Access = Access::Roles(&[Role::PropertyManager]);
+    const COUPONS: Access = Access::Machine(Scope::Coupons);
     vec![
         route(
             Method::POST,
@@ -117,6 +122,72 @@ pub fn table() -> Vec<Route> {
             "/api/v1/machine/whoami",
             AnyMachine,
             get(machine::whoami),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/coupons/events",
+            COUPONS,
+            post(coupons::create_event),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/coupons/grants",
+            COUPONS,
+            post(coupons::create_grant),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/coupons/requests/{id}",
+            COUPONS,
+            get(coupons::get_request),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/coupon-records",
+            MANAGER,
+            get(coupon_records::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/coupon-records/grants",
+            MANAGER,
+            post(coupon_records::grant),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/coupon-records/{id}/reconcile",
+            MANAGER,
+            post(coupon_records::reconcile),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/coupon-config",
+            SignedIn,
+            get(coupon_config::get),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/parks/{id}/coupon-config/event",
+            ADMIN,
+            put(coupon_config::set_event),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/coupon-products",
+            ADMIN,
+            post(coupon_config::create_product),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/parks/{id}/coupon-products/{pid}",
+            ADMIN,
+            put(coupon_config::update_product),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/parks/{id}/coupon-products/{pid}",
+            ADMIN,
+            delete(coupon_config::archive_product),
         ),
         route(
             Method::GET,

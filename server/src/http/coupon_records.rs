@@ -1,0 +1,314 @@
+//! Coupon records as people and machine clients see them, and the property managers' routes:
+//! list with filters, grant from a configured product, reconcile an `unknown` grant.
+
+use std::collections::HashMap;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::json::ApiJson;
+use crate::accounts::CurrentUser;
+use crate::audit;
+use crate::coupons::{config, intake};
+use crate::error::ApiError;
+use crate::outbox::store::{self, Filter, Item, NewItem, PyunAnswer, Reconciliation};
+use crate::outbox::{Kind, State as RowState};
+use crate::parks;
+use crate::tokens;
+
+/// A coupon request and where it stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CouponRecord {
+    id: i64,
+    park_id: i64,
+    park_code: String,
+    /// `event` or `grant`.
+    kind: &'static str,
+    /// The caller's `event_id` or `grant_id`.
+    key: String,
+    plate: Option<String>,
+    /// The event's subject or the coupon product's name.
+    summary: String,
+    state: RowState,
+    attempts: u32,
+    next_attempt_at: Option<DateTime<Utc>>,
+    http_status: Option<u16>,
+    /// P云's answer to the last attempt.
+    pyun: Option<PyunAnswer>,
+    /// Our note when P云's answer does not say it all (or there was none).
+    error: Option<String>,
+    requested_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    reconciliation: Option<Reconciliation>,
+    /// Where to poll it (machine API).
+    url: String,
+}
+
+impl CouponRecord {
+    pub(crate) fn of(item: Item, park_code: String) -> CouponRecord {
+        CouponRecord {
+            url: format!("/api/v1/coupons/requests/{}", item.id),
+            id: item.id,
+            park_id: item.park_id,
+            park_code,
+            kind: match item.kind {
+                Kind::CouponEvent => "event",
+                Kind::CouponGrant => "grant",
+            },
+            key: item.dedupe_key,
+            plate: item.plate,
+            summary: item.summary,
+            state: item.state,
+            attempts: item.attempts,
+            next_attempt_at: item.next_attempt_at,
+            http_status: item.http_status,
+            pyun: item.pyun,
+            error: item.last_error,
+            requested_by: item.requested_by,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            finished_at: item.finished_at,
+            reconciliation: item.reconciliation,
+        }
+    }
+
+    /// 200 when the outcome is known, else 202 with `Location` to poll.
+    pub(crate) fn into_response(self) -> Response {
+        let status = if self.state.is_final() {
+            StatusCode::OK
+        } else {
+            StatusCode::ACCEPTED
+        };
+        let location = HeaderValue::from_str(&self.url).ok();
+        let mut response = (status, Json(self)).into_response();
+        if let (StatusCode::ACCEPTED, Some(l)) = (status, location) {
+            response.headers_mut().insert(header::LOCATION, l);
+        }
+        response
+    }
+}
+
+/// Commits `new`, answers a repeated key with the first row (409 if it asked for something
+/// else), and waits briefly for the outcome.
+pub(crate) async fn submit_and_wait(
+    state: &AppState,
+    new: NewItem,
+    park_code: String,
+) -> Result<Response, ApiError> {
+    let inserted = state.dispatcher.submit(&new).await?;
+    if !inserted.created
+        && !intake::same_request(new.kind, &inserted.item.request_json, &new.request_json)
+    {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            format!(
+                "`{}` was already used for a different request (record {}); use a new key",
+                new.dedupe_key, inserted.item.id
+            ),
+        ));
+    }
+    let id = inserted.item.id;
+    let item = state
+        .dispatcher
+        .wait(id, state.settings.coupon_wait)
+        .await?
+        .unwrap_or(inserted.item);
+    Ok(CouponRecord::of(item, park_code).into_response())
+}
+
+/// Query of the records list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    park_id: Option<i64>,
+    plate: Option<String>,
+    state: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    before_id: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// A page of records, newest first.
+#[derive(Debug, Serialize)]
+pub(crate) struct RecordPage {
+    records: Vec<CouponRecord>,
+    /// Pass as `before_id` for the next page; `null` on the last.
+    next_before_id: Option<i64>,
+}
+
+/// `GET /api/v1/coupon-records`: the records of the car parks the user may see.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<RecordPage>, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let parks = match q.park_id {
+        Some(id) if !user.may_access_park(id) => return Err(ApiError::NotFound),
+        Some(id) => Some(vec![id]),
+        None if user.role == crate::accounts::Role::Admin => None,
+        None => Some(user.parks.clone()),
+    };
+    let state_filter = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(RowState::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_state", format!("unknown state `{s}`"))
+        })?),
+    };
+    let plate = match q.plate.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        // A search normalises like every stored plate; a partial plate cannot match anything.
+        Some(p) => Some(
+            protocol::plate::Plate::parse(p)
+                .map_err(|e| ApiError::bad_request("invalid_plate", format!("plate: {e}")))?
+                .into_string(),
+        ),
+    };
+    let filter = Filter {
+        parks,
+        kinds: vec![Kind::CouponEvent, Kind::CouponGrant],
+        plate,
+        state: state_filter,
+        from: q.from,
+        to: q.to,
+        before_id: q.before_id,
+        limit: limit + 1,
+    };
+    let mut items = store::list(&state.db, &filter).await?;
+    let next_before_id = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|i| i.id)
+    } else {
+        None
+    };
+    let codes = park_codes(&state).await?;
+    Ok(Json(RecordPage {
+        records: items
+            .into_iter()
+            .map(|i| {
+                let code = codes.get(&i.park_id).cloned().unwrap_or_default();
+                CouponRecord::of(i, code)
+            })
+            .collect(),
+        next_before_id,
+    }))
+}
+
+pub(crate) async fn park_codes(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
+    Ok(parks::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.fields.code))
+        .collect())
+}
+
+/// A grant a property manager asks for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GrantBody {
+    park_id: i64,
+    product_id: i64,
+    plate: String,
+    reason: Option<String>,
+    /// Lets the UI resubmit safely; generated when absent.
+    grant_id: Option<String>,
+}
+
+/// `POST /api/v1/coupon-records/grants`: grant a configured product to a plate.
+pub(crate) async fn grant(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> Result<Response, ApiError> {
+    if !user.may_access_park(body.park_id) {
+        return Err(ApiError::NotFound);
+    }
+    let park = parks::get(&state.db, body.park_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let product = config::product(&state.db, park.id, body.product_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request("unknown_coupon", "no such coupon product at this car park")
+        })?;
+    let input = intake::GrantInput {
+        grant_id: body
+            .grant_id
+            .unwrap_or_else(|| format!("ui-{}", tokens::random_hex(12))),
+        plate: body.plate,
+        reason: body.reason,
+        parking_serial: None,
+    };
+    let new = intake::grant(&park, &product, input, &user.actor())?;
+    submit_and_wait(&state, new, park.fields.code).await
+}
+
+/// How a person settles an `unknown` grant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReconcileBody {
+    /// `delivered` or `not_delivered`.
+    resolution: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/coupon-records/{id}/reconcile`: record what a person found at P云.
+pub(crate) async fn reconcile(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ReconcileBody>,
+) -> Result<Json<CouponRecord>, ApiError> {
+    let item = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if !user.may_access_park(item.park_id) {
+        return Err(ApiError::NotFound);
+    }
+    let delivered = match body.resolution.as_str() {
+        "delivered" => true,
+        "not_delivered" => false,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_resolution",
+                format!("resolution must be `delivered` or `not_delivered`, not `{other}`"),
+            ));
+        }
+    };
+    let note = body.note.trim();
+    if note.chars().count() > 500 {
+        return Err(ApiError::bad_request(
+            "invalid_note",
+            "the note has at most 500 characters",
+        ));
+    }
+    if !store::reconcile(&state.db, id, &user.actor(), delivered, note, Utc::now()).await? {
+        return Err(ApiError::conflict(
+            "not_unknown",
+            "only a record whose outcome is unknown can be reconciled",
+        ));
+    }
+    audit::record(
+        &state.db,
+        &user.actor(),
+        "coupon.reconcile",
+        &format!("coupon_record:{id}"),
+        json!({ "resolution": body.resolution, "note": note }),
+    )
+    .await?;
+    let item = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let code = parks::get(&state.db, item.park_id)
+        .await?
+        .map(|p| p.fields.code)
+        .unwrap_or_default();
+    Ok(Json(CouponRecord::of(item, code)))
+}

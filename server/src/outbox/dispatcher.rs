@@ -1,0 +1,347 @@
+//! Runs deliveries: a new row is sent at once by the request that created it when a delivery
+//! slot is free, otherwise by the worker, which also retries due rows and recovers rows whose
+//! instance died. Handlers wait briefly for a row's outcome through `wait`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, watch};
+use tokio::task::JoinHandle;
+
+use super::park_signers::{ParkSigners, SignerError};
+use super::retry::{self, Attempt, Policy};
+use super::store::{self, Finish, Inserted, Item, Lease, NewItem, PyunAnswer};
+use super::{Kind, State};
+use crate::coupons::request;
+use crate::pyun_client::{CallResult, PyunClient};
+use crate::secrets::SecretBox;
+use crate::storage::Db;
+use crate::tokens;
+
+/// How often the worker looks for rows whose lease ran out.
+const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest the worker sleeps when nothing is due (another instance may add rows).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often a waiting handler re-reads its row (another instance may deliver it).
+const WAIT_POLL: Duration = Duration::from_millis(200);
+/// Most rows the worker leases in one statement.
+const CLAIM_BATCH: u32 = 64;
+
+/// How deliveries behave.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// Bound on one P云 call, connection included.
+    pub call_timeout: Duration,
+    /// Retry schedule of resendable rows.
+    pub policy: Policy,
+    /// Deliveries in flight at once in this instance.
+    pub concurrency: usize,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings {
+            call_timeout: Duration::from_secs(10),
+            policy: Policy::default(),
+            concurrency: 32,
+        }
+    }
+}
+
+struct Inner {
+    db: Db,
+    secrets: Arc<SecretBox>,
+    client: PyunClient,
+    policy: Policy,
+    lease: Lease,
+    permits: Arc<Semaphore>,
+    concurrency: usize,
+    wake: Notify,
+    finished: broadcast::Sender<i64>,
+    signers: ParkSigners,
+    stop: watch::Sender<bool>,
+}
+
+/// The instance's delivery engine; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+impl Dispatcher {
+    /// A dispatcher sending to P云 at `pyun_base_url`; call `spawn_worker` to start retries.
+    pub fn new(
+        db: Db,
+        secrets: Arc<SecretBox>,
+        pyun_base_url: &str,
+        settings: &DispatchSettings,
+    ) -> Dispatcher {
+        let lease_ms = i64::try_from(settings.call_timeout.as_millis()).unwrap_or(i64::MAX / 2);
+        let (finished, _) = broadcast::channel(4096);
+        let (stop, _) = watch::channel(false);
+        Dispatcher {
+            inner: Arc::new(Inner {
+                db,
+                secrets,
+                client: PyunClient::new(pyun_base_url, settings.call_timeout),
+                policy: settings.policy,
+                // The lease outlives the longest call by a margin, so a live sender never loses
+                // its row to another instance.
+                lease: Lease {
+                    owner: format!("inst-{}", tokens::random_hex(6)),
+                    duration: TimeDelta::milliseconds(lease_ms) + TimeDelta::seconds(5),
+                },
+                permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+                concurrency: settings.concurrency.max(1),
+                wake: Notify::new(),
+                finished,
+                signers: ParkSigners::default(),
+                stop,
+            }),
+        }
+    }
+
+    /// Commits `new` (once per key) and starts its delivery; the row is durable before any
+    /// network call. A repeated key returns the first row and sends nothing.
+    pub async fn submit(&self, new: &NewItem) -> Result<Inserted, sqlx::Error> {
+        let inner = &self.inner;
+        let permit = inner.permits.clone().try_acquire_owned().ok();
+        let lease = permit.as_ref().map(|_| &inner.lease);
+        let inserted = store::insert(&inner.db, new, lease, Utc::now()).await?;
+        if inserted.created {
+            match permit {
+                Some(permit) => {
+                    tokio::spawn(deliver(inner.clone(), inserted.item.clone(), permit));
+                }
+                None => inner.wake.notify_one(),
+            }
+        }
+        Ok(inserted)
+    }
+
+    /// The row `id` once final, or as it stands after `patience`.
+    pub async fn wait(&self, id: i64, patience: Duration) -> Result<Option<Item>, sqlx::Error> {
+        let mut finished = self.inner.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let item = store::get(&self.inner.db, id).await?;
+            match &item {
+                Some(i) if !i.state.is_final() => {}
+                _ => return Ok(item),
+            }
+            let poll = tokio::time::Instant::now() + WAIT_POLL;
+            loop {
+                tokio::select! {
+                    got = finished.recv() => match got {
+                        Ok(done) if done != id => continue,
+                        // Ours, or we lagged behind: re-read.
+                        _ => break,
+                    },
+                    () = tokio::time::sleep_until(poll.min(deadline)) => break,
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return store::get(&self.inner.db, id).await;
+            }
+        }
+    }
+
+    /// Starts the worker: due rows, retries, and recovery of rows whose instance died.
+    pub fn spawn_worker(&self) -> JoinHandle<()> {
+        tokio::spawn(work(self.inner.clone()))
+    }
+
+    /// Stops leasing new rows and waits (up to `grace`) for deliveries in flight to record their
+    /// outcome, so a graceful stop leaves nothing `sending`.
+    pub async fn shutdown(&self, grace: Duration) {
+        let inner = &self.inner;
+        let _ = inner.stop.send(true);
+        inner.wake.notify_one();
+        let all = u32::try_from(inner.concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(grace, inner.permits.acquire_many(all)).await;
+    }
+}
+
+async fn work(inner: Arc<Inner>) {
+    let mut stop = inner.stop.subscribe();
+    let mut last_recovery: Option<tokio::time::Instant> = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        if last_recovery.is_none_or(|at| at.elapsed() >= RECOVERY_INTERVAL) {
+            last_recovery = Some(tokio::time::Instant::now());
+            match store::recover_expired(&inner.db, Utc::now()).await {
+                Ok((0, 0)) => {}
+                Ok((requeued, unknown)) => {
+                    tracing::warn!(
+                        requeued,
+                        unknown,
+                        "recovered rows whose sender stopped mid-delivery"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "outbox recovery failed; retrying"),
+            }
+        }
+        // Wait for a free slot before leasing, so a leased row never waits for one.
+        let first = tokio::select! {
+            p = inner.permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = stop.changed() => continue,
+        };
+        let free = u32::try_from(inner.permits.available_permits()).unwrap_or(0);
+        let limit = (free + 1).min(CLAIM_BATCH);
+        let items = match store::claim_due(&inner.db, &inner.lease, Utc::now(), limit).await {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot lease outbox rows; retrying in 1 s");
+                drop(first);
+                tokio::time::sleep(IDLE_POLL).await;
+                continue;
+            }
+        };
+        if items.is_empty() {
+            drop(first);
+            let nap = match store::next_due(&inner.db).await {
+                Ok(Some(at)) => (at - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(IDLE_POLL),
+                _ => IDLE_POLL,
+            };
+            tokio::select! {
+                () = inner.wake.notified() => {}
+                () = tokio::time::sleep(nap) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let mut first = Some(first);
+        for item in items {
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match inner.permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+            };
+            tokio::spawn(deliver(inner.clone(), item, permit));
+        }
+    }
+}
+
+/// Sends one leased row and records what happened; the permit is held until it is recorded.
+async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
+    let _permit = permit;
+    let signer = match inner
+        .signers
+        .get(&inner.db, &inner.secrets, item.park_id)
+        .await
+    {
+        Ok(s) => s,
+        Err(SignerError::Storage(e)) => {
+            // The lease runs out and recovery requeues it (or marks a grant unknown, though
+            // nothing left): better than a guess while the database is unreachable.
+            tracing::error!(record = item.id, error = %e, "cannot read the car park to send a row");
+            return;
+        }
+        Err(SignerError::NotConfigured(why)) => {
+            record(&inner, &item, Attempt::NotConfigured(&why), None).await;
+            return;
+        }
+    };
+    let signed = match request::sign(item.kind, &item.request_json, &signer) {
+        Ok(s) => s,
+        Err(why) => {
+            record(&inner, &item, Attempt::NotConfigured(&why), None).await;
+            return;
+        }
+    };
+    let call = inner
+        .client
+        .post_form(signed.endpoint, signed.path, &signed.form)
+        .await;
+    let attempt = match &call.answer {
+        Ok(outcome) => Attempt::Answered(outcome),
+        Err(e) => Attempt::Transport(e),
+    };
+    record(&inner, &item, attempt, Some(&call)).await;
+}
+
+/// Decides and stores the row's next state, logs the call, and tells waiting handlers.
+async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&CallResult>) {
+    let verdict = retry::decide(item.kind, item.attempts, attempt, &inner.policy, jitter());
+    let (http_status, pyun) = match attempt {
+        Attempt::Answered(outcome) => (
+            Some(outcome.http_status()),
+            outcome.response().map(|r| PyunAnswer {
+                code: r.code.clone(),
+                message: Some(r.message.clone()).filter(|m| !m.is_empty()),
+                hint: r.hint.clone(),
+                seqno: r.seqno.clone(),
+                grant_serial: r.grant_serial.clone().filter(|s| !s.is_empty()),
+            }),
+        ),
+        _ => (None, None),
+    };
+    let note = verdict.note.clone().or_else(|| match attempt {
+        Attempt::Transport(e) => Some(e.message().to_owned()),
+        _ => None,
+    });
+    let now = Utc::now();
+    let finish = Finish {
+        state: verdict.state,
+        next_attempt_at: verdict
+            .retry_in
+            .map(|d| now + TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)),
+        http_status,
+        pyun: pyun.as_ref(),
+        note: note.as_deref(),
+    };
+    tracing::info!(
+        record = item.id,
+        kind = item.kind.as_str(),
+        attempt = item.attempts,
+        seqno = pyun.as_ref().and_then(|p| p.seqno.as_deref()).unwrap_or(""),
+        code = pyun.as_ref().map_or("", |p| p.code.as_str()),
+        http_status = http_status.unwrap_or(0),
+        latency_ms = call.map_or(0.0, |c| c.latency.as_secs_f64() * 1000.0),
+        state = verdict.state.as_str(),
+        note = note.as_deref().unwrap_or(""),
+        "P云 delivery attempt"
+    );
+    match store::finish(&inner.db, item.id, &inner.lease.owner, &finish, now).await {
+        Ok(true) => {
+            metrics::counter!("parkbridge_outbox_attempts_total", "kind" => item.kind.as_str(), "state" => verdict.state.as_str())
+                .increment(1);
+            if verdict.state == State::Pending {
+                inner.wake.notify_one();
+            }
+            let _ = inner.finished.send(item.id);
+        }
+        Ok(false) => tracing::warn!(
+            record = item.id,
+            "the lease ran out before the outcome was recorded; another instance owns the row now"
+        ),
+        Err(e) => tracing::error!(
+            record = item.id,
+            error = %e,
+            "cannot record a delivery outcome; recovery will settle the row when its lease ends"
+        ),
+    }
+    if item.kind == Kind::CouponGrant && verdict.state == State::Unknown {
+        tracing::warn!(
+            record = item.id,
+            "grant outcome unknown: a person must reconcile it"
+        );
+    }
+}
+
+/// A uniform draw in [0, 1) for retry jitter.
+fn jitter() -> f64 {
+    // 53 random bits fill an f64 mantissa exactly.
+    getrandom::u64().map_or(0.5, |r| (r >> 11) as f64 / (1u64 << 53) as f64)
+}

@@ -1,0 +1,106 @@
+//! The durable outbox: every outbound request is a row committed before any network call, then
+//! delivered by a worker that leases it, so nothing is lost on a crash and several instances on
+//! one PostgreSQL database never send the same row at once.
+//!
+//! `store` owns the SQL, `retry` decides what an answer means for a row (pure, unit-tested),
+//! `dispatcher` runs deliveries and lets API handlers wait briefly for an outcome, `park_signers`
+//! loads what signing a car park's request needs.
+
+pub mod dispatcher;
+pub mod park_signers;
+pub mod retry;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a row is in its life: `pending → sending → delivered | rejected | misconfigured |
+/// unknown | failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// Leased to one instance, which is sending it now.
+    Sending,
+    /// P云 accepted it (or had already, for a resent event).
+    Delivered,
+    /// P云 refused it for a reason about this request (plate not in, limit reached, bad field).
+    Rejected,
+    /// P云 refused our credentials or configuration, or ours is incomplete: an admin must act.
+    Misconfigured,
+    /// It may or may not have taken effect at P云; a person must check (grants only).
+    Unknown,
+    /// Every allowed attempt failed without an answer that settles it.
+    Failed,
+}
+
+impl State {
+    /// Every state.
+    pub const ALL: [State; 7] = [
+        State::Pending,
+        State::Sending,
+        State::Delivered,
+        State::Rejected,
+        State::Misconfigured,
+        State::Unknown,
+        State::Failed,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Sending => "sending",
+            State::Delivered => "delivered",
+            State::Rejected => "rejected",
+            State::Misconfigured => "misconfigured",
+            State::Unknown => "unknown",
+            State::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether the worker is done with it (a person may still reconcile `unknown`).
+    pub fn is_final(self) -> bool {
+        !matches!(self, State::Pending | State::Sending)
+    }
+}
+
+/// What a row asks P云 to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An event coupon (`mcoupon/event`), idempotent at P云 by `event_id`.
+    CouponEvent,
+    /// A grant by coupon code (`mcoupon/grant/create`), which P云 cannot deduplicate.
+    CouponGrant,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::CouponEvent => "coupon_event",
+            Kind::CouponGrant => "coupon_grant",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::CouponEvent, Kind::CouponGrant]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// Whether resending after an attempt that may have arrived is harmless (P云 deduplicates).
+    pub fn resendable(self) -> bool {
+        match self {
+            Kind::CouponEvent => true,
+            Kind::CouponGrant => false,
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! What one delivery attempt means for a row: its next state and, when it is tried again, when.
+//!
+//! PROTOCOLS.md §1.1 classes P云's answers; §1.3/§1.4 say what may be resent. Pure: the caller
+//! passes the attempt count and a jitter draw, so every rule is unit-tested without a clock.
+
+use std::time::Duration;
+
+use protocol::pyun::{Outcome, OutcomeClass};
+
+use super::{Kind, State};
+use crate::pyun_client::TransportError;
+
+/// Bounded exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Delay before the second attempt (before jitter).
+    pub base: Duration,
+    /// Longest delay between attempts.
+    pub cap: Duration,
+    /// Attempts after which a retryable failure becomes `failed`.
+    pub max_attempts: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(300),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl Policy {
+    /// The delay after attempt number `attempts` (1-based), scaled into [50 %, 100 %] by
+    /// `jitter` ∈ [0, 1) so that rows failing together do not retry together.
+    pub fn delay(&self, attempts: u32, jitter: f64) -> Duration {
+        let doubled = self
+            .base
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+        doubled
+            .min(self.cap)
+            .mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Attempt<'a> {
+    /// P云 answered (decodable or not).
+    Answered(&'a Outcome),
+    /// No answer.
+    Transport(&'a TransportError),
+    /// Not sent: our own configuration is incomplete (no credential, no merchant…).
+    NotConfigured(&'a str),
+}
+
+/// The row's next state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The new state.
+    pub state: State,
+    /// For `pending`: how long until the next attempt.
+    pub retry_in: Option<Duration>,
+    /// Our explanation when P云's own message does not say it all.
+    pub note: Option<String>,
+}
+
+impl Verdict {
+    fn done(state: State, note: Option<String>) -> Verdict {
+        Verdict {
+            state,
+            retry_in: None,
+            note,
+        }
+    }
+}
+
+/// Decides the next state of a row of `kind` after its attempt number `attempts` (1-based).
+pub fn decide(
+    kind: Kind,
+    attempts: u32,
+    attempt: Attempt<'_>,
+    policy: &Policy,
+    jitter: f64,
+) -> Verdict {
+    let retry = |why: String| {
+        if attempts >= policy.max_attempts {
+            Verdict::done(
+                State::Failed,
+                Some(format!("gave up after {attempts} attempts: {why}")),
+            )
+        } else {
+            Verdict {
+                state: State::Pending,
+                retry_in: Some(policy.delay(attempts, jitter)),
+                note: Some(why),
+            }
+        }
+    };
+    let maybe_arrived = |why: String| {
+        if kind.resendable() {
+            retry(why)
+        } else {
+            // §1.4: P云 cannot deduplicate a grant, so one that may have arrived is never resent.
+            Verdict::done(
+                State::Unknown,
+                Some(format!(
+                    "{why}; the grant may have reached P云, so it is not resent: check P云 and reconcile"
+                )),
+            )
+        }
+    };
+    match attempt {
+        Attempt::NotConfigured(why) => Verdict::done(State::Misconfigured, Some(why.to_owned())),
+        Attempt::Transport(TransportError::NotSent(why)) => retry(why.clone()),
+        Attempt::Transport(TransportError::MaybeSent(why)) => maybe_arrived(why.clone()),
+        Attempt::Answered(outcome) => match outcome.class() {
+            OutcomeClass::Success => Verdict::done(State::Delivered, None),
+            // A 1403 on a resend of an event means an earlier attempt got through; on a first
+            // attempt it means the caller reused an event_id P云 had already seen.
+            OutcomeClass::AlreadyDone if kind.resendable() && attempts > 1 => Verdict::done(
+                State::Delivered,
+                Some("P云 answered 1403 (duplicate): an earlier attempt was delivered".to_owned()),
+            ),
+            OutcomeClass::AlreadyDone | OutcomeClass::Rejected | OutcomeClass::Invalid => {
+                Verdict::done(State::Rejected, None)
+            }
+            OutcomeClass::Misconfigured => Verdict::done(State::Misconfigured, None),
+            OutcomeClass::Transient => maybe_arrived(match outcome {
+                Outcome::Answered { response, .. } => {
+                    format!("P云 answered {} ({})", response.code, response.message)
+                }
+                Outcome::Undecodable {
+                    http_status,
+                    excerpt,
+                } => format!("P云 answered HTTP {http_status} with no envelope: {excerpt}"),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::pyun::decode_response;
+
+    fn answered(code: &str) -> Outcome {
+        decode_response(
+            200,
+            format!(r#"{{"code":"{code}","message":"m","seqno":"s1"}}"#).as_bytes(),
+        )
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+            max_attempts: 3,
+        }
+    }
+
+    fn decide_answer(kind: Kind, attempts: u32, code: &str) -> Verdict {
+        decide(
+            kind,
+            attempts,
+            Attempt::Answered(&answered(code)),
+            &policy(),
+            0.0,
+        )
+    }
+
+    #[test]
+    fn success_codes_deliver_either_kind() {
+        for kind in [Kind::CouponEvent, Kind::CouponGrant] {
+            assert_eq!(decide_answer(kind, 1, "1001").state, State::Delivered);
+            assert_eq!(decide_answer(kind, 1, "1000").state, State::Delivered);
+        }
+    }
+
+    #[test]
+    fn business_refusals_and_bad_requests_are_rejected_without_retry() {
+        for code in ["1002", "1003", "400"] {
+            let v = decide_answer(Kind::CouponEvent, 1, code);
+            assert_eq!((v.state, v.retry_in), (State::Rejected, None), "{code}");
+        }
+    }
+
+    #[test]
+    fn credential_and_configuration_refusals_are_misconfigured() {
+        for code in ["401", "403", "1401"] {
+            assert_eq!(
+                decide_answer(Kind::CouponGrant, 1, code).state,
+                State::Misconfigured
+            );
+        }
+    }
+
+    #[test]
+    fn a_duplicate_on_an_event_resend_is_delivered_but_on_a_first_attempt_is_rejected() {
+        assert_eq!(
+            decide_answer(Kind::CouponEvent, 2, "1403").state,
+            State::Delivered
+        );
+        assert_eq!(
+            decide_answer(Kind::CouponEvent, 1, "1403").state,
+            State::Rejected
+        );
+        assert_eq!(
+            decide_answer(Kind::CouponGrant, 2, "1403").state,
+            State::Rejected
+        );
+    }
+
+    #[test]
+    fn transient_answers_retry_events_with_growing_delays_then_fail() {
+        let first = decide_answer(Kind::CouponEvent, 1, "1500");
+        assert_eq!(first.state, State::Pending);
+        assert_eq!(first.retry_in, Some(Duration::from_millis(50)));
+        let second = decide_answer(Kind::CouponEvent, 2, "1405");
+        assert_eq!(second.retry_in, Some(Duration::from_millis(100)));
+        let last = decide_answer(Kind::CouponEvent, 3, "1500");
+        assert_eq!(last.state, State::Failed);
+        assert!(last.note.unwrap().contains("3 attempts"));
+    }
+
+    #[test]
+    fn a_grant_that_may_have_arrived_is_never_retried() {
+        assert_eq!(
+            decide_answer(Kind::CouponGrant, 1, "1500").state,
+            State::Unknown
+        );
+        let undecodable = decode_response(502, b"<html>bad gateway</html>");
+        let v = decide(
+            Kind::CouponGrant,
+            1,
+            Attempt::Answered(&undecodable),
+            &policy(),
+            0.5,
+        );
+        assert_eq!(v.state, State::Unknown);
+        let timeout = TransportError::MaybeSent("timeout".into());
+        let v = decide(
+            Kind::CouponGrant,
+            1,
+            Attempt::Transport(&timeout),
+            &policy(),
+            0.5,
+        );
+        assert_eq!((v.state, v.retry_in), (State::Unknown, None));
+    }
+
+    #[test]
+    fn a_request_that_never_left_is_retried_for_either_kind() {
+        let refused = TransportError::NotSent("connection refused".into());
+        for kind in [Kind::CouponEvent, Kind::CouponGrant] {
+            let v = decide(kind, 1, Attempt::Transport(&refused), &policy(), 0.0);
+            assert_eq!(v.state, State::Pending);
+        }
+        let v = decide(
+            Kind::CouponGrant,
+            3,
+            Attempt::Transport(&refused),
+            &policy(),
+            0.0,
+        );
+        assert_eq!(v.state, State::Failed);
+    }
+
+    #[test]
+    fn an_event_that_may_have_arrived_is_resent() {
+        let reset = TransportError::MaybeSent("connection reset".into());
+        let v = decide(
+            Kind::CouponEvent,
+            1,
+            Attempt::Transport(&reset),
+            &policy(),
+            0.0,
+        );
+        assert_eq!(v.state, State::Pending);
+    }
+
+    #[test]
+    fn delays_are_capped_and_jitter_stays_within_half_to_full() {
+        let p = policy();
+        assert_eq!(p.delay(10, 0.0), Duration::from_millis(500));
+        let near_full = p.delay(10, 0.999_999);
+        assert!(near_full > Duration::from_millis(999) && near_full <= p.cap);
+        assert!(p.delay(40, 0.5) <= p.cap);
+    }
+
+    #[test]
+    fn missing_configuration_stops_without_sending() {
+        let v = decide(
+            Kind::CouponEvent,
+            1,
+            Attempt::NotConfigured("no P云 credential"),
+            &policy(),
+            0.0,
+        );
+        assert_eq!(v.state, State::Misconfigured);
+    }
+}
