@@ -1,11 +1,18 @@
 //! The one HTTP client for P云: posts a signed request, times it, decodes any answer, and says
 //! whether a failure provably happened before the request left (PROTOCOLS.md §1.1, §1.4).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Request, header};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use protocol::pyun::{Outcome, SignedForm, decode_response};
 
-/// Largest P云 answer we read; an envelope is a few hundred bytes, an error page a few KB.
+/// Largest P云 answer we accept; an envelope is a few hundred bytes, an error page a few KB.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// Which P云 endpoint a call went to, for logs and metrics.
@@ -57,39 +64,49 @@ pub struct CallResult {
     pub latency: Duration,
 }
 
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
 /// Posts signed requests to P云.
 #[derive(Debug, Clone)]
 pub struct PyunClient {
-    http: reqwest::Client,
+    http: Client<Connector, Full<Bytes>>,
     base_url: String,
+    timeout: Duration,
 }
 
 impl PyunClient {
     /// A client for `base_url` (no trailing slash); every call is bounded by `timeout`.
     pub fn new(base_url: &str, timeout: Duration) -> PyunClient {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        // A connection that cannot be made in time provably sent nothing: `NotSent`.
+        http.set_connect_timeout(Some(timeout.min(Duration::from_secs(5))));
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .expect("ring supports rustls' default protocol versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let http = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(64)
-            .build()
-            .expect("a client with only timeouts set always builds");
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(tls);
         PyunClient {
             http,
             base_url: base_url.to_owned(),
+            timeout,
         }
     }
 
     /// Posts a signed form to `path`.
     pub async fn post_form(&self, endpoint: Endpoint, path: &str, form: &SignedForm) -> CallResult {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
-            .body(form.to_urlencoded());
+        let request = self.request(
+            path,
+            "application/x-www-form-urlencoded; charset=utf-8",
+            None,
+            form.to_urlencoded().into_bytes(),
+        );
         self.call(endpoint, request).await
     }
 
@@ -101,39 +118,42 @@ impl PyunClient {
         body: Vec<u8>,
         authorization: &str,
     ) -> CallResult {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .body(body);
+        let request = self.request(path, "application/json", Some(authorization), body);
         self.call(endpoint, request).await
     }
 
-    async fn call(&self, endpoint: Endpoint, request: reqwest::RequestBuilder) -> CallResult {
+    fn request(
+        &self,
+        path: &str,
+        content_type: &str,
+        authorization: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Request<Full<Bytes>>, String> {
+        let mut builder = Request::post(format!("{}{path}", self.base_url))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT, "application/json");
+        if let Some(a) = authorization {
+            builder = builder.header(header::AUTHORIZATION, a);
+        }
+        builder
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("cannot build the request: {e}"))
+    }
+
+    async fn call(
+        &self,
+        endpoint: Endpoint,
+        request: Result<Request<Full<Bytes>>, String>,
+    ) -> CallResult {
         let start = Instant::now();
-        let answer = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match read_capped(response).await {
-                    Ok(body) => Ok(decode_response(status, &body)),
-                    Err(e) => Err(TransportError::MaybeSent(format!(
-                        "the answer could not be read: {}",
-                        describe(&e)
-                    ))),
-                }
-            }
-            Err(e) if e.is_connect() => Err(TransportError::NotSent(format!(
-                "cannot connect to P云: {}",
-                describe(&e)
-            ))),
-            Err(e) if e.is_timeout() => Err(TransportError::MaybeSent(
-                "no answer from P云 before the timeout".to_owned(),
-            )),
-            Err(e) => Err(TransportError::MaybeSent(format!(
-                "the call to P云 failed: {}",
-                describe(&e)
-            ))),
+        let answer = match request {
+            Err(why) => Err(TransportError::NotSent(why)),
+            Ok(request) => match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+                Ok(answer) => answer,
+                Err(_) => Err(TransportError::MaybeSent(
+                    "no answer from P云 before the timeout".to_owned(),
+                )),
+            },
         };
         let latency = start.elapsed();
         let code = match &answer {
@@ -150,35 +170,34 @@ impl PyunClient {
             .record(latency.as_secs_f64());
         CallResult { answer, latency }
     }
-}
 
-/// Reads at most `MAX_ANSWER_BYTES` of the body; the rest of a huge error page is ignored.
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_ANSWER_BYTES - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() == MAX_ANSWER_BYTES {
-            break;
-        }
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Outcome, TransportError> {
+        let response = self.http.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::NotSent(format!("cannot connect to P云: {}", describe(&e)))
+            } else {
+                TransportError::MaybeSent(format!("the call to P云 failed: {}", describe(&e)))
+            }
+        })?;
+        let status = response.status().as_u16();
+        // The envelope is small; an answer beyond the cap is not P云's and counts as unreadable.
+        let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| TransportError::MaybeSent(format!("the answer could not be read: {e}")))?
+            .to_bytes();
+        Ok(decode_response(status, &body))
     }
-    Ok(body)
 }
 
-/// The error and its causes on one line (the URL is P云's base URL: no secret in it).
-fn describe(e: &reqwest::Error) -> String {
+/// The error and its causes on one line (no secret: the URL is P云's base URL).
+fn describe(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
     }
     text
-}
-
-/// rustls needs one process-wide crypto provider; ring builds with the C compiler we have.
-fn install_crypto_provider() {
-    // Err means one is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }

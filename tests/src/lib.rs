@@ -2,4 +2,5 @@
 //! Debian's headless Chromium driven through chromedriver.
 
 pub mod browser;
+pub mod coupon_site;
 pub mod server;

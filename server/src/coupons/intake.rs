@@ -19,7 +19,7 @@ use crate::storage::Db;
 
 /// One metadata value as a caller sends it: the bare value, or P云's `{name, value}` shape
 /// (the name defaults to the configured label).
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum MetadataValue {
     /// Just the value.
@@ -31,6 +31,36 @@ pub enum MetadataValue {
         /// The value.
         value: i32,
     },
+}
+
+impl<'de> Deserialize<'de> for MetadataValue {
+    /// By hand, so that a wrong value says what is expected (an untagged enum's message does not).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let expected =
+            "a metadata value is a 32-bit integer, or {\"name\": text, \"value\": 32-bit integer}";
+        let int = |v: &serde_json::Value| v.as_i64().and_then(|n| i32::try_from(n).ok());
+        match serde_json::Value::deserialize(d)? {
+            v if int(&v).is_some() => Ok(MetadataValue::Value(int(&v).unwrap_or_default())),
+            serde_json::Value::Object(mut o) => {
+                let value = o
+                    .remove("value")
+                    .as_ref()
+                    .and_then(int)
+                    .ok_or_else(|| D::Error::custom(expected))?;
+                let name = match o.remove("name") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(n)) => Some(n),
+                    Some(_) => return Err(D::Error::custom(expected)),
+                };
+                if !o.is_empty() {
+                    return Err(D::Error::custom(expected));
+                }
+                Ok(MetadataValue::Entry { name, value })
+            }
+            _ => Err(D::Error::custom(expected)),
+        }
+    }
 }
 
 /// An event coupon as a caller submits it.
