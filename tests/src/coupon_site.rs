@@ -28,8 +28,10 @@ pub const STORE: &str = "store-001";
 /// P云 `merchant` of the car park.
 pub const MERCHANT: &str = "62626601";
 
-const ADMIN_PW: &str = "admin-password-1";
-const MANAGER_PW: &str = "manager-password-1";
+/// The admin's password.
+pub const ADMIN_PW: &str = "admin-password-1";
+/// The property manager's password.
+pub const MANAGER_PW: &str = "manager-password-1";
 
 /// Server settings that make retries quick enough for tests.
 pub const FAST_RETRIES: [&str; 3] = [

@@ -405,6 +405,37 @@ impl TestServer {
     }
 }
 
+/// Another instance on a `TestServer`'s database and data directory (same master key): what a
+/// scale-out deployment runs. Killed (SIGKILL) when dropped.
+pub struct PeerServer {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+}
+
+impl PeerServer {
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestServer {
+    /// Starts another `parkbridge serve` sharing this server's database and master key.
+    pub fn peer(&self, extra: &[&str]) -> PeerServer {
+        let (child, base_url) = launch(&self.db_args, extra, None)
+            .unwrap_or_else(|stderr| panic!("peer did not start: {stderr}"));
+        PeerServer { child, base_url }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

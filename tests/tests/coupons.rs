@@ -858,3 +858,56 @@ async fn admins_configure_coupons_and_property_managers_only_read_them() {
         "{r}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_on_one_postgres_database_send_each_row_once_even_when_one_is_killed() {
+    let pyun = coupon_site::sandbox(&[]);
+    pyun.set_any_plate_parked(true);
+    pyun.set_plate_limit(10_000);
+    pyun.set_latency(Duration::from_millis(50));
+    // Intake answers at once; every instance's worker competes for the rows.
+    let extra = [
+        "PARKBRIDGE_RETRY_BASE_MS=50",
+        "PARKBRIDGE_PYUN_TIMEOUT_MS=1000",
+        "PARKBRIDGE_COUPON_WAIT_MS=0",
+        "PARKBRIDGE_DELIVERY_CONCURRENCY=4",
+    ];
+    let site = CouponSite::start(Backend::Postgres, pyun, &extra).await;
+    let base = format!("PARKBRIDGE_PYUN_BASE_URL={}", site.running.base_url);
+    let mut args = vec![base.as_str()];
+    args.extend_from_slice(&extra);
+    let peer_b = site.server.peer(&args);
+    let mut peer_c = Some(site.server.peer(&args));
+    let mut ids = Vec::new();
+    for i in 0..90 {
+        if i == 45 {
+            // kill -9 one instance while rows are in flight; the proxy drops it from rotation.
+            drop(peer_c.take());
+        }
+        // Round robin, as a proxy in front of the instances would.
+        let mut urls = vec![site.server.url(""), peer_b.url("")];
+        urls.extend(peer_c.as_ref().map(|p| p.url("")));
+        let url = format!("{}/api/v1/coupons/events", urls[i % urls.len()]);
+        let body =
+            json!({"park": PARK, "event_id": format!("ev-{i}"), "plate": PLATE, "subject": "充电"});
+        let (status, r) = send(&site.machine, Method::POST, &url, Some(body)).await;
+        assert_eq!(status, 202, "{r}");
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    for id in ids {
+        let r = site.settled(id, Duration::from_secs(60)).await;
+        assert_eq!(r["state"], "delivered", "{r}");
+    }
+    let coupons = site.pyun.coupons();
+    assert_eq!(coupons.len(), 90);
+    let distinct: std::collections::HashSet<_> =
+        coupons.iter().map(|c| c.event_id.clone()).collect();
+    assert_eq!(distinct.len(), 90, "an event was issued twice");
+    // A resend happens only for rows the killed instance held; every other row went out once.
+    let sent = site.pyun.requests().len();
+    assert!(
+        sent <= 90 + 4,
+        "{sent} requests for 90 events (the killed instance held at most 4)"
+    );
+    drop(peer_b);
+}
