@@ -131,10 +131,10 @@ impl Instance {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("ParkBridge listening on ") {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.trim_end_matches('/').to_owned());
-                    }
+                if let Some(rest) = line.strip_prefix("ParkBridge listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(rest.trim_end_matches('/').to_owned());
                 }
             }
         });

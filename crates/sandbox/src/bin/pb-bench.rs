@@ -44,11 +44,11 @@ async fn main() -> ExitCode {
     };
     let md = report.to_markdown();
     println!("{md}");
-    if let Some(out) = &args.out {
-        if let Err(e) = std::fs::write(out, &md) {
-            eprintln!("pb-bench: cannot write {}: {e}", out.display());
-            return ExitCode::FAILURE;
-        }
+    if let Some(out) = &args.out
+        && let Err(e) = std::fs::write(out, &md)
+    {
+        eprintln!("pb-bench: cannot write {}: {e}", out.display());
+        return ExitCode::FAILURE;
     }
     // A missed target is a result, not a failure of the run: the report says which.
     if !report.all_pass() {
