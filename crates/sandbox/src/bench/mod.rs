@@ -90,6 +90,7 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     )
     .await
     .map_err(|e| format!("{e}\nserver log:\n{}", server.log_tail()))?;
+    let mut server_metrics = vec![("latency".to_owned(), scrape(&server.base_url).await)];
     server.stop().await?;
 
     eprintln!(
@@ -112,9 +113,40 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     .await
     .map_err(|e| format!("{e}\nserver log:\n{}", server.log_tail()))?;
     let peak_rss = peak_rss_kib(server.pid());
+    server_metrics.push(("throughput".to_owned(), scrape(&server.base_url).await));
     server.stop().await?;
 
-    Ok(build_report(opts, &lat, &tp, peak_rss))
+    let mut report = build_report(opts, &lat, &tp, peak_rss);
+    report.server_metrics = server_metrics;
+    Ok(report)
+}
+
+/// The server's figures for the coupon route and its P云 calls, from its `/metrics`: set
+/// against the client's percentiles they show how much of a call was spent inside the server
+/// and, within that, waiting for P云.
+async fn scrape(base_url: &str) -> String {
+    let text = match reqwest::Client::builder().no_proxy().build() {
+        Ok(c) => match c.get(format!("{base_url}/metrics")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => return format!("(cannot read /metrics: {e})\n"),
+        },
+        Err(e) => return format!("(cannot read /metrics: {e})\n"),
+    };
+    let mut kept = String::new();
+    for line in text.lines() {
+        let request = line.starts_with("http_request_duration_seconds")
+            && line.contains("/api/v1/coupons/events")
+            && !line.contains("_bucket");
+        if request || line.starts_with("parkbridge_pyun_call_duration_seconds") {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if kept.is_empty() {
+        "(no matching series in /metrics)\n".to_owned()
+    } else {
+        kept
+    }
 }
 
 /// The server's peak resident set (`VmHWM`) in KiB, on Linux.
@@ -237,5 +269,9 @@ fn build_report(
             format!("{n} such; first: {first}"),
         ));
     }
-    Report { context, rows }
+    Report {
+        context,
+        rows,
+        server_metrics: Vec::new(),
+    }
 }

@@ -85,6 +85,9 @@ pub struct Report {
     pub context: Vec<String>,
     /// The table.
     pub rows: Vec<Row>,
+    /// The server's own `/metrics` for the measured route and its P云 calls, per scenario:
+    /// where the time went, as the server saw it.
+    pub server_metrics: Vec<(String, String)>,
 }
 
 impl Report {
@@ -122,6 +125,12 @@ impl Report {
             s.push_str("\nAll targets met.\n");
         } else {
             let _ = writeln!(s, "\nTargets missed: {}.", missed.join("; "));
+        }
+        for (scenario, text) in &self.server_metrics {
+            let _ = write!(
+                s,
+                "\n## Server `/metrics` after the {scenario} run\n\n```text\n{text}```\n"
+            );
         }
         s
     }
@@ -163,10 +172,12 @@ mod tests {
                 Row::target("b", "3".into(), "≥ 4", false),
                 Row::info("c", "5".into()),
             ],
+            server_metrics: vec![("latency".into(), "x 1\n".into())],
         };
         let md = r.to_markdown();
         assert!(!r.all_pass());
         assert!(md.contains("| b | 3 | ≥ 4 | **FAIL** |"));
         assert!(md.contains("Targets missed: b."));
+        assert!(md.contains("after the latency run\n\n```text\nx 1\n```"));
     }
 }
