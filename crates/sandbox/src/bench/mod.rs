@@ -74,6 +74,11 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
         .await
         .map_err(|e| format!("cannot start the P云 sandbox: {e}"))?;
     let instance = Instance::create(&opts.parkbridge, &running.base_url).await?;
+    // Other work on the machine shapes every figure here; the report says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
 
     eprintln!(
         "pb-bench: latency, {} + {} warm-up calls of each kind",
@@ -103,6 +108,7 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
             &[("PARKBRIDGE_COUPON_WAIT_MS", "0".to_owned())],
         )
         .await?;
+    let cpu_before = (cpu_seconds(&server.pid().to_string()), cpu_seconds("self"));
     let tp = throughput::run(
         &sandbox,
         &server.base_url,
@@ -112,11 +118,19 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     )
     .await
     .map_err(|e| format!("{e}\nserver log:\n{}", server.log_tail()))?;
+    let cpu = CpuUse {
+        server: cpu_seconds(&server.pid().to_string())
+            .zip(cpu_before.0)
+            .map(|(after, before)| after - before),
+        bench: cpu_seconds("self")
+            .zip(cpu_before.1)
+            .map(|(after, before)| after - before),
+    };
     let peak_rss = peak_rss_kib(server.pid());
     server_metrics.push(("throughput".to_owned(), scrape(&server.base_url).await));
     server.stop().await?;
 
-    let mut report = build_report(opts, &lat, &tp, peak_rss);
+    let mut report = build_report(opts, &lat, &tp, peak_rss, &cpu, &load);
     report.server_metrics = server_metrics;
     Ok(report)
 }
@@ -149,6 +163,26 @@ async fn scrape(base_url: &str) -> String {
     }
 }
 
+/// CPU seconds spent during the throughput run.
+struct CpuUse {
+    /// By the `parkbridge` process.
+    server: Option<f64>,
+    /// By this process: the 64 clients and the P云 sandbox.
+    bench: Option<f64>,
+}
+
+/// User plus system CPU seconds of `/proc/<who>/stat` (`who` is a pid or `self`), on Linux.
+fn cpu_seconds(who: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces; utime and
+    // stime are fields 14 and 15 of the whole line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on; reading sysconf would need libc.
+    Some(ticks / 100.0)
+}
+
 /// The server's peak resident set (`VmHWM`) in KiB, on Linux.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -161,6 +195,8 @@ fn build_report(
     lat: &latency::Latency,
     tp: &throughput::Throughput,
     peak_rss: Option<u64>,
+    cpu: &CpuUse,
+    load: &str,
 ) -> Report {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let context = vec![
@@ -177,6 +213,7 @@ fn build_report(
              client, gateway and sandbox share this machine's {cores} cores",
             opts.parkbridge.display()
         ),
+        format!("1-minute load average when the run started: {load}"),
         "Latency: direct and gateway calls alternate on one keep-alive connection each; \
          `added` = gateway percentile − direct percentile"
             .to_owned(),
@@ -257,6 +294,22 @@ fn build_report(
         "Event calls P云 received beyond one per event",
         tp.redeliveries.to_string(),
     ));
+    let per_event = |secs: f64| {
+        format!(
+            "{:.3} ms/event ({secs:.1} s over {} events)",
+            secs * 1e3 / tp.events.max(1) as f64,
+            tp.events
+        )
+    };
+    if let Some(secs) = cpu.server {
+        rows.push(Row::info("Server CPU (throughput run)", per_event(secs)));
+    }
+    if let Some(secs) = cpu.bench {
+        rows.push(Row::info(
+            "Load tool + sandbox CPU (throughput run)",
+            per_event(secs),
+        ));
+    }
     if let Some(kib) = peak_rss {
         rows.push(Row::info(
             "Server peak RSS (throughput run)",
