@@ -6,4 +6,5 @@
 //! connections, garbage bodies) on demand.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod pyun;

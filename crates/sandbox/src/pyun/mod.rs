@@ -148,6 +148,12 @@ impl PyunSandbox {
         self.with(|s| s.coupons.clone())
     }
 
+    /// How many coupons were issued: what `coupons().len()` says, without copying them (a load
+    /// test polls this while the sandbox is busy, and a copy would hold the lock for long).
+    pub fn coupon_count(&self) -> usize {
+        self.with(|s| s.coupons.len())
+    }
+
     /// The car park's current VIP records, in insertion order.
     pub fn vip_records(&self, park_uuid: &str) -> Vec<ParkingVip> {
         self.with(|s| s.vip.get(park_uuid).cloned().unwrap_or_default())
