@@ -129,6 +129,7 @@ pub(crate) async fn serve(
     let dispatch = args.delivery.settings();
     let dispatcher = Dispatcher::new(db.clone(), secrets.clone(), &args.pyun_base_url, &dispatch);
     let worker = dispatcher.spawn_worker();
+    let checkpointer = db.spawn_checkpointer();
     let app = build_router(
         AppState {
             db,
@@ -158,6 +159,9 @@ pub(crate) async fn serve(
     // row `sending` (a kill -9 is what lease recovery is for).
     dispatcher.shutdown(dispatch.call_timeout).await;
     worker.abort();
+    if let Some(c) = checkpointer {
+        c.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -268,6 +268,16 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Item>, sqlx::Error> {
+    // A read first, for the same reason as in `recover_expired`: the idle worker polls.
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 LIMIT 1",
+    )
+    .bind(to_ms(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let sql = match db.backend {
         Backend::Postgres => concat!(
             "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, next_attempt_at = NULL, updated_at = $3 ",
@@ -307,6 +317,17 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
 /// back to `pending`; the others may have reached P云 and become `unknown` for a person.
 /// Returns (requeued, unknown).
 pub async fn recover_expired(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
+    // A read first: nearly always nothing expired, and a read takes no write lock that a
+    // request's insert would have to wait for.
+    let expired: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE state = 'sending' AND lease_until < $1 LIMIT 1",
+    )
+    .bind(to_ms(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    if expired.is_none() {
+        return Ok((0, 0));
+    }
     let requeued = sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1, \
          last_error = 'the instance sending it stopped before recording an answer; resending (P云 deduplicates it)' \
