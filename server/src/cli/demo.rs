@@ -1,7 +1,9 @@
-//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, then serve.
+//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, and a
+//! P云 sandbox in the same process that the car park's coupons go to, then serve.
 
 use protocol::tariff::Tariff;
 
+use super::demo_pyun;
 use super::serve::{ServeArgs, serve};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
@@ -9,9 +11,17 @@ use crate::storage::Db;
 use crate::tokens;
 
 /// Prepares the demo data and serves.
-pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let db = args.db.open().await?;
     let park_id = ensure_park(&db).await?;
+    // The credential is sealed with the key serve will open it with, loaded the same way.
+    let secrets = args.secrets(&db).await?;
+    // Kept until serve returns: dropping it stops the sandbox.
+    let (sandbox, app_secret) = demo_pyun::start_sandbox()
+        .await
+        .map_err(|e| format!("cannot start the P云 sandbox: {e}"))?;
+    demo_pyun::configure(&db, &secrets, park_id, &app_secret).await?;
+    args.pyun_base_url.clone_from(&sandbox.base_url);
     let mut banner = String::from("Demo sign-in (passwords are new at every start):\n");
     for (username, role) in [
         ("admin", Role::Admin),
@@ -25,8 +35,15 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         banner.push_str(&format!("  {:<18} {username:<8} / {pw}\n", role.as_str()));
     }
     banner.push_str(&format!("Car park: {DEMO_PARK} (示例停车场)\n"));
+    // The scripts and tests that start the demo read the sandbox's URL from this line.
+    banner.push_str(&format!(
+        "P云 sandbox: {} (inspect: /_sandbox/coupons)\n",
+        sandbox.base_url
+    ));
     banner.push_str(&format!("Data: {}", args.db.data_dir.display()));
-    serve(args, Some((db, banner))).await
+    let served = serve(args, Some((db, banner))).await;
+    drop(sandbox);
+    served
 }
 
 /// The code of the demo car park.

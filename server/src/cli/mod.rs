@@ -1,8 +1,10 @@
-//! Command line: `serve`, `demo`, `migrate`, and bootstrapping commands (`user add`,
-//! `apikey create`).
+//! Command line: `serve`, `demo`, `migrate`, bootstrapping commands (`user add`,
+//! `apikey create`), and `sandbox`, stand-ins of the platforms for trials and tests.
 
 mod apikey;
 mod demo;
+mod demo_pyun;
+mod sandbox;
 mod serve;
 mod user;
 
@@ -29,7 +31,8 @@ pub struct Cli {
 enum Command {
     /// Serve the APIs and the admin UI.
     Serve(serve::ServeArgs),
-    /// Serve on 127.0.0.1 with a demo car park and one user per role (passwords printed).
+    /// Serve on 127.0.0.1 with a demo car park, one user per role (passwords printed) and an
+    /// embedded P云 sandbox that the demo car park's coupons go to.
     Demo(serve::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
@@ -39,6 +42,9 @@ enum Command {
     /// Manage machine clients' API keys.
     #[command(subcommand)]
     Apikey(apikey::ApiKeyCommand),
+    /// Run a stand-in of a platform (P云) for trials and tests — never for production.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
 }
 
 /// Where the database is.
@@ -90,6 +96,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Command::User(cmd) => user::run(cmd).await,
             Command::Apikey(cmd) => apikey::run(cmd).await,
+            Command::Sandbox(cmd) => sandbox::run(cmd).await,
         }
     });
     match result {

@@ -82,7 +82,7 @@ impl DeliveryArgs {
 
 impl ServeArgs {
     /// Loads the master key and proves it is the one this database's secrets were sealed with.
-    async fn secrets(&self, db: &Db) -> Result<SecretBox, Box<dyn std::error::Error>> {
+    pub(super) async fn secrets(&self, db: &Db) -> Result<SecretBox, Box<dyn std::error::Error>> {
         let file = self
             .master_key_file
             .clone()

@@ -32,10 +32,6 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // Only loopback HTTP is used, but reqwest built with the server's TLS features panics
-    // without a process-wide provider (see the sandbox's Cargo.toml). An error means one is
-    // already installed, which is as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut opts = Options::new(args.parkbridge, args.quick);
     opts.calls = args.calls.unwrap_or(opts.calls);
     opts.events = args.events.unwrap_or(opts.events);

@@ -1,0 +1,23 @@
+//! `parkbridge sandbox …`: stand-ins of the platforms we talk to, for trials and tests.
+//!
+//! A sandbox answers like the real platform (same envelope, codes and signature checks) but
+//! issues nothing real, and its control API under `/_sandbox/` has no authentication: never
+//! point a production gateway at one, and keep it on loopback.
+
+use clap::Subcommand;
+
+use sandbox::pyun::cli::{PyunSandboxArgs, run_cli};
+
+/// The sandboxes that can be run.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SandboxCommand {
+    /// Run a stand-in of P云 (4pyun) for trials and tests — never for production.
+    Pyun(PyunSandboxArgs),
+}
+
+/// Runs the chosen sandbox until Ctrl-C.
+pub(crate) async fn run(cmd: SandboxCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match cmd {
+        SandboxCommand::Pyun(args) => Ok(run_cli(args).await?),
+    }
+}

@@ -1,0 +1,171 @@
+//! `parkbridge demo` end to end: the real binary with its embedded P云 sandbox. A property
+//! manager grants the demo coupon product and it reaches the sandbox; after a restart on the
+//! same data directory (new sandbox, new app secret) granting still works.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use e2e::server::{binary, static_dir};
+use serde_json::{Value, json};
+
+/// A running `parkbridge demo`, killed when dropped.
+struct Demo {
+    child: Child,
+    /// `http://127.0.0.1:<port>` without a trailing slash.
+    base_url: String,
+    /// The embedded sandbox's base URL, from the banner.
+    sandbox_url: String,
+    /// The `manager` user's password, new at every start.
+    manager_password: String,
+}
+
+impl Demo {
+    /// Starts `parkbridge demo` on port 0 over `data_dir` and reads its banner.
+    fn start(data_dir: &Path) -> Demo {
+        let mut child = Command::new(binary())
+            .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .arg("--static-dir")
+            .arg(static_dir())
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("parkbridge demo starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        // Reads to the end, so the demo never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (mut base_url, mut sandbox_url, mut manager_password) = (None, None, None);
+        // `Data:` is the banner's last line.
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the demo prints its banner within 60 s");
+            if let Some(url) = line.strip_prefix("ParkBridge listening on ") {
+                base_url = Some(url.trim_end_matches('/').to_owned());
+            } else if let Some(rest) = line.strip_prefix("P云 sandbox: ") {
+                let url = rest.split_whitespace().next().expect("a URL");
+                sandbox_url = Some(url.to_owned());
+            } else if let [_, "manager", "/", pw] = line.split_whitespace().collect::<Vec<_>>()[..]
+            {
+                manager_password = Some(pw.to_owned());
+            } else if line.starts_with("Data: ") {
+                break;
+            }
+        }
+        Demo {
+            child,
+            base_url: base_url.expect("address line"),
+            sandbox_url: sandbox_url.expect("sandbox line"),
+            manager_password: manager_password.expect("manager line"),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// A client signed in as `manager`.
+    async fn manager(&self) -> reqwest::Client {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let resp = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "username": "manager", "password": self.manager_password }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(resp.status(), 200, "sign-in as manager failed");
+        client
+    }
+
+    /// Grants the demo product to `plate` and checks the sandbox issued exactly that coupon.
+    async fn grant_reaches_the_sandbox(&self, plate: &str) -> String {
+        let client = self.manager().await;
+        let parks: Value = get_json(&client, &self.url("/api/v1/parks")).await;
+        let park_id = parks
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|p| p["code"] == "demo")
+            .expect("the demo car park is the manager's")["id"]
+            .as_i64()
+            .expect("an id");
+        let config: Value = get_json(
+            &client,
+            &self.url(&format!("/api/v1/parks/{park_id}/coupon-config")),
+        )
+        .await;
+        assert_eq!(config["event"]["api_type"], "demo-ev-charging");
+        let products = config["products"].as_array().expect("products");
+        assert_eq!(products.len(), 1, "one demo product, however many starts");
+        let product = &products[0];
+        assert_eq!(product["name"], "停车券2小时");
+        let resp = client
+            .post(self.url("/api/v1/coupon-records/grants"))
+            .json(&json!({ "park_id": park_id, "product_id": product["id"], "plate": plate }))
+            .send()
+            .await
+            .expect("grant request");
+        let status = resp.status();
+        let record: Value = resp.json().await.expect("a JSON record");
+        assert_eq!(status, 200, "grant not final: {record}");
+        assert_eq!(record["state"], "delivered", "{record}");
+        let serial = record["pyun"]["grant_serial"]
+            .as_str()
+            .expect("a grant serial")
+            .to_owned();
+
+        let coupons: Value = get_json(
+            &reqwest::Client::new(),
+            &format!("{}/_sandbox/coupons", self.sandbox_url),
+        )
+        .await;
+        let coupons = coupons.as_array().expect("a list");
+        assert_eq!(coupons.len(), 1, "a fresh sandbox holds this grant only");
+        assert_eq!(coupons[0]["grant_serial"], serial.as_str());
+        assert_eq!(coupons[0]["coupon_code"], "DEMO-PARK-2H");
+        assert_eq!(coupons[0]["app_id"], "demo-app");
+        assert_eq!(coupons[0]["plate"], plate);
+        serial
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    let resp = client.get(url).send().await.expect("GET");
+    assert_eq!(resp.status(), 200, "GET {url}");
+    resp.json().await.expect("JSON")
+}
+
+#[tokio::test]
+async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let first = Demo::start(data_dir.path());
+    let serial = first.grant_reaches_the_sandbox("粤B12345").await;
+    drop(first);
+
+    // Same data directory: the set-up is found again, and the new secret re-sealed.
+    let second = Demo::start(data_dir.path());
+    let again = second.grant_reaches_the_sandbox("粤B12345").await;
+    assert_ne!(serial, again, "a new grant, by the new sandbox");
+}
