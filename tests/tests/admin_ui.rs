@@ -33,6 +33,7 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
             "nav-users",
             "nav-api-keys",
             "nav-audit",
+            "nav-coupons",
             "nav-preview"
         ]
     );
@@ -40,11 +41,22 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
     browser.click("sign-out").await;
     browser.element("login-form").await;
 
-    for user in ["manager", "staff"] {
+    for (user, nav, refused) in [
+        (
+            "manager",
+            &["nav-parks", "nav-coupons", "nav-preview"][..],
+            &["/credentials", "/users", "/api-keys", "/audit"][..],
+        ),
+        (
+            "staff",
+            &["nav-parks", "nav-preview"][..],
+            &["/credentials", "/users", "/api-keys", "/audit", "/coupons"][..],
+        ),
+    ] {
         browser.sign_in(&server.base_url, user, PASSWORD).await;
-        assert_eq!(nav_of(&browser).await, ["nav-parks", "nav-preview"]);
+        assert_eq!(nav_of(&browser).await, nav);
         // Pages outside the role's navigation say so when typed in directly.
-        for path in ["/credentials", "/users", "/api-keys", "/audit"] {
+        for path in refused {
             browser.goto(&server.url(path)).await;
             browser.wait_for_text("forbidden", |t| t == "无权限").await;
             assert!(!browser.exists("user-form").await);

@@ -74,11 +74,12 @@ pub(super) async fn configure(
         },
     )
     .await?;
-    // An existing product is left as is: someone may have edited it through the admin UI.
-    if config::product_by_name(db, park_id, PRODUCT)
+    // An existing product, archived or edited through the admin UI, is left as it is.
+    let exists = config::products(db, park_id)
         .await?
-        .is_none()
-    {
+        .iter()
+        .any(|p| p.name == PRODUCT);
+    if !exists {
         config::create_product(
             db,
             park_id,
