@@ -104,6 +104,7 @@ pub(crate) async fn submit_and_wait(
     new: NewItem,
     park_code: String,
 ) -> Result<Response, ApiError> {
+    let ticket = state.dispatcher.ticket();
     let inserted = state.dispatcher.submit(&new).await?;
     if !inserted.created
         && !intake::same_request(new.kind, &inserted.item.request_json, &new.request_json)
@@ -117,9 +118,10 @@ pub(crate) async fn submit_and_wait(
         ));
     }
     let id = inserted.item.id;
+    // A row this call created is known not to be final yet: no need to read it back first.
     let item = state
         .dispatcher
-        .wait(id, state.settings.coupon_wait)
+        .wait_with(ticket, id, state.settings.coupon_wait, !inserted.created)
         .await?
         .unwrap_or(inserted.item);
     Ok(CouponRecord::of(item, park_code).into_response())

@@ -63,6 +63,9 @@ struct Inner {
     stop: watch::Sender<bool>,
 }
 
+/// Outcome notices subscribed to before a row is submitted (see `Dispatcher::ticket`).
+pub struct Ticket(broadcast::Receiver<i64>);
+
 /// The instance's delivery engine; cheap to clone.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -120,16 +123,38 @@ impl Dispatcher {
         Ok(inserted)
     }
 
+    /// A ticket to wait with: take it before `submit`, so that an outcome recorded in between
+    /// is not missed and the first read can be skipped.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.inner.finished.subscribe())
+    }
+
     /// The row `id` once final, or as it stands after `patience`.
     pub async fn wait(&self, id: i64, patience: Duration) -> Result<Option<Item>, sqlx::Error> {
-        let mut finished = self.inner.finished.subscribe();
+        self.wait_with(self.ticket(), id, patience, true).await
+    }
+
+    /// Like `wait`, with a ticket taken before the row was submitted; `read_first: false` skips
+    /// the first read when the caller knows the row is not final yet (it just submitted it).
+    pub async fn wait_with(
+        &self,
+        ticket: Ticket,
+        id: i64,
+        patience: Duration,
+        read_first: bool,
+    ) -> Result<Option<Item>, sqlx::Error> {
+        let mut finished = ticket.0;
         let deadline = tokio::time::Instant::now() + patience;
+        let mut read = read_first;
         loop {
-            let item = store::get(&self.inner.db, id).await?;
-            match &item {
-                Some(i) if !i.state.is_final() => {}
-                _ => return Ok(item),
+            if read {
+                let item = store::get(&self.inner.db, id).await?;
+                match &item {
+                    Some(i) if !i.state.is_final() => {}
+                    _ => return Ok(item),
+                }
             }
+            read = true;
             let poll = tokio::time::Instant::now() + WAIT_POLL;
             loop {
                 tokio::select! {
