@@ -8,6 +8,7 @@ pub mod cli;
 pub mod coupons;
 pub mod credentials;
 pub mod error;
+pub mod hot_lookups;
 pub mod http;
 pub mod outbox;
 pub mod parks;

@@ -280,7 +280,8 @@ impl TestServer {
     pub fn restart(&mut self, extra: &[&str]) -> Result<(), String> {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let logs = self.logs.clone().unwrap_or_default();
+        // Captured from now on, so that a test can read what the restarted server said.
+        let logs = self.logs.get_or_insert_with(Arc::default).clone();
         let (child, base_url) = launch(&self.db_args, extra, Some(logs))?;
         self.child = child;
         self.base_url = base_url;

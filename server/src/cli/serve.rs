@@ -136,6 +136,7 @@ pub(crate) async fn serve(
             settings: Arc::new(settings),
             secrets,
             dispatcher: dispatcher.clone(),
+            hot: Arc::default(),
         },
         &args.static_dir,
     );

@@ -118,16 +118,16 @@ fn invalid(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("invalid_request", e.to_string())
 }
 
-/// Checks an event coupon for car park `park` and builds its row.
-pub async fn event(
-    db: &Db,
+/// Checks an event coupon for car park `park` (whose event settings are `settings`) and builds
+/// its row.
+pub fn event(
     park: &Park,
+    settings: config::EventSettings,
     input: EventInput,
     requested_by: &str,
 ) -> Result<NewItem, ApiError> {
     key("event_id", &input.event_id)?;
     let plate = plate(&input.plate)?;
-    let settings = config::event_settings(db, park.id).await?;
     let api_type = settings.api_type.ok_or_else(|| {
         ApiError::conflict(
             "coupon_events_not_configured",

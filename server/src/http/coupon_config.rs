@@ -95,6 +95,7 @@ pub(crate) async fn set_event(
         metadata_keys: keys,
     };
     config::set_event_settings(&state.db, id, &settings).await?;
+    state.hot.event_settings_changed();
     audit::record(
         &state.db,
         &user.actor(),

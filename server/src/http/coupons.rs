@@ -54,7 +54,7 @@ pub(crate) struct GrantBody {
 
 /// The car park `code` if this client may act on it.
 async fn park_for(state: &AppState, client: &MachineClient, code: &str) -> Result<Park, ApiError> {
-    match parks::find_by_code(&state.db, code).await? {
+    match state.hot.park_by_code(&state.db, code).await? {
         Some(p) => {
             client.check_park(p.id)?;
             Ok(p)
@@ -95,7 +95,8 @@ pub(crate) async fn create_event(
         subject: body.subject,
         metadata: body.metadata,
     };
-    let new = intake::event(&state.db, &park, input, &client.actor()).await?;
+    let settings = state.hot.event_settings(&state.db, park.id).await?;
+    let new = intake::event(&park, settings, input, &client.actor())?;
     submit_and_wait(&state, new, park.fields.code).await
 }
 

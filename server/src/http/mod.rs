@@ -27,6 +27,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::hot_lookups::HotLookups;
 use crate::outbox::dispatcher::Dispatcher;
 use crate::secrets::SecretBox;
 use crate::storage::Db;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub secrets: Arc<SecretBox>,
     /// Delivers outbox rows to P云.
     pub dispatcher: Dispatcher,
+    /// Cached car parks and event settings for the coupon calls.
+    pub hot: Arc<HotLookups>,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.

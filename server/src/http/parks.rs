@@ -232,6 +232,7 @@ pub(crate) async fn create(
     )
     .await?;
     let park = parks::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    state.hot.parks_changed();
     Ok((StatusCode::CREATED, Json(park)))
 }
 
@@ -260,6 +261,7 @@ pub(crate) async fn update(
         audit_detail(id, &fields),
     )
     .await?;
+    state.hot.parks_changed();
     Ok(Json(
         parks::get(&state.db, id).await?.ok_or(ApiError::NotFound)?,
     ))
@@ -289,6 +291,7 @@ pub(crate) async fn set_tariff(
         json!({ "id": id, "tariff": tariff }),
     )
     .await?;
+    state.hot.parks_changed();
     Ok(Json(
         parks::get(&state.db, id).await?.ok_or(ApiError::NotFound)?,
     ))

@@ -110,6 +110,13 @@ macro_rules! columns {
     };
 }
 
+/// The same columns qualified with the table, for statements that join `outbox` with another.
+macro_rules! columns_of_outbox {
+    () => {
+        "outbox.id, outbox.park_id, outbox.kind, outbox.dedupe_key, outbox.plate, outbox.summary, outbox.request_json, outbox.requested_by, outbox.state, outbox.attempts, outbox.next_attempt_at, outbox.http_status, outbox.pyun_code, outbox.pyun_message, outbox.pyun_hint, outbox.pyun_seqno, outbox.grant_serial, outbox.last_error, outbox.created_at, outbox.updated_at, outbox.finished_at, outbox.reconciled_by, outbox.reconciled_at, outbox.reconciliation, outbox.reconcile_note"
+    };
+}
+
 impl Row {
     fn into_item(self) -> Item {
         Item {
@@ -279,11 +286,13 @@ pub async fn claim_due(
         return Ok(Vec::new());
     }
     let sql = match db.backend {
+        // The pick is a CTE, which PostgreSQL evaluates once: as an `IN (subquery)` the planner
+        // may rescan it and lease more than `limit` rows (the kill -9 test caught 64 for 9).
         Backend::Postgres => concat!(
+            "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
             "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, next_attempt_at = NULL, updated_at = $3 ",
-            "WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
-            "AND state = 'pending' RETURNING ",
-            columns!()
+            "FROM picked WHERE outbox.id = picked.id RETURNING ",
+            columns_of_outbox!()
         ),
         Backend::Sqlite => concat!(
             "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, next_attempt_at = NULL, updated_at = $3 ",
