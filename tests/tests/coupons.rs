@@ -16,6 +16,29 @@ use serde_json::{Value, json};
 const PLATE: &str = "粤B12345";
 const SETTLE: Duration = Duration::from_secs(20);
 
+/// Runs each `scenario(backend)` as `name::sqlite` and `name::postgres` on a multi-threaded
+/// runtime: the in-process sandbox must answer while the test thread waits for the server.
+macro_rules! on_both_engines {
+    ($($name:ident => $scenario:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario(e2e::server::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario(e2e::server::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
+on_both_engines! {
+    an_event_and_a_grant_are_signed_delivered_and_recorded => delivered_event_and_grant;
+    fifty_concurrent_identical_requests_make_one_send => fifty_identical_requests_make_one_send;
+    kill_9_mid_delivery_loses_nothing_and_sends_nothing_twice => kill_9_mid_delivery;
+}
+
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()
@@ -108,16 +131,6 @@ async fn delivered_event_and_grant(backend: Backend) {
     )
     .await;
     assert_eq!(page["records"].as_array().unwrap().len(), 0, "{page}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_and_a_grant_are_signed_delivered_and_recorded_on_sqlite() {
-    delivered_event_and_grant(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_and_a_grant_are_signed_delivered_and_recorded_on_postgres() {
-    delivered_event_and_grant(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -505,16 +518,6 @@ async fn storm(
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_concurrent_identical_requests_make_one_send_on_sqlite() {
-    fifty_identical_requests_make_one_send(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_concurrent_identical_requests_make_one_send_on_postgres() {
-    fifty_identical_requests_make_one_send(Backend::Postgres).await;
-}
-
 async fn kill_9_mid_delivery(backend: Backend) {
     let pyun = coupon_site::sandbox(&[]);
     pyun.set_any_plate_parked(true);
@@ -608,16 +611,6 @@ async fn kill_9_mid_delivery(backend: Backend) {
         site.server.logs()
     );
     eprintln!("kill -9 outcome: {states:?}, {received_before_kill} requests before the kill");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_delivery_loses_nothing_and_sends_nothing_twice_on_sqlite() {
-    kill_9_mid_delivery(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_delivery_loses_nothing_and_sends_nothing_twice_on_postgres() {
-    kill_9_mid_delivery(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

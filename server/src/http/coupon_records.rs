@@ -121,7 +121,7 @@ pub(crate) async fn submit_and_wait(
     // A row this call created is known not to be final yet: no need to read it back first.
     let item = state
         .dispatcher
-        .wait_with(ticket, id, state.settings.coupon_wait, !inserted.created)
+        .wait(ticket, id, state.settings.coupon_wait, !inserted.created)
         .await?
         .unwrap_or(inserted.item);
     Ok(CouponRecord::of(item, park_code).into_response())

@@ -129,14 +129,10 @@ impl Dispatcher {
         Ticket(self.inner.finished.subscribe())
     }
 
-    /// The row `id` once final, or as it stands after `patience`.
-    pub async fn wait(&self, id: i64, patience: Duration) -> Result<Option<Item>, sqlx::Error> {
-        self.wait_with(self.ticket(), id, patience, true).await
-    }
-
-    /// Like `wait`, with a ticket taken before the row was submitted; `read_first: false` skips
-    /// the first read when the caller knows the row is not final yet (it just submitted it).
-    pub async fn wait_with(
+    /// The row `id` once final, or as it stands after `patience`; `ticket` was taken before the
+    /// row was submitted, and `read_first: false` skips the first read when the caller knows the
+    /// row is not final yet (it just submitted it).
+    pub async fn wait(
         &self,
         ticket: Ticket,
         id: i64,
