@@ -16,7 +16,7 @@ use super::{Kind, State};
 use crate::coupons::request;
 use crate::pyun_client::{CallResult, PyunClient};
 use crate::secrets::SecretBox;
-use crate::storage::Db;
+use crate::storage::{Db, from_ms, to_ms};
 use crate::tokens;
 
 /// How often the worker looks for rows whose lease ran out.
@@ -58,13 +58,14 @@ struct Inner {
     permits: Arc<Semaphore>,
     concurrency: usize,
     wake: Notify,
-    finished: broadcast::Sender<i64>,
+    /// Every recorded outcome, as the row now stands (waiting handlers need no read).
+    finished: broadcast::Sender<Arc<Item>>,
     signers: ParkSigners,
     stop: watch::Sender<bool>,
 }
 
 /// Outcome notices subscribed to before a row is submitted (see `Dispatcher::ticket`).
-pub struct Ticket(broadcast::Receiver<i64>);
+pub struct Ticket(broadcast::Receiver<Arc<Item>>);
 
 /// The instance's delivery engine; cheap to clone.
 #[derive(Clone)]
@@ -155,8 +156,9 @@ impl Dispatcher {
             loop {
                 tokio::select! {
                     got = finished.recv() => match got {
-                        Ok(done) if done != id => continue,
-                        // Ours, or we lagged behind: re-read.
+                        Ok(done) if done.id != id => continue,
+                        Ok(done) if done.state.is_final() => return Ok(Some((*done).clone())),
+                        // Ours but to be retried, or we lagged behind: re-read.
                         _ => break,
                     },
                     () = tokio::time::sleep_until(poll.min(deadline)) => break,
@@ -341,7 +343,7 @@ async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&
             if verdict.state == State::Pending {
                 inner.wake.notify_one();
             }
-            let _ = inner.finished.send(item.id);
+            let _ = inner.finished.send(Arc::new(recorded(item, &finish, now)));
         }
         Ok(false) => tracing::warn!(
             record = item.id,
@@ -358,6 +360,23 @@ async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&
             record = item.id,
             "grant outcome unknown: a person must reconcile it"
         );
+    }
+}
+
+/// `item` as `finish` left it in the database (what `store::get` would now read).
+fn recorded(item: &Item, finish: &Finish<'_>, now: chrono::DateTime<Utc>) -> Item {
+    // Times as stored: whole milliseconds.
+    let ms = |t: chrono::DateTime<Utc>| from_ms(to_ms(t));
+    let now = ms(now);
+    Item {
+        state: finish.state,
+        next_attempt_at: finish.next_attempt_at.map(ms),
+        http_status: finish.http_status,
+        pyun: finish.pyun.cloned(),
+        last_error: finish.note.map(str::to_owned),
+        updated_at: now,
+        finished_at: finish.state.is_final().then_some(now),
+        ..item.clone()
     }
 }
 
