@@ -92,6 +92,10 @@ impl Db {
                     sqlx::query("PRAGMA wal_autocheckpoint = 0")
                         .execute(&mut *conn)
                         .await?;
+                    // Database pages are read through a memory map instead of a `pread` each.
+                    sqlx::query("PRAGMA mmap_size = 268435456")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             });
@@ -123,23 +127,25 @@ impl Db {
         Ok(())
     }
 
-    /// SQLite only: checkpoints the WAL into the database file every second, off the request
-    /// path (connections have automatic checkpoints off). A `PASSIVE` checkpoint never blocks
-    /// readers or writers; the WAL is reused from its start once fully checkpointed.
+    /// SQLite only: checkpoints the WAL into the database file every 5 s, off the request path
+    /// (connections have automatic checkpoints off). Each checkpoint's fsync slows the calls
+    /// that meet it; every 5 s rather than every second, fewer do, for a WAL of a few MB more.
+    /// A `PASSIVE` checkpoint never blocks readers or writers; the WAL is reused from its start
+    /// once fully checkpointed.
     pub fn spawn_checkpointer(&self) -> Option<tokio::task::JoinHandle<()>> {
         if self.backend != Backend::Sqlite {
             return None;
         }
         let pool = self.pool.clone();
         Some(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
             loop {
                 tick.tick().await;
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&pool)
                     .await
                 {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying in 1 s");
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying in 5 s");
                 }
             }
         }))
