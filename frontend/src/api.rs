@@ -9,6 +9,16 @@ use serde_json::{Value, json};
 
 use crate::i18n::{Lang, Text, fill};
 
+mod parking;
+mod vip;
+mod vip_import;
+mod vip_sync;
+
+pub(crate) use parking::*;
+pub(crate) use vip::*;
+pub(crate) use vip_import::*;
+pub(crate) use vip_sync::*;
+
 /// What `GET /healthz` reports.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Health {
@@ -80,6 +90,13 @@ impl ApiError {
                     "forbidden" => Some(Text::ForbiddenError),
                     "not_found" => Some(Text::NotFoundError),
                     "duplicate_name" => Some(Text::DuplicateName),
+                    "vip_exists" => Some(Text::VipExists),
+                    "pay_partner_taken" => Some(Text::PayPartnerTaken),
+                    "period_required" => Some(Text::PeriodRequired),
+                    "confirmation_mismatch" => Some(Text::ConfirmationMismatch),
+                    "sync_running" => Some(Text::SyncRunning),
+                    "pyun_not_configured" => Some(Text::PyunNotConfigured),
+                    "nothing_to_sync" => Some(Text::NothingToSync),
                     _ => None,
                 };
                 match known {
@@ -96,11 +113,18 @@ async fn send<T: DeserializeOwned>(
     builder: RequestBuilder,
     body: Option<Value>,
 ) -> Result<T, ApiError> {
-    let request = match body {
+    receive(match body {
         Some(body) => builder.json(&body),
         None => builder.build(),
-    }
-    .map_err(|e| ApiError::Network(e.to_string()))?;
+    })
+    .await
+}
+
+/// Sends a built request and decodes the answer or the error envelope.
+async fn receive<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
     let resp = request
         .send()
         .await

@@ -1,6 +1,6 @@
 //! Display helpers shared by the pages: money in yuan, Shanghai wall-clock times.
 
-use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Days, NaiveDate, SecondsFormat, TimeDelta, Utc};
 
 use protocol::tariff::{Pricing, Tariff};
 
@@ -34,17 +34,35 @@ pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
 /// The instant a Shanghai calendar day (`yyyy-MM-dd`, as a date input gives it) begins, `days`
 /// later, as RFC 3339 UTC: the end of a date range is the start of the day after it.
 pub(crate) fn shanghai_day_start(date: &str, days: u64) -> Result<String, Text> {
+    shanghai_midnight(date, days).map(rfc3339)
+}
+
+/// The last second (23:59:59 Shanghai) of a calendar day, as RFC 3339 UTC: VIP periods end
+/// inclusively there, as P云 and the importer write them.
+pub(crate) fn shanghai_day_end(date: &str) -> Result<String, Text> {
+    shanghai_midnight(date, 1).map(|next| rfc3339(next - TimeDelta::seconds(1)))
+}
+
+fn shanghai_midnight(date: &str, days: u64) -> Result<DateTime<Utc>, Text> {
     let day = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
         .ok()
         .and_then(|d| d.checked_add_days(Days::new(days)))
         .ok_or(Text::DateInvalid)?;
-    let start = day
-        .and_hms_opt(0, 0, 0)
+    day.and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(protocol::time::shanghai()).single())
-        .ok_or(Text::DateInvalid)?;
-    Ok(start
-        .with_timezone(&Utc)
-        .to_rfc3339_opts(SecondsFormat::Secs, true))
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(Text::DateInvalid)
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A Shanghai calendar date, `yyyy-MM-dd`: VIP periods run from a day's start to a day's end.
+pub(crate) fn shanghai_date(t: DateTime<Utc>) -> String {
+    let mut s = protocol::time::format_mallcoo(t);
+    s.truncate("yyyy-MM-dd".len());
+    s
 }
 
 /// One line describing a tariff, computed from it so the text cannot drift.

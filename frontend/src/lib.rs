@@ -34,12 +34,19 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=|| view! { <Redirect path="/parks" /> } />
                         <Route path=path!("parks") view=pages::parks::ParksPage />
                         <Route path=path!("parks/:id/coupons") view=pages::coupon_settings::CouponSettingsPage />
+                        <Route path=path!("parks/:id/tariff") view=pages::tariff_editor::TariffEditorPage />
+                        <Route path=path!("traffic") view=pages::traffic_dashboard::TrafficPage />
+                        <Route path=path!("sessions") view=pages::sessions::SessionsPage />
                         <Route path=path!("coupons") view=pages::coupons::CouponsPage />
                         <Route path=path!("credentials") view=pages::credentials::CredentialsPage />
                         <Route path=path!("users") view=pages::users::UsersPage />
                         <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage />
                         <Route path=path!("audit") view=pages::audit::AuditPage />
                         <Route path=path!("preview") view=pages::fee_preview::FeePreview />
+                        <Route path=path!("vip") view=pages::vip_list::VipPage />
+                        // Before `vip/:id`, so "import" is never read as a record id.
+                        <Route path=path!("vip/import") view=pages::vip_import::VipImportPage />
+                        <Route path=path!("vip/:id") view=pages::vip_record::VipRecordPage />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -1,5 +1,6 @@
-//! The one HTTP client for P云: posts a signed request, times it, decodes any answer, and says
-//! whether a failure provably happened before the request left (PROTOCOLS.md §1.1, §1.4).
+//! The one outbound HTTP client, for P云 and for Mallcoo's entry notices: posts a signed request,
+//! times it, reads any answer (decoding P云's envelope), and says whether a failure provably
+//! happened before the request left (PROTOCOLS.md §1.1, §1.4).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,10 +13,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use protocol::pyun::{Outcome, SignedForm, decode_response};
 
-/// Largest P云 answer we accept; an envelope is a few hundred bytes, an error page a few KB.
+/// Largest answer we accept; an envelope is a few hundred bytes, an error page a few KB.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
-/// Which P云 endpoint a call went to, for logs and metrics.
+/// Which platform endpoint a call went to, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     /// `mcoupon/event`.
@@ -24,6 +25,8 @@ pub enum Endpoint {
     CouponGrant,
     /// `internal/vip/recharge`.
     VipRecharge,
+    /// Mallcoo's `Parking/V1/EnterInfoNotify/`.
+    MallcooEnterNotify,
 }
 
 impl Endpoint {
@@ -33,6 +36,15 @@ impl Endpoint {
             Endpoint::CouponEvent => "coupon_event",
             Endpoint::CouponGrant => "coupon_grant",
             Endpoint::VipRecharge => "vip_recharge",
+            Endpoint::MallcooEnterNotify => "mallcoo_enter_notify",
+        }
+    }
+
+    /// The platform's name, for error notes people read.
+    pub fn platform(self) -> &'static str {
+        match self {
+            Endpoint::MallcooEnterNotify => "Mallcoo",
+            _ => "P云",
         }
     }
 }
@@ -42,11 +54,19 @@ impl Endpoint {
 pub enum TransportError {
     /// The request never left (connection refused, DNS): resending cannot duplicate it.
     NotSent(String),
-    /// The request may have reached P云 (timeout, reset mid-answer): it may have taken effect.
+    /// The request may have reached the platform (timeout, reset mid-answer): it may have taken effect.
     MaybeSent(String),
 }
 
 impl TransportError {
+    /// The metric label of a call that got no answer.
+    fn label(&self) -> &'static str {
+        match self {
+            TransportError::NotSent(_) => "not_sent",
+            TransportError::MaybeSent(_) => "no_answer",
+        }
+    }
+
     /// The human-readable reason.
     pub fn message(&self) -> &str {
         match self {
@@ -58,7 +78,7 @@ impl TransportError {
 /// What one call produced.
 #[derive(Debug, Clone)]
 pub struct CallResult {
-    /// P云's answer, or why there was none.
+    /// The platform's answer, or why there was none.
     pub answer: Result<Outcome, TransportError>,
     /// Wall time of the call.
     pub latency: Duration,
@@ -66,7 +86,16 @@ pub struct CallResult {
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
-/// Posts signed requests to P云.
+/// What one call produced, undecoded: for a platform whose answers the caller reads itself.
+#[derive(Debug, Clone)]
+pub struct RawCallResult {
+    /// The HTTP status and body, or why there was none.
+    pub answer: Result<(u16, Bytes), TransportError>,
+    /// Wall time of the call.
+    pub latency: Duration,
+}
+
+/// Posts signed requests to one platform's base URL (one client per platform).
 #[derive(Debug, Clone)]
 pub struct PyunClient {
     http: Client<Connector, Full<Bytes>>,
@@ -122,6 +151,38 @@ impl PyunClient {
         self.call(endpoint, request).await
     }
 
+    /// Posts a JSON `body` with extra `headers` (e.g. Mallcoo's signed `AppID`…`Sign`) to
+    /// `path` and returns the answer as received, whatever its status.
+    pub async fn post_json_raw(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> RawCallResult {
+        let request = self
+            .request(path, "application/json", None, body)
+            .and_then(|mut r| {
+                for (name, value) in headers {
+                    let name = header::HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|e| format!("cannot build the request: {e}"))?;
+                    let value = header::HeaderValue::from_str(value)
+                        .map_err(|e| format!("cannot build the request: {e}"))?;
+                    r.headers_mut().insert(name, value);
+                }
+                Ok(r)
+            });
+        let start = Instant::now();
+        let answer = self.bounded(endpoint, request).await;
+        let latency = start.elapsed();
+        let code = match &answer {
+            Ok((status, _)) => status.to_string(),
+            Err(e) => e.label().to_owned(),
+        };
+        observe(endpoint, code, latency);
+        RawCallResult { answer, latency }
+    }
+
     fn request(
         &self,
         path: &str,
@@ -146,51 +207,78 @@ impl PyunClient {
         request: Result<Request<Full<Bytes>>, String>,
     ) -> CallResult {
         let start = Instant::now();
-        let answer = match request {
-            Err(why) => Err(TransportError::NotSent(why)),
-            Ok(request) => match tokio::time::timeout(self.timeout, self.exchange(request)).await {
-                Ok(answer) => answer,
-                Err(_) => Err(TransportError::MaybeSent(
-                    "no answer from P云 before the timeout".to_owned(),
-                )),
-            },
-        };
+        let answer = self
+            .bounded(endpoint, request)
+            .await
+            .map(|(status, body)| decode_response(status, &body));
         let latency = start.elapsed();
         let code = match &answer {
             Ok(outcome) => outcome
                 .response()
                 .map_or("undecodable", |r| r.code.as_str())
                 .to_owned(),
-            Err(TransportError::NotSent(_)) => "not_sent".to_owned(),
-            Err(TransportError::MaybeSent(_)) => "no_answer".to_owned(),
+            Err(e) => e.label().to_owned(),
         };
-        metrics::counter!("parkbridge_pyun_calls_total", "endpoint" => endpoint.as_str(), "code" => code)
-            .increment(1);
-        metrics::histogram!("parkbridge_pyun_call_duration_seconds", "endpoint" => endpoint.as_str())
-            .record(latency.as_secs_f64());
+        observe(endpoint, code, latency);
         CallResult { answer, latency }
     }
 
-    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Outcome, TransportError> {
+    /// Sends `request` and reads the answer, the whole exchange bounded by the timeout.
+    async fn bounded(
+        &self,
+        endpoint: Endpoint,
+        request: Result<Request<Full<Bytes>>, String>,
+    ) -> Result<(u16, Bytes), TransportError> {
+        match request {
+            Err(why) => Err(TransportError::NotSent(why)),
+            Ok(request) => {
+                match tokio::time::timeout(self.timeout, self.exchange(endpoint, request)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(TransportError::MaybeSent(format!(
+                        "no answer from {} before the timeout",
+                        endpoint.platform()
+                    ))),
+                }
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        endpoint: Endpoint,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(u16, Bytes), TransportError> {
+        let platform = endpoint.platform();
         let response = self.http.request(request).await.map_err(|e| {
             if e.is_connect() {
-                TransportError::NotSent(format!("cannot connect to P云: {}", describe(&e)))
+                TransportError::NotSent(format!("cannot connect to {platform}: {}", describe(&e)))
             } else {
-                TransportError::MaybeSent(format!("the call to P云 failed: {}", describe(&e)))
+                TransportError::MaybeSent(format!(
+                    "the call to {platform} failed: {}",
+                    describe(&e)
+                ))
             }
         })?;
         let status = response.status().as_u16();
-        // The envelope is small; an answer beyond the cap is not P云's and counts as unreadable.
+        // An answer is small; one beyond the cap is not the platform's and counts as unreadable.
         let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await
             .map_err(|e| TransportError::MaybeSent(format!("the answer could not be read: {e}")))?
             .to_bytes();
-        Ok(decode_response(status, &body))
+        Ok((status, body))
     }
 }
 
-/// The error and its causes on one line (no secret: the URL is P云's base URL).
+/// Counts and times one call for `/metrics`.
+fn observe(endpoint: Endpoint, code: String, latency: Duration) {
+    metrics::counter!("parkbridge_pyun_calls_total", "endpoint" => endpoint.as_str(), "code" => code)
+        .increment(1);
+    metrics::histogram!("parkbridge_pyun_call_duration_seconds", "endpoint" => endpoint.as_str())
+        .record(latency.as_secs_f64());
+}
+
+/// The error and its causes on one line (no secret: the URL is the platform's base URL).
 fn describe(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();

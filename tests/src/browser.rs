@@ -184,6 +184,35 @@ impl Browser {
         }
     }
 
+    /// How many elements match `css` now, read in one script so a re-render cannot make an
+    /// element stale half-way (pages that refresh themselves replace their rows).
+    pub async fn count(&self, css: &str) -> usize {
+        let n = self
+            .client
+            .execute(
+                "return document.querySelectorAll(arguments[0]).length;",
+                vec![css.into()],
+            )
+            .await
+            .expect("count elements");
+        n.as_u64().map_or(0, |n| n as usize)
+    }
+
+    /// The attribute `name` of the element with `data-testid` now (`None` when either is
+    /// missing), read in one script for the same reason as `count`.
+    pub async fn attr_of(&self, test_id: &str, name: &str) -> Option<String> {
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(`[data-testid='${arguments[0]}']`); \
+                 return e ? e.getAttribute(arguments[1]) : null;",
+                vec![test_id.into(), name.into()],
+            )
+            .await
+            .expect("read attribute");
+        v.as_str().map(str::to_owned)
+    }
+
     /// The `data-testid`s on the page that start with `prefix`, in document order.
     pub async fn test_ids_with_prefix(&self, prefix: &str) -> Vec<String> {
         let css = format!("[data-testid^='{prefix}']");

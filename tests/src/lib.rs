@@ -3,4 +3,26 @@
 
 pub mod browser;
 pub mod coupon_site;
+pub mod mallcoo_site;
 pub mod server;
+pub mod traffic_site;
+pub mod vip_site;
+
+/// Declares each `name => scenario;` as a module with two tests, `sqlite` and `postgres`, that run
+/// `scenario(backend)`; multi-threaded, because an in-process sandbox must answer while a test
+/// blocks on the gateway.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident => $scenario:ident;)*) => {$(
+        mod $name {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario($crate::server::Backend::Sqlite).await;
+            }
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario($crate::server::Backend::Postgres).await;
+            }
+        }
+    )*};
+}

@@ -31,6 +31,9 @@ struct Admitted {
     roles: Vec<Role>,
     /// `None`: no key passes; `Some(vec![])`: any valid key; otherwise keys with one of these.
     scopes: Option<Vec<Scope>>,
+    /// Only a Mallcoo signature passes: people and API keys alike get 401 (no signature). The
+    /// signed calls that pass are proven in `mallcoo_api.rs`, which sets up a car park's keys.
+    mallcoo: bool,
 }
 
 fn admitted(access: Access) -> Admitted {
@@ -40,11 +43,13 @@ fn admitted(access: Access) -> Admitted {
             anonymous: true,
             roles: Role::ALL.to_vec(),
             scopes: Some(vec![]),
+            mallcoo: false,
         },
         Access::SignedIn => Admitted {
             anonymous: false,
             roles: Role::ALL.to_vec(),
             scopes: None,
+            mallcoo: false,
         },
         Access::Roles(roles) => Admitted {
             anonymous: false,
@@ -53,16 +58,25 @@ fn admitted(access: Access) -> Admitted {
                 .filter(|r| *r == Role::Admin || roles.contains(r))
                 .collect(),
             scopes: None,
+            mallcoo: false,
         },
         Access::Machine(scope) => Admitted {
             anonymous: false,
             roles: vec![],
             scopes: Some(vec![scope]),
+            mallcoo: false,
         },
         Access::AnyMachine => Admitted {
             anonymous: false,
             roles: vec![],
             scopes: Some(vec![]),
+            mallcoo: false,
+        },
+        Access::MallcooSigned => Admitted {
+            anonymous: false,
+            roles: vec![],
+            scopes: None,
+            mallcoo: true,
         },
     }
 }
@@ -133,14 +147,15 @@ on_both_backends! {
             }
             for (role, client) in &people {
                 if !who.roles.contains(role) {
-                    // A person on a machine route has no key: 401. On a people's route: 403.
-                    let expected = if who.scopes.is_some() { 401 } else { 403 };
+                    // A person on a machine or Mallcoo route has no key or signature: 401. On a
+                    // people's route: 403.
+                    let expected = if who.scopes.is_some() || who.mallcoo { 401 } else { 403 };
                     assert_eq!(status(&server, client, route, None).await, expected, "{role:?}: {name}");
                 }
             }
             match &who.scopes {
                 None => {
-                    // A key is no session: people's routes answer 401 to machines.
+                    // A key is no session (nor a Mallcoo signature): 401.
                     assert_eq!(status(&server, &anonymous, route, Some(&all_scopes)).await, 401, "key on {name}");
                 }
                 Some(wanted) if !wanted.is_empty() => {

@@ -34,6 +34,9 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
             "nav-api-keys",
             "nav-audit",
             "nav-coupons",
+            "nav-vip",
+            "nav-traffic",
+            "nav-sessions",
             "nav-preview"
         ]
     );
@@ -44,13 +47,28 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
     for (user, nav, refused) in [
         (
             "manager",
-            &["nav-parks", "nav-coupons", "nav-preview"][..],
+            &[
+                "nav-parks",
+                "nav-coupons",
+                "nav-vip",
+                "nav-traffic",
+                "nav-sessions",
+                "nav-preview",
+            ][..],
             &["/credentials", "/users", "/api-keys", "/audit"][..],
         ),
         (
             "staff",
-            &["nav-parks", "nav-preview"][..],
-            &["/credentials", "/users", "/api-keys", "/audit", "/coupons"][..],
+            &["nav-parks", "nav-traffic", "nav-sessions", "nav-preview"][..],
+            &[
+                "/credentials",
+                "/users",
+                "/api-keys",
+                "/audit",
+                "/coupons",
+                "/vip",
+                "/parks/1/tariff",
+            ][..],
         ),
     ] {
         browser.sign_in(&server.base_url, user, PASSWORD).await;

@@ -66,6 +66,7 @@ async fn a_manager_grants_a_coupon_sees_it_delivered_and_reconciles_an_unknown_o
     site.pyun.push_fault(FaultRule {
         endpoint: Some(Endpoint::Grant),
         times: 1,
+        skip: 0,
         fault: Fault::Drop {
             after_applying: true,
         },

@@ -16,24 +16,7 @@ use serde_json::{Value, json};
 const PLATE: &str = "粤B12345";
 const SETTLE: Duration = Duration::from_secs(20);
 
-/// Runs each `scenario(backend)` as `name::sqlite` and `name::postgres` on a multi-threaded
-/// runtime: the in-process sandbox must answer while the test thread waits for the server.
-macro_rules! on_both_engines {
-    ($($name:ident => $scenario:ident;)*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(e2e::server::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(e2e::server::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-on_both_engines! {
+e2e::on_both_engines! {
     an_event_and_a_grant_are_signed_delivered_and_recorded => delivered_event_and_grant;
     fifty_concurrent_identical_requests_make_one_send => fifty_identical_requests_make_one_send;
     kill_9_mid_delivery_loses_nothing_and_sends_nothing_twice => kill_9_mid_delivery;
@@ -159,6 +142,7 @@ async fn each_p_yun_outcome_class_lands_in_its_state_without_a_retry() {
     site.pyun.push_fault(FaultRule {
         endpoint: Some(Endpoint::Event),
         times: 1,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 400,
             code: "400".into(),
@@ -234,6 +218,7 @@ async fn transient_failures_retry_an_event_until_delivered_and_a_lost_answer_cou
     site.pyun.push_fault(FaultRule {
         endpoint: Some(Endpoint::Event),
         times: 1,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 503,
             code: "1500".into(),
@@ -243,6 +228,7 @@ async fn transient_failures_retry_an_event_until_delivered_and_a_lost_answer_cou
     site.pyun.push_fault(FaultRule {
         endpoint: Some(Endpoint::Event),
         times: 1,
+        skip: 0,
         fault: Fault::MalformedJson {
             after_applying: false,
         },
@@ -268,6 +254,7 @@ async fn transient_failures_retry_an_event_until_delivered_and_a_lost_answer_cou
     site.pyun.push_fault(FaultRule {
         endpoint: Some(Endpoint::Event),
         times: 1,
+        skip: 0,
         fault: Fault::Drop {
             after_applying: true,
         },
@@ -303,6 +290,7 @@ async fn retries_are_bounded_and_a_failed_event_says_why() {
     site.pyun.push_fault(FaultRule {
         endpoint: None,
         times: 0,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 200,
             code: "1405".into(),
@@ -348,6 +336,7 @@ async fn a_grant_that_may_have_reached_p_yun_is_never_resent_and_a_person_reconc
         site.pyun.push_fault(FaultRule {
             endpoint: Some(Endpoint::Grant),
             times: 1,
+            skip: 0,
             fault: fault.clone(),
         });
         let before = site.pyun.requests().len();

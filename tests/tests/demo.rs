@@ -1,6 +1,8 @@
 //! `parkbridge demo` end to end: the real binary with its embedded P云 sandbox. A property
 //! manager grants the demo coupon product and it reaches the sandbox; after a restart on the
-//! same data directory (new sandbox, new app secret) granting still works.
+//! same data directory (new sandbox, new app secret) granting still works. The demo car park's
+//! simulated traffic reaches the embedded Mallcoo sandbox as signed entry notices, both times,
+//! and its leaving cars pay through our own Mallcoo V1.4 endpoints.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -18,6 +20,8 @@ struct Demo {
     base_url: String,
     /// The embedded sandbox's base URL, from the banner.
     sandbox_url: String,
+    /// The embedded Mallcoo sandbox's base URL, from the banner.
+    mallcoo_url: String,
     /// The `manager` user's password, new at every start.
     manager_password: String,
 }
@@ -47,6 +51,7 @@ impl Demo {
             }
         });
         let (mut base_url, mut sandbox_url, mut manager_password) = (None, None, None);
+        let mut mallcoo_url = None;
         // `Data:` is the banner's last line.
         loop {
             let line = rx
@@ -57,6 +62,9 @@ impl Demo {
             } else if let Some(rest) = line.strip_prefix("P云 sandbox: ") {
                 let url = rest.split_whitespace().next().expect("a URL");
                 sandbox_url = Some(url.to_owned());
+            } else if let Some(rest) = line.strip_prefix("Mallcoo sandbox: ") {
+                let url = rest.split_whitespace().next().expect("a URL");
+                mallcoo_url = Some(url.to_owned());
             } else if let [_, "manager", "/", pw] = line.split_whitespace().collect::<Vec<_>>()[..]
             {
                 manager_password = Some(pw.to_owned());
@@ -68,6 +76,7 @@ impl Demo {
             child,
             base_url: base_url.expect("address line"),
             sandbox_url: sandbox_url.expect("sandbox line"),
+            mallcoo_url: mallcoo_url.expect("Mallcoo sandbox line"),
             manager_password: manager_password.expect("manager line"),
         }
     }
@@ -144,6 +153,76 @@ impl Demo {
     }
 }
 
+impl Demo {
+    /// Waits until the simulated entries of the demo car park reach the Mallcoo sandbox.
+    async fn entries_reach_mallcoo(&self) {
+        let client = reqwest::Client::new();
+        let url = format!("{}/_sandbox/mallcoo/notices", self.mallcoo_url);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let notices: Value = get_json(&client, &url).await;
+            let notices = notices.as_array().expect("a list");
+            if !notices.is_empty() {
+                assert!(
+                    notices
+                        .iter()
+                        .all(|n| n["park_code"] == "DEMO-MALL-P001"
+                            && n["app_id"] == "demo-mallcoo-app"),
+                    "{notices:?}"
+                );
+                let requests: Value = get_json(
+                    &client,
+                    &format!("{}/_sandbox/mallcoo/requests", self.mallcoo_url),
+                )
+                .await;
+                assert!(
+                    requests
+                        .as_array()
+                        .expect("a list")
+                        .iter()
+                        .all(|r| r["signature_ok"] == true),
+                    "every notice is signed with this start's keys: {requests}"
+                );
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no entry notice reached the Mallcoo sandbox within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// Waits until the simulation has paid for a car through `/mallcoo/v1/PayParkingFee` (its order
+/// numbers are `demo-<hex>`; the seeded history's are `demo-seed-<session>`), reading the
+/// demo's SQLite database.
+async fn a_live_mallcoo_payment_is_recorded(data_dir: &Path) {
+    let url = parkbridge::storage::sqlite_url(&data_dir.join("parkbridge.db"));
+    let db = parkbridge::storage::Db::connect(&url)
+        .await
+        .expect("the demo's database");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (seeded, live): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN order_no LIKE 'demo-seed-%' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN order_no LIKE 'demo-seed-%' THEN 0 ELSE 1 END), 0) FROM parking_payments",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("payments");
+        if live > 0 {
+            assert!(seeded > 0, "the last 24 h were seeded with payments");
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no car paid through Mallcoo within 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -162,10 +241,13 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let first = Demo::start(data_dir.path());
     let serial = first.grant_reaches_the_sandbox("粤B12345").await;
+    first.entries_reach_mallcoo().await;
+    a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
     drop(first);
 
     // Same data directory: the set-up is found again, and the new secret re-sealed.
     let second = Demo::start(data_dir.path());
     let again = second.grant_reaches_the_sandbox("粤B12345").await;
     assert_ne!(serial, again, "a new grant, by the new sandbox");
+    second.entries_reach_mallcoo().await;
 }

@@ -12,3 +12,4 @@ pub mod pyun;
 pub mod quote;
 pub mod tariff;
 pub mod time;
+pub mod vip;

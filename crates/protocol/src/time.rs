@@ -70,9 +70,18 @@ fn parse_shanghai(
         value: s.to_owned(),
         expected,
     };
-    // chrono accepts some sloppy widths (`2026-1-2`); the platforms do not send them, so the
-    // length check keeps the accepted language exactly the documented one.
-    if s.len() != expected.len() {
+    // chrono accepts some sloppy widths (`2026-1-2`) and signed years (`-026-…`, which it then
+    // prints as `-0026-…`); the platforms send neither, so every letter of the pattern must be a
+    // digit and every other character itself: the accepted language is exactly the documented one.
+    let shaped = s.len() == expected.len()
+        && s.bytes().zip(expected.bytes()).all(|(c, p)| {
+            if p.is_ascii_alphabetic() {
+                c.is_ascii_digit()
+            } else {
+                c == p
+            }
+        });
+    if !shaped {
         return Err(bad());
     }
     let naive = NaiveDateTime::parse_from_str(s, layout).map_err(|_| bad())?;
@@ -156,10 +165,16 @@ mod tests {
             "2026-11-24 02:00",
             "",
             "2026-13-01 00:00:00",
+            // A signed year of the right length (found by the mallcoo_request fuzz target:
+            // chrono read it as year −26 and printed it back as `-0026-…`).
+            "-026-11-24 10:00:00",
+            "+026-11-24 10:00:00",
+            "2026-11-24 10:00:0 ",
         ] {
             assert!(parse_mallcoo(bad).is_err(), "{bad} accepted");
         }
         assert!(parse_mallcoo_timestamp("2026112318000").is_err());
+        assert!(parse_mallcoo_timestamp("-0261123180000").is_err());
     }
 
     #[test]

@@ -305,6 +305,7 @@ async fn latency_fault_and_global_latency_delay_the_answer() {
     sb.push_fault(FaultRule {
         endpoint: Some(Endpoint::Event),
         times: 1,
+        skip: 0,
         fault: Fault::Latency { ms: 300 },
     });
     let t = Instant::now();
@@ -330,6 +331,7 @@ async fn answer_fault_is_answered_without_applying_and_times_counts_down() {
     sb.push_fault(FaultRule {
         endpoint: None,
         times: 2,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 503,
             code: "1500".into(),
@@ -355,6 +357,7 @@ async fn answer_fault_is_answered_without_applying_and_times_counts_down() {
     sb.push_fault(FaultRule {
         endpoint: Some(Endpoint::Grant),
         times: 0,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 200,
             code: "1405".into(),
@@ -385,6 +388,7 @@ async fn drop_fault_closes_the_connection_without_an_answer() {
         sb.push_fault(FaultRule {
             endpoint: Some(Endpoint::Event),
             times: 1,
+            skip: 0,
             fault: Fault::Drop { after_applying },
         });
         let form = event(id, PLATE).to_signed_form(APP, SECRET).unwrap();
@@ -425,6 +429,7 @@ async fn malformed_json_fault_sends_a_non_json_200() {
         sb.push_fault(FaultRule {
             endpoint: Some(Endpoint::Grant),
             times: 1,
+            skip: 0,
             fault: Fault::MalformedJson { after_applying },
         });
         let form = grant(PLATE).to_signed_form(APP, SECRET).unwrap();
@@ -521,6 +526,7 @@ async fn vip_refusals_batch_size_signature_and_injected_failure() {
     sb.push_fault(FaultRule {
         endpoint: Some(Endpoint::VipRecharge),
         times: 1,
+        skip: 0,
         fault: Fault::Answer {
             http_status: 503,
             code: "1500".into(),

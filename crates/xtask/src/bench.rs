@@ -1,15 +1,24 @@
-//! `cargo xtask bench`: builds the server and the load tool with `--release`, then runs
-//! `pb-bench` (see `sandbox::bench`), which writes `target/bench-report.md`.
+//! `cargo xtask bench`: builds the admin UI (its wasm bundle is measured), the server and the
+//! load tool with `--release`, then runs `pb-bench` (see `sandbox::bench`), which writes
+//! `target/bench-report.md`.
 
 use crate::cmd::{self, command, step};
+use crate::{frontend_build, tools};
 
-/// Builds and runs the benchmark; `--quick` selects the smaller sizes.
+/// Builds and runs the benchmark; `--quick` selects the smaller sizes, `--mallcoo-only` the
+/// Mallcoo scenario alone (without the UI build).
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
-    let quick = match extra {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
-    };
+    const FLAGS: [&str; 2] = ["--quick", "--mallcoo-only"];
+    if let Some(bad) = extra.iter().find(|a| !FLAGS.contains(&a.as_str())) {
+        return Err(format!(
+            "unknown argument `{bad}`; usage: cargo xtask bench [--quick] [--mallcoo-only]"
+        ));
+    }
+    let mallcoo_only = extra.iter().any(|a| a == "--mallcoo-only");
+    if !mallcoo_only {
+        step("tools", tools::ensure_frontend_tools)?;
+        step("frontend (trunk build)", frontend_build::build)?;
+    }
     step("build (release)", || {
         cmd::run(command(
             "cargo",
@@ -36,9 +45,10 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
             .arg("--parkbridge")
             .arg(root.join("target/release/parkbridge"))
             .arg("--out")
-            .arg(&report);
-        if quick {
-            bench.arg("--quick");
+            .arg(&report)
+            .args(extra);
+        if !mallcoo_only {
+            bench.arg("--dist").arg(root.join("frontend/dist"));
         }
         cmd::run(bench)
     })?;

@@ -7,6 +7,7 @@ mod bench;
 mod cmd;
 mod demo;
 mod frontend_build;
+mod fuzz;
 mod test;
 mod tools;
 
@@ -18,7 +19,7 @@ commands:
   demo    install missing tools, build the frontend, run `parkbridge demo` on 127.0.0.1
   test    install missing tools, then fmt, clippy, the wasm32 build, all tests and browser tests
   bench   build with --release and measure added latency and throughput (--quick: smaller)
-  fuzz    fuzzing of the protocol decoders (not written yet)";
+  fuzz    run the protocol crate's cargo-fuzz targets ([--seconds N] [TARGET ...], nightly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,9 +27,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        Some("fuzz") => Err(
-            "`cargo xtask fuzz` is not written yet: fuzzing arrives with a later issue".to_owned(),
-        ),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

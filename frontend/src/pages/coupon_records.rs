@@ -16,7 +16,7 @@ use crate::api::{self, ApiError, CouponRecord, CouponRecordPage, Park, RecordFil
 use crate::format::shanghai_day_start;
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::coupons::{STATES, answer_view, state_badge};
-use crate::pages::{error_line, loading, local_time};
+use crate::pages::{error_line, every, loading, local_time};
 
 /// How often in-flight records are looked at again.
 const REFRESH: Duration = Duration::from_secs(5);
@@ -52,12 +52,7 @@ impl Records {
             reconciling: RwSignal::new(None),
         };
         records.reload();
-        let handle = set_interval_with_handle(move || records.tick(), REFRESH).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
+        every(REFRESH, move || records.tick());
         records
     }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use protocol::plate::{Plate, PlateError};
 
-use crate::api::{self, ApiError, CouponRecord, Park};
+use crate::api::{self, ApiError, CouponRecord, Park, PyunVerdict};
 use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupon_records::{Records, records_section};
 use crate::pages::error_line;
@@ -31,8 +31,17 @@ pub(crate) const STATES: [(&str, Text); 7] = [
 
 /// A record state as a coloured badge with its translated label; `data-state` keeps the raw one.
 pub(crate) fn state_badge(state: &str, test_id: &'static str) -> impl IntoView + use<> {
-    let lang = i18n::lang();
     let label = STATES.iter().find(|(s, _)| *s == state).map(|(_, l)| *l);
+    badge(state, label, test_id)
+}
+
+/// A state as a badge classed `state-{state}`, showing `label` (else the raw state).
+pub(crate) fn badge(
+    state: &str,
+    label: Option<Text>,
+    test_id: &'static str,
+) -> impl IntoView + use<> {
+    let lang = i18n::lang();
     let raw = state.to_owned();
     let shown = raw.clone();
     view! {
@@ -45,15 +54,39 @@ pub(crate) fn state_badge(state: &str, test_id: &'static str) -> impl IntoView +
 /// P云's code, message and hint, or our own note when P云 never answered.
 pub(crate) fn answer_view(r: &CouponRecord) -> impl IntoView + use<> {
     let pyun = r.pyun.clone().unwrap_or_default();
-    let head = [pyun.code, pyun.message]
+    let verdict = PyunVerdict {
+        code: pyun.code,
+        message: pyun.message,
+        hint: pyun.hint,
+        note: r.error.clone(),
+    };
+    pyun_answer(
+        verdict,
+        ["coupon-pyun", "coupon-pyun-hint", "coupon-error-note"],
+    )
+}
+
+/// P云's code and message on one line, our hint and note under it; `ids` are the test ids of
+/// those three parts.
+pub(crate) fn pyun_answer(
+    verdict: PyunVerdict,
+    [head_id, hint_id, note_id]: [&'static str; 3],
+) -> impl IntoView + use<> {
+    let PyunVerdict {
+        code,
+        message,
+        hint,
+        note,
+    } = verdict;
+    let head = [code, message]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
     view! {
-        <span data-testid="coupon-pyun">{head}</span>
-        {pyun.hint.map(|h| view! { <br /><span class="small muted" data-testid="coupon-pyun-hint">{h}</span> })}
-        {r.error.clone().map(|e| view! { <br /><span class="small error" data-testid="coupon-error-note">{e}</span> })}
+        <span data-testid=head_id>{head}</span>
+        {hint.map(|h| view! { <br /><span class="small muted" data-testid=hint_id>{h}</span> })}
+        {note.map(|e| view! { <br /><span class="small error" data-testid=note_id>{e}</span> })}
     }
 }
 
@@ -76,6 +109,40 @@ pub(crate) fn plate_error_text(e: &PlateError, lang: Lang) -> String {
         ),
         PlateError::BadNewEnergy { .. } => t(Text::PlateBadNewEnergy).to_owned(),
         PlateError::BadEmbassy { .. } => t(Text::PlateBadEmbassy).to_owned(),
+    }
+}
+
+/// The typed plate as the protocol crate reads it; `None` while nothing is typed.
+pub(crate) fn checked_plate(plate: RwSignal<String>) -> Memo<Option<Result<Plate, PlateError>>> {
+    Memo::new(move |_| {
+        let typed = plate.get();
+        (!typed.trim().is_empty()).then(|| Plate::parse(&typed))
+    })
+}
+
+/// A plate input with the verdict under it as it is typed: the normalised plate, or why not.
+pub(crate) fn plate_field(
+    plate: RwSignal<String>,
+    checked: Memo<Option<Result<Plate, PlateError>>>,
+    input_id: &'static str,
+    hint_id: &'static str,
+) -> impl IntoView {
+    let lang = i18n::lang();
+    view! {
+        <label>{tr(Text::Plate)}</label>
+        <input data-testid=input_id placeholder="粤B12345"
+            aria-invalid=move || matches!(checked.get(), Some(Err(_))).to_string()
+            prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
+        <p class="hint" data-testid=hint_id
+            data-valid=move || matches!(checked.get(), Some(Ok(_))).to_string()
+            class:ok=move || matches!(checked.get(), Some(Ok(_)))
+            class:error=move || matches!(checked.get(), Some(Err(_)))>
+            {move || match checked.get() {
+                None => String::new(),
+                Some(Ok(p)) => fill(Text::PlateNormalised.text(lang.get()), &[p.as_str()]),
+                Some(Err(e)) => plate_error_text(&e, lang.get()),
+            }}
+        </p>
     }
 }
 
@@ -145,10 +212,7 @@ fn grant_form(
         }
     });
     let plate = RwSignal::new(String::new());
-    let checked = Memo::new(move |_| {
-        let typed = plate.get();
-        (!typed.trim().is_empty()).then(|| Plate::parse(&typed))
-    });
+    let checked = checked_plate(plate);
     let reason = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -223,20 +287,7 @@ fn grant_form(
                 })
             }}
             {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
-            <label>{tr(Text::Plate)}</label>
-            <input data-testid="coupon-plate" placeholder="粤B12345"
-                aria-invalid=move || matches!(checked.get(), Some(Err(_))).to_string()
-                prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
-            <p class="hint" data-testid="coupon-plate-hint"
-                data-valid=move || matches!(checked.get(), Some(Ok(_))).to_string()
-                class:ok=move || matches!(checked.get(), Some(Ok(_)))
-                class:error=move || matches!(checked.get(), Some(Err(_)))>
-                {move || match checked.get() {
-                    None => String::new(),
-                    Some(Ok(p)) => fill(Text::PlateNormalised.text(lang.get()), &[p.as_str()]),
-                    Some(Err(e)) => plate_error_text(&e, lang.get()),
-                }}
-            </p>
+            {plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}
             <label>{tr(Text::Reason)}</label>
             <input data-testid="coupon-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
             <div class="actions">

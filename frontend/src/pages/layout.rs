@@ -42,7 +42,7 @@ const EVERYONE: &[Role] = &Role::ALL;
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 8] = [
+const SECTIONS: [Section; 14] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -86,10 +86,52 @@ const SECTIONS: [Section; 8] = [
         in_nav: true,
     },
     Section {
+        id: "vip",
+        path: "/vip",
+        label: Text::NavVip,
+        roles: MANAGERS,
+        in_nav: true,
+    },
+    Section {
+        id: "vip-record",
+        path: "/vip/:id",
+        label: Text::VipTitle,
+        roles: MANAGERS,
+        in_nav: false,
+    },
+    Section {
+        id: "vip-import",
+        path: "/vip/import",
+        label: Text::VipImportTitle,
+        roles: MANAGERS,
+        in_nav: false,
+    },
+    Section {
         id: "coupon-settings",
         path: "/parks/:id/coupons",
         label: Text::CouponSettings,
         roles: ADMINS,
+        in_nav: false,
+    },
+    Section {
+        id: "traffic",
+        path: "/traffic",
+        label: Text::NavTraffic,
+        roles: EVERYONE,
+        in_nav: true,
+    },
+    Section {
+        id: "sessions",
+        path: "/sessions",
+        label: Text::NavSessions,
+        roles: EVERYONE,
+        in_nav: true,
+    },
+    Section {
+        id: "tariff",
+        path: "/parks/:id/tariff",
+        label: Text::EditTariff,
+        roles: MANAGERS,
         in_nav: false,
     },
     Section {

@@ -11,7 +11,21 @@ pub mod health;
 pub mod layout;
 pub mod login;
 pub mod parks;
+pub mod sessions;
+pub mod tariff_editor;
+pub mod tariff_form;
+pub mod traffic_charts;
+pub mod traffic_dashboard;
 pub mod users;
+pub mod vip_add;
+pub mod vip_forms;
+pub mod vip_import;
+pub mod vip_labels;
+pub mod vip_list;
+pub mod vip_record;
+pub mod vip_sync;
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 
@@ -31,6 +45,16 @@ pub(crate) fn error_line(
     }
 }
 
+/// Runs `tick` every `period` for as long as the calling page lives.
+pub(crate) fn every(period: Duration, tick: impl Fn() + 'static) {
+    let handle = set_interval_with_handle(tick, period).ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+}
+
 /// "Loading…" while a list is on its way.
 pub(crate) fn loading() -> impl IntoView {
     view! { <p class="muted">{tr(Text::Loading)}</p> }
@@ -40,6 +64,13 @@ pub(crate) fn loading() -> impl IntoView {
 pub(crate) fn local_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| protocol::time::format_mallcoo(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// An RFC 3339 time from the server as its Shanghai calendar date; unreadable text as it is.
+pub(crate) fn local_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| crate::format::shanghai_date(t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 

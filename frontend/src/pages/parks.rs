@@ -100,10 +100,14 @@ fn parks_page() -> impl IntoView {
                                     <td>
                                         {if editable {
                                             view! {
+                                                <A href=format!("/parks/{}/tariff", p.id) {..} data-testid=format!("park-tariff-link-{code}")>
+                                                    {tr(Text::TariffLink)}
+                                                </A>
+                                                " "
                                                 <button data-testid=format!("edit-tariff-{code}") on:click=move |_| {
                                                     saved.set(false);
                                                     editing.set(Some(park.clone()));
-                                                }>{tr(Text::EditTariff)}</button>
+                                                }>{tr(Text::TariffJsonEdit)}</button>
                                             }.into_any()
                                         } else {
                                             view! { <span class="muted">{tr(Text::ReadOnly)}</span> }.into_any()

@@ -1,10 +1,11 @@
-//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, and a
-//! P云 sandbox in the same process that the car park's coupons go to, then serve.
+//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, a
+//! P云 sandbox in the same process that the car park's coupons go to, a Mallcoo sandbox that
+//! its entries are notified to, and a simulation of cars coming, paying and going; then serve.
 
 use protocol::tariff::Tariff;
 
-use super::demo_pyun;
 use super::serve::{ServeArgs, serve};
+use super::{demo_mallcoo, demo_pyun, demo_traffic};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
 use crate::storage::Db;
@@ -22,6 +23,25 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         .map_err(|e| format!("cannot start the P云 sandbox: {e}"))?;
     demo_pyun::configure(&db, &secrets, park_id, &app_secret).await?;
     args.pyun_base_url.clone_from(&sandbox.base_url);
+    let (mallcoo, out_keys) = demo_mallcoo::start_sandbox()
+        .await
+        .map_err(|e| format!("cannot start the Mallcoo sandbox: {e}"))?;
+    let inbound = demo_mallcoo::configure(&db, &secrets, park_id, &out_keys).await?;
+    args.mallcoo_base_url.clone_from(&mallcoo.base_url);
+    let tariff = parks::get(&db, park_id)
+        .await?
+        .ok_or("the demo car park vanished")?
+        .fields
+        .tariff;
+    let (listening_tx, listening) = tokio::sync::oneshot::channel();
+    let simulation = demo_traffic::spawn(
+        db.clone(),
+        park_id,
+        tariff,
+        inbound,
+        demo_mallcoo::MALLCOO_PARK_ID,
+        listening,
+    );
     let mut banner = String::from("Demo sign-in (passwords are new at every start):\n");
     for (username, role) in [
         ("admin", Role::Admin),
@@ -40,9 +60,15 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         "P云 sandbox: {} (inspect: /_sandbox/coupons)\n",
         sandbox.base_url
     ));
+    banner.push_str(&format!(
+        "Mallcoo sandbox: {} (inspect: /_sandbox/mallcoo/notices)\n",
+        mallcoo.base_url
+    ));
     banner.push_str(&format!("Data: {}", args.db.data_dir.display()));
-    let served = serve(args, Some((db, banner))).await;
+    let served = serve(args, Some((db, banner)), Some(listening_tx)).await;
+    simulation.abort();
     drop(sandbox);
+    drop(mallcoo);
     served
 }
 

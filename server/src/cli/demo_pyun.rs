@@ -24,6 +24,8 @@ const API_TYPE: &str = "demo-ev-charging";
 const COUPON_CODE: &str = "DEMO-PARK-2H";
 /// The name of the stored P云 credential.
 const CREDENTIAL: &str = "demo-pyun";
+/// The demo car park's P云 `park_uuid` (VIP sync).
+const PARK_UUID: &str = "demo-park-uuid";
 /// The demo coupon product's name.
 const PRODUCT: &str = "停车券2小时";
 
@@ -37,6 +39,8 @@ pub(super) async fn start_sandbox() -> std::io::Result<(RunningSandbox, Secret)>
     sandbox.add_app(APP_ID, app_secret.expose());
     sandbox.add_api_type(API_TYPE);
     sandbox.add_coupon_code(COUPON_CODE);
+    // The demo car park's fixed cars sync to the sandbox too (its `park_uuid`, set below).
+    sandbox.add_vip_park(PARK_UUID, APP_ID);
     // Visitors of the demo type any plate; P云 would refuse a plate not in the car park.
     sandbox.set_any_plate_parked(true);
     // Loopback only: the sandbox's control API has no authentication.
@@ -59,7 +63,7 @@ pub(super) async fn configure(
         .ok_or("the demo car park vanished")?;
     park.fields.pyun_api_store_code = Some("demo-store".to_owned());
     park.fields.pyun_merchant = Some("demo-merchant".to_owned());
-    park.fields.pyun_park_uuid = Some("demo-park-uuid".to_owned());
+    park.fields.pyun_park_uuid = Some(PARK_UUID.to_owned());
     park.fields.pyun_credential_id = Some(credential_id);
     parks::update(db, park_id, &park.fields).await?;
     config::set_event_settings(

@@ -3,7 +3,9 @@
 
 mod apikey;
 mod demo;
+mod demo_mallcoo;
 mod demo_pyun;
+mod demo_traffic;
 mod sandbox;
 mod serve;
 mod user;
@@ -31,8 +33,8 @@ pub struct Cli {
 enum Command {
     /// Serve the APIs and the admin UI.
     Serve(serve::ServeArgs),
-    /// Serve on 127.0.0.1 with a demo car park, one user per role (passwords printed) and an
-    /// embedded P云 sandbox that the demo car park's coupons go to.
+    /// Serve on 127.0.0.1 with a demo car park, one user per role (passwords printed), embedded
+    /// P云 and Mallcoo sandboxes that its coupons and entry notices go to, and simulated traffic.
     Demo(serve::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
@@ -87,7 +89,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::serve(args, None).await,
+            Command::Serve(args) => serve::serve(args, None, None).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Migrate(db) => {
                 db.open().await?;

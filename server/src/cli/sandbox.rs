@@ -6,6 +6,7 @@
 
 use clap::Subcommand;
 
+use sandbox::mallcoo::cli::MallcooSandboxArgs;
 use sandbox::pyun::cli::{PyunSandboxArgs, run_cli};
 
 /// The sandboxes that can be run.
@@ -13,11 +14,14 @@ use sandbox::pyun::cli::{PyunSandboxArgs, run_cli};
 pub(crate) enum SandboxCommand {
     /// Run a stand-in of P云 (4pyun) for trials and tests — never for production.
     Pyun(PyunSandboxArgs),
+    /// Run a stand-in of Mallcoo's entry-notice receiver (EnterInfoNotify) for trials and tests.
+    Mallcoo(MallcooSandboxArgs),
 }
 
 /// Runs the chosen sandbox until Ctrl-C.
 pub(crate) async fn run(cmd: SandboxCommand) -> Result<(), Box<dyn std::error::Error>> {
     match cmd {
         SandboxCommand::Pyun(args) => Ok(run_cli(args).await?),
+        SandboxCommand::Mallcoo(args) => Ok(sandbox::mallcoo::cli::run_cli(args).await?),
     }
 }

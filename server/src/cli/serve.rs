@@ -16,6 +16,7 @@ use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
 use crate::outbox::retry::Policy;
 use crate::secrets::{KeySource, SecretBox, verify_instance};
 use crate::storage::Db;
+use crate::vip::sync::batcher::{self, BatchSettings};
 
 /// Where to listen, where the data and the built frontend live.
 #[derive(Debug, Args)]
@@ -49,7 +50,7 @@ pub(crate) struct ServeArgs {
 /// How outbound requests are delivered and retried.
 #[derive(Debug, Args)]
 pub(crate) struct DeliveryArgs {
-    /// Bound on one P云 call (connect, send, answer), in milliseconds.
+    /// Bound on one outbound call to P云 or Mallcoo (connect, send, answer), in milliseconds.
     #[arg(long, env = "PARKBRIDGE_PYUN_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
     pub(crate) pyun_timeout_ms: u64,
     /// How long a coupon request waits for P云's outcome before answering 202, in milliseconds.
@@ -64,12 +65,27 @@ pub(crate) struct DeliveryArgs {
     /// Deliveries in flight at once in this instance.
     #[arg(long, env = "PARKBRIDGE_DELIVERY_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub(crate) delivery_concurrency: u64,
+    /// Most recharges in one VIP batch sent to P云 (`internal/vip/recharge`).
+    #[arg(long, env = "PARKBRIDGE_VIP_BATCH_SIZE", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub(crate) vip_batch_size: u64,
+    /// How often new VIP recharges are batched for P云, in milliseconds (the longest a recharge
+    /// waits for its batch).
+    #[arg(long, env = "PARKBRIDGE_VIP_FLUSH_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=2_000))]
+    pub(crate) vip_flush_ms: u64,
 }
 
 impl DeliveryArgs {
-    fn settings(&self) -> DispatchSettings {
+    fn vip_batching(&self) -> BatchSettings {
+        BatchSettings {
+            batch_size: usize::try_from(self.vip_batch_size).unwrap_or(200),
+            flush_every: Duration::from_millis(self.vip_flush_ms),
+        }
+    }
+
+    fn settings(&self, mallcoo_base_url: &str) -> DispatchSettings {
         DispatchSettings {
             call_timeout: Duration::from_millis(self.pyun_timeout_ms),
+            mallcoo_base_url: mallcoo_base_url.to_owned(),
             policy: Policy {
                 base: Duration::from_millis(self.retry_base_ms),
                 cap: Duration::from_secs(300).max(Duration::from_millis(self.retry_base_ms)),
@@ -106,10 +122,12 @@ fn parse_base_url(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_owned())
 }
 
-/// Serves; `banner` is printed after the address line (the demo's sign-in details).
+/// Serves; `banner` is printed after the address line (the demo's sign-in details), and
+/// `listening` gets the bound address (the demo's simulation calls our own endpoints).
 pub(crate) async fn serve(
     args: ServeArgs,
     opened: Option<(Db, String)>,
+    listening: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (db, banner) = match opened {
         Some((db, banner)) => (db, Some(banner)),
@@ -124,11 +142,13 @@ pub(crate) async fn serve(
         pyun_base_url: args.pyun_base_url.clone(),
         mallcoo_base_url: args.mallcoo_base_url.clone(),
         coupon_wait: Duration::from_millis(args.delivery.coupon_wait_ms),
+        vip_batch_size: args.delivery.vip_batching().batch_size,
     };
     let secrets = Arc::new(secrets);
-    let dispatch = args.delivery.settings();
+    let dispatch = args.delivery.settings(&args.mallcoo_base_url);
     let dispatcher = Dispatcher::new(db.clone(), secrets.clone(), &args.pyun_base_url, &dispatch);
     let worker = dispatcher.spawn_worker();
+    let batcher = batcher::spawn(db.clone(), dispatcher.clone(), args.delivery.vip_batching());
     let checkpointer = db.spawn_checkpointer();
     let app = build_router(
         AppState {
@@ -137,6 +157,7 @@ pub(crate) async fn serve(
             secrets,
             dispatcher: dispatcher.clone(),
             hot: Arc::default(),
+            mallcoo_keys: Arc::default(),
         },
         &args.static_dir,
     );
@@ -149,6 +170,9 @@ pub(crate) async fn serve(
     if let Some(banner) = banner {
         println!("{banner}");
     }
+    if let Some(tx) = listening {
+        let _ = tx.send(local);
+    }
     tracing::info!(%local, "serving");
     axum::serve(
         listener,
@@ -160,6 +184,7 @@ pub(crate) async fn serve(
     // row `sending` (a kill -9 is what lease recovery is for).
     dispatcher.shutdown(dispatch.call_timeout).await;
     worker.abort();
+    batcher.abort();
     if let Some(c) = checkpointer {
         c.abort();
     }

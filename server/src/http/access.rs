@@ -23,6 +23,10 @@ pub enum Access {
     Machine(Scope),
     /// Machine clients with any valid API key, whatever its scopes (e.g. `whoami`).
     AnyMachine,
+    /// Mallcoo, signing with a car park's inbound key pair (PROTOCOLS.md §2.1, §2.6). The handler
+    /// verifies it: the key depends on the `parkId` inside the signed body. Sessions and API
+    /// keys count for nothing here.
+    MallcooSigned,
 }
 
 impl Access {
@@ -35,7 +39,7 @@ impl Access {
         match self {
             Access::Public | Access::SignedIn => true,
             Access::Roles(roles) => role == Role::Admin || roles.contains(&role),
-            Access::Machine(_) | Access::AnyMachine => false,
+            Access::Machine(_) | Access::AnyMachine | Access::MallcooSigned => false,
         }
     }
 
@@ -44,7 +48,7 @@ impl Access {
         match self {
             Access::Public | Access::AnyMachine => true,
             Access::Machine(scope) => scopes.contains(&scope),
-            Access::SignedIn | Access::Roles(_) => false,
+            Access::SignedIn | Access::Roles(_) | Access::MallcooSigned => false,
         }
     }
 }
@@ -81,7 +85,8 @@ pub async fn enforce(
     next: Next,
 ) -> Result<Response, ApiError> {
     match access {
-        Access::Public => {}
+        // Mallcoo's signature is checked by its handlers (`http::mallcoo_v14`) on the raw body.
+        Access::Public | Access::MallcooSigned => {}
         Access::SignedIn | Access::Roles(_) => {
             let token = session_token(req.headers()).ok_or(ApiError::Unauthorized)?;
             let user = sessions::user_of(&state.db, token)

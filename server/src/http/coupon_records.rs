@@ -63,6 +63,8 @@ impl CouponRecord {
             kind: match item.kind {
                 Kind::CouponEvent => "event",
                 Kind::CouponGrant => "grant",
+                Kind::VipBatch => "vip_batch",
+                Kind::EnterNotice => "enter_notice",
             },
             key: item.dedupe_key,
             plate: item.plate,

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::AppState;
 use super::coupon_records::{CouponRecord, submit_and_wait};
 use super::json::ApiJson;
+use super::machine::park_for;
 use crate::api_keys::MachineClient;
 use crate::coupons::intake::{self, EventInput, GrantInput, MetadataValue};
 use crate::error::{ApiError, ErrorBody};
 use crate::outbox::store;
-use crate::parks::{self, Park};
+use crate::parks;
 
 /// An event coupon request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -50,22 +51,6 @@ pub(crate) struct GrantBody {
     reason: Option<String>,
     /// P云's parking serial, when known.
     parking_serial: Option<String>,
-}
-
-/// The car park `code` if this client may act on it.
-async fn park_for(state: &AppState, client: &MachineClient, code: &str) -> Result<Park, ApiError> {
-    match state.hot.park_by_code(&state.db, code).await? {
-        Some(p) => {
-            client.check_park(p.id)?;
-            Ok(p)
-        }
-        // A key bound to one car park learns nothing about the others.
-        None if client.park_id.is_some() => Err(ApiError::Forbidden),
-        None => Err(ApiError::bad_request(
-            "unknown_park",
-            format!("no car park with code `{code}`"),
-        )),
-    }
 }
 
 /// `POST /api/v1/coupons/events`.

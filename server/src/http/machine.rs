@@ -4,8 +4,10 @@ use axum::Extension;
 use axum::Json;
 use serde::Serialize;
 
+use super::AppState;
 use crate::api_keys::{MachineClient, Scope};
-use crate::error::ErrorBody;
+use crate::error::{ApiError, ErrorBody};
+use crate::parks::Park;
 
 /// What a machine client's key is and may do.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -35,4 +37,25 @@ pub(crate) async fn whoami(Extension(client): Extension<MachineClient>) -> Json<
         scopes: client.scopes,
         park_id: client.park_id,
     })
+}
+
+/// The car park a machine call names by `code`, if this client may act on it: an unknown code is
+/// 400 `unknown_park` for an all-parks key, and 403 for a key bound to one car park (it learns
+/// nothing about the others).
+pub(crate) async fn park_for(
+    state: &AppState,
+    client: &MachineClient,
+    code: &str,
+) -> Result<Park, ApiError> {
+    match state.hot.park_by_code(&state.db, code).await? {
+        Some(p) => {
+            client.check_park(p.id)?;
+            Ok(p)
+        }
+        None if client.park_id.is_some() => Err(ApiError::Forbidden),
+        None => Err(ApiError::bad_request(
+            "unknown_park",
+            format!("no car park with code `{code}`"),
+        )),
+    }
 }

@@ -8,14 +8,21 @@ mod coupon_config;
 mod coupon_records;
 mod coupons;
 mod credentials;
+mod gate;
 mod health;
 pub mod json;
 mod machine;
+mod mallcoo_v14;
 mod openapi;
 mod parks;
 mod request_metrics;
 pub mod routes;
+mod traffic;
 mod users;
+mod vip_csv;
+mod vip_machine;
+mod vip_records;
+mod vip_sync;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -52,6 +59,8 @@ pub struct Settings {
     pub mallcoo_base_url: String,
     /// How long a coupon request waits for P云's outcome before answering 202.
     pub coupon_wait: std::time::Duration,
+    /// Most recharges in one VIP batch sent to P云.
+    pub vip_batch_size: usize,
 }
 
 impl Default for Settings {
@@ -61,6 +70,7 @@ impl Default for Settings {
             pyun_base_url: DEFAULT_PYUN_BASE_URL.to_owned(),
             mallcoo_base_url: DEFAULT_MALLCOO_BASE_URL.to_owned(),
             coupon_wait: std::time::Duration::from_secs(3),
+            vip_batch_size: protocol::pyun::DEFAULT_BATCH_SIZE,
         }
     }
 }
@@ -78,6 +88,8 @@ pub struct AppState {
     pub dispatcher: Dispatcher,
     /// Cached car parks and event settings for the coupon calls.
     pub hot: Arc<HotLookups>,
+    /// Cached car parks and inbound key pairs for Mallcoo's calls.
+    pub mallcoo_keys: Arc<crate::mallcoo_api::auth::KeyCache>,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.

@@ -7,7 +7,10 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, coupons, health, machine, request_metrics, users};
+use super::{
+    api_keys, auth, coupons, gate, health, machine, request_metrics, traffic, users, vip_csv,
+    vip_machine, vip_records, vip_sync,
+};
 use crate::accounts::sessions;
 
 /// The generated document.
@@ -32,6 +35,21 @@ use crate::accounts::sessions;
         coupons::create_event,
         coupons::create_grant,
         coupons::get_request,
+        vip_records::list,
+        vip_records::create,
+        vip_records::detail,
+        vip_records::renew,
+        vip_machine::create,
+        gate::entry,
+        gate::exit,
+        traffic::traffic,
+        traffic::sessions,
+        vip_csv::import,
+        vip_csv::export_records,
+        vip_csv::export_recharges,
+        vip_sync::start,
+        vip_sync::resend,
+        vip_sync::get,
         openapi_json,
         health::healthz,
         request_metrics::render,

@@ -3,13 +3,15 @@
 //! The router is built from this table only, so a route cannot exist without an access rule,
 //! and the access test walks the same table.
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
 use super::{
-    AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    machine, openapi, parks, users,
+    AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate,
+    machine, mallcoo_v14, openapi, parks, traffic, users, vip_csv, vip_machine, vip_records,
+    vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -46,6 +48,8 @@ pub fn table() -> Vec<Route> {
     const ADMIN: Access = Access::ADMIN;
     const MANAGER: Access = Access::Roles(&[Role::PropertyManager]);
     const COUPONS: Access = Access::Machine(Scope::Coupons);
+    // The mall's read-only views of a car park's parking; the handler checks the car park.
+    const PARK_READERS: Access = Access::Roles(&[Role::PropertyManager, Role::MallStaff]);
     vec![
         route(
             Method::POST,
@@ -188,6 +192,115 @@ pub fn table() -> Vec<Route> {
             "/api/v1/parks/{id}/coupon-products/{pid}",
             ADMIN,
             delete(coupon_config::archive_product),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/vip-sync",
+            ADMIN,
+            post(vip_sync::start),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/vip-sync/resend",
+            ADMIN,
+            post(vip_sync::resend),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/vip-sync/{park}",
+            MANAGER,
+            get(vip_sync::get),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/vip/records",
+            MANAGER,
+            get(vip_records::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/vip/records",
+            MANAGER,
+            post(vip_records::create),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/vip/records/{rid}",
+            MANAGER,
+            get(vip_records::detail),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/vip/records/{rid}/recharges",
+            MANAGER,
+            post(vip_records::renew),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/vip/import",
+            MANAGER,
+            // The one route whose body may exceed the global 1 MiB: a 100k-row file.
+            post(vip_csv::import).layer(DefaultBodyLimit::max(vip_csv::IMPORT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/vip/export/records.csv",
+            MANAGER,
+            get(vip_csv::export_records),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/vip/export/recharges.csv",
+            MANAGER,
+            get(vip_csv::export_recharges),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/vip/recharges",
+            Access::Machine(Scope::Vip),
+            post(vip_machine::create),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/gate/entries",
+            Access::Machine(Scope::Gate),
+            post(gate::entry),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/gate/exits",
+            Access::Machine(Scope::Gate),
+            post(gate::exit),
+        ),
+        route(
+            Method::POST,
+            "/mallcoo/v1/GetParkingPaymentInfo",
+            Access::MallcooSigned,
+            post(mallcoo_v14::get_parking_payment_info),
+        ),
+        route(
+            Method::POST,
+            "/mallcoo/v1/PayParkingFee",
+            Access::MallcooSigned,
+            post(mallcoo_v14::pay_parking_fee),
+        ),
+        route(
+            Method::POST,
+            "/mallcoo/v1/GetTraffic",
+            Access::MallcooSigned,
+            post(mallcoo_v14::get_traffic),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/traffic",
+            PARK_READERS,
+            get(traffic::traffic),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/sessions",
+            PARK_READERS,
+            get(traffic::sessions),
         ),
         route(
             Method::GET,

@@ -14,10 +14,14 @@ use super::retry::{self, Attempt, Policy};
 use super::store::{self, Finish, Inserted, Item, Lease, NewItem, PyunAnswer};
 use super::{Kind, State};
 use crate::coupons::request;
-use crate::pyun_client::{CallResult, PyunClient};
+use crate::mallcoo_out::{self, NoticeAnswer, Prepared as NoticePrepared};
+use crate::pyun_client::{CallResult, Endpoint, PyunClient};
 use crate::secrets::SecretBox;
 use crate::storage::{Db, from_ms, to_ms};
 use crate::tokens;
+use crate::vip::sync::BatchRequest;
+use crate::vip::sync::batch_rows::{self, BatchError, Prepared};
+use crate::vip::sync::full_sync;
 
 /// How often the worker looks for rows whose lease ran out.
 const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
@@ -31,8 +35,10 @@ const CLAIM_BATCH: u32 = 64;
 /// How deliveries behave.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
-    /// Bound on one P云 call, connection included.
+    /// Bound on one outbound call (P云 or Mallcoo), connection included.
     pub call_timeout: Duration,
+    /// Mallcoo's open-platform base URL (entry notices), without a trailing slash.
+    pub mallcoo_base_url: String,
     /// Retry schedule of resendable rows.
     pub policy: Policy,
     /// Deliveries in flight at once in this instance.
@@ -43,6 +49,7 @@ impl Default for DispatchSettings {
     fn default() -> Self {
         DispatchSettings {
             call_timeout: Duration::from_secs(10),
+            mallcoo_base_url: protocol::mallcoo::enter_notify::DEFAULT_BASE_URL.to_owned(),
             policy: Policy::default(),
             concurrency: 32,
         }
@@ -53,6 +60,8 @@ struct Inner {
     db: Db,
     secrets: Arc<SecretBox>,
     client: PyunClient,
+    /// The same client, at Mallcoo's base URL.
+    mallcoo: PyunClient,
     policy: Policy,
     lease: Lease,
     permits: Arc<Semaphore>,
@@ -74,7 +83,8 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher sending to P云 at `pyun_base_url`; call `spawn_worker` to start retries.
+    /// A dispatcher sending to P云 at `pyun_base_url` (and Mallcoo at the settings' URL); call
+    /// `spawn_worker` to start retries.
     pub fn new(
         db: Db,
         secrets: Arc<SecretBox>,
@@ -89,6 +99,7 @@ impl Dispatcher {
                 db,
                 secrets,
                 client: PyunClient::new(pyun_base_url, settings.call_timeout),
+                mallcoo: PyunClient::new(&settings.mallcoo_base_url, settings.call_timeout),
                 policy: settings.policy,
                 // The lease outlives the longest call by a margin, so a live sender never loses
                 // its row to another instance.
@@ -122,6 +133,11 @@ impl Dispatcher {
             }
         }
         Ok(inserted)
+    }
+
+    /// Wakes the worker: rows were added without `submit` (VIP batches, entry notices).
+    pub fn notify(&self) {
+        self.inner.wake.notify_one();
     }
 
     /// A ticket to wait with: take it before `submit`, so that an outcome recorded in between
@@ -235,6 +251,9 @@ async fn work(inner: Arc<Inner>) {
                     .min(IDLE_POLL),
                 _ => IDLE_POLL,
             };
+            // Due now yet nothing leased: the due rows wait behind an earlier batch of their car
+            // park (which wakes us when it finishes) or another instance took them.
+            let nap = if nap.is_zero() { IDLE_POLL } else { nap };
             tokio::select! {
                 () = inner.wake.notified() => {}
                 () = tokio::time::sleep(nap) => {}
@@ -259,6 +278,11 @@ async fn work(inner: Arc<Inner>) {
 /// Sends one leased row and records what happened; the permit is held until it is recorded.
 async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
     let _permit = permit;
+    if item.kind == Kind::EnterNotice {
+        // Mallcoo's identity, not P云's: a car park may well have only one of them.
+        deliver_notice(&inner, &item).await;
+        return;
+    }
     let signer = match inner
         .signers
         .get(&inner.db, &inner.secrets, item.park_id)
@@ -276,17 +300,47 @@ async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
             return;
         }
     };
-    let signed = match request::sign(item.kind, &item.request_json, &signer) {
-        Ok(s) => s,
-        Err(why) => {
-            record(&inner, &item, Attempt::NotConfigured(&why), None).await;
-            return;
+    let call = match item.kind {
+        Kind::VipBatch => match batch_rows::prepare(&inner.db, &item, &signer).await {
+            Ok(Prepared::Send(batch)) => {
+                inner
+                    .client
+                    .post_json(batch.endpoint, batch.path, batch.body, &batch.authorization)
+                    .await
+            }
+            Ok(Prepared::Empty(why)) => {
+                record(&inner, &item, Attempt::Superseded(&why), None).await;
+                return;
+            }
+            Err(BatchError::Storage(e)) => {
+                tracing::error!(record = item.id, error = %e, "cannot read a VIP batch's rows");
+                return;
+            }
+            Err(BatchError::NotConfigured(why)) => {
+                record(&inner, &item, Attempt::NotConfigured(&why), None).await;
+                return;
+            }
+            Err(BatchError::Invalid(why)) => {
+                record(&inner, &item, Attempt::Invalid(&why), None).await;
+                return;
+            }
+        },
+        Kind::CouponEvent | Kind::CouponGrant | Kind::EnterNotice => {
+            // (An entry notice never gets here: `deliver_notice` took it above.)
+            match request::sign(item.kind, &item.request_json, &signer) {
+                Ok(signed) => {
+                    inner
+                        .client
+                        .post_form(signed.endpoint, signed.path, &signed.form)
+                        .await
+                }
+                Err(why) => {
+                    record(&inner, &item, Attempt::NotConfigured(&why), None).await;
+                    return;
+                }
+            }
         }
     };
-    let call = inner
-        .client
-        .post_form(signed.endpoint, signed.path, &signed.form)
-        .await;
     let attempt = match &call.answer {
         Ok(outcome) => Attempt::Answered(outcome),
         Err(e) => Attempt::Transport(e),
@@ -294,8 +348,52 @@ async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
     record(&inner, &item, attempt, Some(&call)).await;
 }
 
+/// Sends one leased entry notice to Mallcoo and records what happened.
+async fn deliver_notice(inner: &Inner, item: &Item) {
+    let signed = match mallcoo_out::prepare(&inner.db, &inner.secrets, item, Utc::now()).await {
+        Ok(NoticePrepared::Send(signed)) => signed,
+        Ok(NoticePrepared::NotConfigured(why)) => {
+            record(inner, item, Attempt::NotConfigured(&why), None).await;
+            return;
+        }
+        Ok(NoticePrepared::Invalid(why)) => {
+            record(inner, item, Attempt::Invalid(&why), None).await;
+            return;
+        }
+        Err(e) => {
+            // As for P云 rows: the lease runs out and recovery requeues the notice.
+            tracing::error!(record = item.id, error = %e, "cannot read the car park to send a notice");
+            return;
+        }
+    };
+    let headers = signed.headers.pairs();
+    let call = inner
+        .mallcoo
+        .post_json_raw(
+            Endpoint::MallcooEnterNotify,
+            protocol::mallcoo::enter_notify::PATH,
+            &headers,
+            signed.body.into_bytes(),
+        )
+        .await;
+    let answer = call
+        .answer
+        .as_ref()
+        .map(|(status, body)| NoticeAnswer::read(*status, body));
+    let attempt = match &answer {
+        Ok(a) => Attempt::Notice(a),
+        Err(e) => Attempt::Transport(e),
+    };
+    record_timed(inner, item, attempt, Some(call.latency)).await;
+}
+
 /// Decides and stores the row's next state, logs the call, and tells waiting handlers.
 async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&CallResult>) {
+    record_timed(inner, item, attempt, call.map(|c| c.latency)).await;
+}
+
+/// `record`, given the call's wall time (`None`: nothing was sent).
+async fn record_timed(inner: &Inner, item: &Item, attempt: Attempt<'_>, latency: Option<Duration>) {
     let verdict = retry::decide(item.kind, item.attempts, attempt, &inner.policy, jitter());
     let (http_status, pyun) = match attempt {
         Attempt::Answered(outcome) => (
@@ -306,6 +404,17 @@ async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&
                 hint: r.hint.clone(),
                 seqno: r.seqno.clone(),
                 grant_serial: r.grant_serial.clone().filter(|s| !s.is_empty()),
+            }),
+        ),
+        // Mallcoo's `Code`/`Message` go where P云's `code`/`message` do: the platform's answer.
+        Attempt::Notice(answer) => (
+            Some(answer.http_status),
+            answer.code().map(|code| PyunAnswer {
+                code: code.to_string(),
+                message: Some(answer.message().to_owned()).filter(|m| !m.is_empty()),
+                hint: None,
+                seqno: None,
+                grant_serial: None,
             }),
         ),
         _ => (None, None),
@@ -324,23 +433,42 @@ async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&
         pyun: pyun.as_ref(),
         note: note.as_deref(),
     };
-    tracing::info!(
-        record = item.id,
-        kind = item.kind.as_str(),
-        attempt = item.attempts,
-        seqno = pyun.as_ref().and_then(|p| p.seqno.as_deref()).unwrap_or(""),
-        code = pyun.as_ref().map_or("", |p| p.code.as_str()),
-        http_status = http_status.unwrap_or(0),
-        latency_ms = call.map_or(0.0, |c| c.latency.as_secs_f64() * 1000.0),
-        state = verdict.state.as_str(),
-        note = note.as_deref().unwrap_or(""),
-        "P云 delivery attempt"
-    );
+    // One line per attempt; the message names the platform (log searches and tests key on it).
+    macro_rules! attempt_line {
+        ($message:literal) => {
+            tracing::info!(
+                record = item.id,
+                kind = item.kind.as_str(),
+                attempt = item.attempts,
+                seqno = pyun.as_ref().and_then(|p| p.seqno.as_deref()).unwrap_or(""),
+                code = pyun.as_ref().map_or("", |p| p.code.as_str()),
+                http_status = http_status.unwrap_or(0),
+                latency_ms = latency.map_or(0.0, |l| l.as_secs_f64() * 1000.0),
+                state = verdict.state.as_str(),
+                note = note.as_deref().unwrap_or(""),
+                $message
+            )
+        };
+    }
+    if item.kind == Kind::EnterNotice {
+        attempt_line!("Mallcoo delivery attempt");
+    } else {
+        attempt_line!("P云 delivery attempt");
+    }
+    // Before this batch is final: once it is, ordering no longer holds back its successors.
+    if let Some(job) = item
+        .sync_job_id
+        .filter(|_| verdict.state.is_final() && verdict.state != State::Delivered)
+    {
+        stop_job(inner, item, job, verdict.state).await;
+    }
     match store::finish(&inner.db, item.id, &inner.lease.owner, &finish, now).await {
         Ok(true) => {
             metrics::counter!("parkbridge_outbox_attempts_total", "kind" => item.kind.as_str(), "state" => verdict.state.as_str())
                 .increment(1);
-            if verdict.state == State::Pending {
+            // A retry falls due later; the end of an ordered row lets its successor go now.
+            if verdict.state == State::Pending || (item.kind.ordered() && verdict.state.is_final())
+            {
                 inner.wake.notify_one();
             }
             let _ = inner.finished.send(Arc::new(recorded(item, &finish, now)));
@@ -360,6 +488,25 @@ async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&
             record = item.id,
             "grant outcome unknown: a person must reconcile it"
         );
+    }
+}
+
+/// Stops full sync `job` after its batch `item` ended `state` without being delivered.
+async fn stop_job(inner: &Inner, item: &Item, job: i64, state: State) {
+    let seq = serde_json::from_str::<BatchRequest>(&item.request_json)
+        .ok()
+        .and_then(|r| r.seq);
+    match full_sync::stop_after(&inner.db, job, seq, state.as_str(), Utc::now()).await {
+        Ok(stopped) => tracing::warn!(
+            job,
+            batch = item.id,
+            state = state.as_str(),
+            stopped,
+            "full VIP sync stopped after a batch was not delivered"
+        ),
+        // The job's later batches then stay pending and go out after this one without it; the
+        // progress still shows this batch's failure, and an admin can start a new full sync.
+        Err(e) => tracing::error!(job, error = %e, "cannot stop a failed full VIP sync"),
     }
 }
 

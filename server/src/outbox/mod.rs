@@ -22,11 +22,11 @@ pub enum State {
     Pending,
     /// Leased to one instance, which is sending it now.
     Sending,
-    /// P云 accepted it (or had already, for a resent event).
+    /// The platform accepted it (or had already, for a resent event).
     Delivered,
-    /// P云 refused it for a reason about this request (plate not in, limit reached, bad field).
+    /// The platform refused it for a reason about this request (plate not in, limit reached, bad field).
     Rejected,
-    /// P云 refused our credentials or configuration, or ours is incomplete: an admin must act.
+    /// The platform refused our credentials or configuration, or ours is incomplete: an admin must act.
     Misconfigured,
     /// It may or may not have taken effect at P云; a person must check (grants only).
     Unknown,
@@ -70,7 +70,7 @@ impl State {
     }
 }
 
-/// What a row asks P云 to do.
+/// What a row asks a platform (P云, or Mallcoo for entry notices) to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -78,6 +78,11 @@ pub enum Kind {
     CouponEvent,
     /// A grant by coupon code (`mcoupon/grant/create`), which P云 cannot deduplicate.
     CouponGrant,
+    /// A batch of VIP recharges (`internal/vip/recharge`), idempotent at P云 by `pay_partner`.
+    VipBatch,
+    /// A car's entry pushed to Mallcoo (`EnterInfoNotify`, §2.5), identified by `TradeID` = our
+    /// session id, so a resend names the same entry.
+    EnterNotice,
 }
 
 impl Kind {
@@ -86,21 +91,35 @@ impl Kind {
         match self {
             Kind::CouponEvent => "coupon_event",
             Kind::CouponGrant => "coupon_grant",
+            Kind::VipBatch => "vip_batch",
+            Kind::EnterNotice => "enter_notice",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::CouponEvent, Kind::CouponGrant]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Kind::CouponEvent,
+            Kind::CouponGrant,
+            Kind::VipBatch,
+            Kind::EnterNotice,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 
-    /// Whether resending after an attempt that may have arrived is harmless (P云 deduplicates).
+    /// Whether resending after an attempt that may have arrived is harmless (the platform
+    /// deduplicates: P云 by `event_id`/`pay_partner`, Mallcoo by `TradeID`).
     pub fn resendable(self) -> bool {
         match self {
-            Kind::CouponEvent => true,
+            Kind::CouponEvent | Kind::VipBatch | Kind::EnterNotice => true,
             Kind::CouponGrant => false,
         }
+    }
+
+    /// Whether a car park's rows of this kind go out one at a time, in id order (VIP batches:
+    /// a later recharge must not overtake an earlier one, nor any batch a full sync's wipe).
+    pub fn ordered(self) -> bool {
+        matches!(self, Kind::VipBatch)
     }
 }

@@ -1,6 +1,7 @@
 //! What one delivery attempt means for a row: its next state and, when it is tried again, when.
 //!
-//! PROTOCOLS.md §1.1 classes P云's answers; §1.3/§1.4 say what may be resent. Pure: the caller
+//! PROTOCOLS.md §1.1 classes P云's answers; §1.3/§1.4 say what may be resent; §2.5 classes
+//! Mallcoo's answers to entry notices, with the same table for what carries no answer. Pure: the caller
 //! passes the attempt count and a jitter draw, so every rule is unit-tested without a clock.
 
 use std::time::Duration;
@@ -8,7 +9,9 @@ use std::time::Duration;
 use protocol::pyun::{Outcome, OutcomeClass};
 
 use super::{Kind, State};
+use crate::mallcoo_out::NoticeAnswer;
 use crate::pyun_client::TransportError;
+use protocol::mallcoo::EnterNotifyOutcome;
 
 /// Bounded exponential backoff with jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +52,16 @@ impl Policy {
 pub enum Attempt<'a> {
     /// P云 answered (decodable or not).
     Answered(&'a Outcome),
+    /// Mallcoo answered an entry notice (decodable or not).
+    Notice(&'a NoticeAnswer),
     /// No answer.
     Transport(&'a TransportError),
     /// Not sent: our own configuration is incomplete (no credential, no merchant…).
     NotConfigured(&'a str),
+    /// Not sent: the stored request cannot make a valid P云 request (the note names the field).
+    Invalid(&'a str),
+    /// Not sent because there is nothing left to send: another row carries its content now.
+    Superseded(&'a str),
 }
 
 /// The row's next state.
@@ -113,8 +122,43 @@ pub fn decide(
     };
     match attempt {
         Attempt::NotConfigured(why) => Verdict::done(State::Misconfigured, Some(why.to_owned())),
+        Attempt::Invalid(why) => Verdict::done(State::Rejected, Some(why.to_owned())),
+        Attempt::Superseded(why) => Verdict::done(State::Delivered, Some(why.to_owned())),
         Attempt::Transport(TransportError::NotSent(why)) => retry(why.clone()),
         Attempt::Transport(TransportError::MaybeSent(why)) => maybe_arrived(why.clone()),
+        Attempt::Notice(answer) => match (answer.http_status, &answer.outcome) {
+            // Refused credentials are ours to fix, whatever the body says.
+            (401 | 403, _) => Verdict::done(
+                State::Misconfigured,
+                Some(format!(
+                    "Mallcoo refused our credentials (HTTP {}): check the car park's outbound Mallcoo credential",
+                    answer.http_status
+                )),
+            ),
+            (status @ 500..=599, _) => maybe_arrived(format!(
+                "Mallcoo answered HTTP {status}: {}",
+                answer.message()
+            )),
+            (_, EnterNotifyOutcome::Success) => Verdict::done(State::Delivered, None),
+            (_, EnterNotifyOutcome::Invalid { message }) => Verdict::done(
+                State::Rejected,
+                Some(format!("Mallcoo refused a parameter (Code 2): {message}")),
+            ),
+            (_, EnterNotifyOutcome::Misconfigured { message }) => Verdict::done(
+                State::Misconfigured,
+                Some(format!(
+                    "Mallcoo does not know the car park's ParkCode (Code 1101): {message}"
+                )),
+            ),
+            (status, EnterNotifyOutcome::Transient { code, message }) => {
+                maybe_arrived(match code {
+                    Some(code) => {
+                        format!("Mallcoo answered Code {code} (HTTP {status}): {message}")
+                    }
+                    None => format!("Mallcoo answered HTTP {status}: {message}"),
+                })
+            }
+        },
         Attempt::Answered(outcome) => match outcome.class() {
             OutcomeClass::Success => Verdict::done(State::Delivered, None),
             // A 1403 on a resend of an event means an earlier attempt got through; on a first
@@ -144,6 +188,60 @@ pub fn decide(
 mod tests {
     use super::*;
     use protocol::pyun::decode_response;
+
+    fn notice(status: u16, body: &str, attempts: u32) -> Verdict {
+        decide(
+            Kind::EnterNotice,
+            attempts,
+            Attempt::Notice(&NoticeAnswer::read(status, body.as_bytes())),
+            &policy(),
+            0.0,
+        )
+    }
+
+    #[test]
+    fn entry_notice_answers_follow_section_2_5() {
+        assert_eq!(
+            notice(200, r#"{"Code":1,"Message":"成功"}"#, 1).state,
+            State::Delivered
+        );
+        let v = notice(200, r#"{"Code":2,"Message":"PlateNo 为空"}"#, 1);
+        assert_eq!((v.state, v.retry_in), (State::Rejected, None));
+        let v = notice(200, r#"{"Code":1101,"Message":"车场不存在"}"#, 1);
+        assert_eq!((v.state, v.retry_in), (State::Misconfigured, None));
+        for status in [401, 403] {
+            let v = notice(status, r#"{"Code":1,"Message":"?"}"#, 1);
+            assert_eq!(v.state, State::Misconfigured, "{status}");
+        }
+    }
+
+    #[test]
+    fn entry_notice_faults_are_retried_then_given_up() {
+        for (status, body) in [
+            (503, r#"{"Code":1,"Message":"busy"}"#),
+            (502, "<html>bad gateway</html>"),
+            (200, "not json"),
+            (200, r#"{"Code":500,"Message":"内部错误"}"#),
+        ] {
+            let v = notice(status, body, 1);
+            assert_eq!(v.state, State::Pending, "{status} {body}");
+            assert_eq!(v.retry_in, Some(Duration::from_millis(50)));
+            assert_eq!(
+                notice(status, body, 3).state,
+                State::Failed,
+                "{status} {body}"
+            );
+        }
+        let timeout = TransportError::MaybeSent("no answer".into());
+        let v = decide(
+            Kind::EnterNotice,
+            1,
+            Attempt::Transport(&timeout),
+            &policy(),
+            0.0,
+        );
+        assert_eq!(v.state, State::Pending);
+    }
 
     fn answered(code: &str) -> Outcome {
         decode_response(

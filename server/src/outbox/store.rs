@@ -45,6 +45,10 @@ pub struct Item {
     pub finished_at: Option<DateTime<Utc>>,
     /// A person's settlement of an `unknown` row.
     pub reconciliation: Option<Reconciliation>,
+    /// The full VIP sync this batch belongs to (VIP batches only; `None`: incremental).
+    pub sync_job_id: Option<i64>,
+    /// How many rows the request carries (VIP batches only).
+    pub row_count: Option<i64>,
 }
 
 /// P云's envelope fields kept on a row.
@@ -102,18 +106,28 @@ struct Row {
     reconciled_at: Option<i64>,
     reconciliation: Option<String>,
     reconcile_note: Option<String>,
+    sync_job_id: Option<i64>,
+    row_count: Option<i64>,
 }
 
 macro_rules! columns {
     () => {
-        "id, park_id, kind, dedupe_key, plate, summary, request_json, requested_by, state, attempts, next_attempt_at, http_status, pyun_code, pyun_message, pyun_hint, pyun_seqno, grant_serial, last_error, created_at, updated_at, finished_at, reconciled_by, reconciled_at, reconciliation, reconcile_note"
+        "id, park_id, kind, dedupe_key, plate, summary, request_json, requested_by, state, attempts, next_attempt_at, http_status, pyun_code, pyun_message, pyun_hint, pyun_seqno, grant_serial, last_error, created_at, updated_at, finished_at, reconciled_by, reconciled_at, reconciliation, reconcile_note, sync_job_id, row_count"
     };
 }
 
 /// The same columns qualified with the table, for statements that join `outbox` with another.
 macro_rules! columns_of_outbox {
     () => {
-        "outbox.id, outbox.park_id, outbox.kind, outbox.dedupe_key, outbox.plate, outbox.summary, outbox.request_json, outbox.requested_by, outbox.state, outbox.attempts, outbox.next_attempt_at, outbox.http_status, outbox.pyun_code, outbox.pyun_message, outbox.pyun_hint, outbox.pyun_seqno, outbox.grant_serial, outbox.last_error, outbox.created_at, outbox.updated_at, outbox.finished_at, outbox.reconciled_by, outbox.reconciled_at, outbox.reconciliation, outbox.reconcile_note"
+        "outbox.id, outbox.park_id, outbox.kind, outbox.dedupe_key, outbox.plate, outbox.summary, outbox.request_json, outbox.requested_by, outbox.state, outbox.attempts, outbox.next_attempt_at, outbox.http_status, outbox.pyun_code, outbox.pyun_message, outbox.pyun_hint, outbox.pyun_seqno, outbox.grant_serial, outbox.last_error, outbox.created_at, outbox.updated_at, outbox.finished_at, outbox.reconciled_by, outbox.reconciled_at, outbox.reconciliation, outbox.reconcile_note, outbox.sync_job_id, outbox.row_count"
+    };
+}
+
+/// True for a row that may go now as far as ordering goes: not a VIP batch, or the car park's
+/// earliest unfinished one (the `outbox_unfinished_idx` index answers the probe).
+macro_rules! in_order {
+    () => {
+        "(outbox.kind <> 'vip_batch' OR NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.park_id = outbox.park_id AND earlier.kind = 'vip_batch' AND earlier.state IN ('pending', 'sending') AND earlier.id < outbox.id))"
     };
 }
 
@@ -153,6 +167,8 @@ impl Row {
                 }),
                 _ => None,
             },
+            sync_job_id: self.sync_job_id,
+            row_count: self.row_count,
         }
     }
 }
@@ -285,18 +301,23 @@ pub async fn claim_due(
     if due.is_none() {
         return Ok(Vec::new());
     }
+    // A car park's ordered rows (VIP batches) wait for every earlier one of theirs to finish.
     let sql = match db.backend {
         // The pick is a CTE, which PostgreSQL evaluates once: as an `IN (subquery)` the planner
         // may rescan it and lease more than `limit` rows (the kill -9 test caught 64 for 9).
         Backend::Postgres => concat!(
-            "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
+            "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 AND ",
+            in_order!(),
+            " ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
             "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, next_attempt_at = NULL, updated_at = $3 ",
             "FROM picked WHERE outbox.id = picked.id RETURNING ",
             columns_of_outbox!()
         ),
         Backend::Sqlite => concat!(
             "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, next_attempt_at = NULL, updated_at = $3 ",
-            "WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4) ",
+            "WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 AND ",
+            in_order!(),
+            " ORDER BY next_attempt_at, id LIMIT $4) ",
             "AND state = 'pending' RETURNING ",
             columns!()
         ),
@@ -322,8 +343,9 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     Ok(next.map(from_ms))
 }
 
-/// Rows whose lease ran out: their instance died or stalled mid-delivery. Resendable kinds go
-/// back to `pending`; the others may have reached P云 and become `unknown` for a person.
+/// Rows whose lease ran out: their instance died or stalled mid-delivery. Resendable kinds (all
+/// but grants) go back to `pending`; grants may have reached P云 and become `unknown` for a
+/// person.
 /// Returns (requeued, unknown).
 pub async fn recover_expired(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
     // A read first: nearly always nothing expired, and a read takes no write lock that a
@@ -339,11 +361,11 @@ pub async fn recover_expired(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), 
     }
     let requeued = sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1, \
-         last_error = 'the instance sending it stopped before recording an answer; resending (P云 deduplicates it)' \
-         WHERE state = 'sending' AND lease_until < $1 AND kind = $2",
+         last_error = 'the instance sending it stopped before recording an answer; resending (the platform deduplicates it)' \
+         WHERE state = 'sending' AND lease_until < $1 AND kind <> $2",
     )
     .bind(to_ms(now))
-    .bind(Kind::CouponEvent.as_str())
+    .bind(Kind::CouponGrant.as_str())
     .execute(&db.pool)
     .await?
     .rows_affected();
@@ -501,4 +523,88 @@ pub async fn list(db: &Db, filter: &Filter) -> Result<Vec<Item>, sqlx::Error> {
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.into_iter().map(Row::into_item).collect())
+}
+
+/// A VIP batch to add (see `vip::sync`); its rows are the recharges that will point at it.
+#[derive(Debug, Clone)]
+pub struct NewBatch<'a> {
+    /// The car park.
+    pub park_id: i64,
+    /// Unique per car park: `inc-<first recharge id>` or `full-<job>-<seq>`.
+    pub dedupe_key: &'a str,
+    /// A line for people.
+    pub summary: &'a str,
+    /// The `vip::sync::BatchRequest`, as JSON.
+    pub request_json: &'a str,
+    /// How many recharges it carries.
+    pub row_count: i64,
+    /// The full sync it belongs to.
+    pub sync_job_id: Option<i64>,
+}
+
+/// Adds a pending VIP batch inside the caller's transaction unless its key is taken (another
+/// instance batched the same recharges first); its id when created.
+pub async fn insert_batch(
+    conn: &mut sqlx::AnyConnection,
+    b: &NewBatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO outbox (park_id, kind, dedupe_key, summary, request_json, requested_by, state, attempts, next_attempt_at, created_at, updated_at, sync_job_id, row_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8, $9) \
+         ON CONFLICT (park_id, kind, dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(b.park_id)
+    .bind(Kind::VipBatch.as_str())
+    .bind(b.dedupe_key)
+    .bind(b.summary)
+    .bind(b.request_json)
+    .bind(crate::vip::sync::REQUESTED_BY)
+    .bind(to_ms(now))
+    .bind(b.sync_job_id)
+    .bind(b.row_count)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Fails the batches of full sync `job` still waiting, after one of its batches ended without
+/// being delivered: a later batch must not go out without the ones before it. Returns how many.
+pub async fn stop_job(
+    db: &Db,
+    job: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'failed', next_attempt_at = NULL, last_error = $2, updated_at = $3, finished_at = $3 \
+         WHERE sync_job_id = $1 AND state = 'pending'",
+    )
+    .bind(job)
+    .bind(note)
+    .bind(to_ms(now))
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
+}
+
+/// Puts a car park's VIP batches that ended `misconfigured` or `failed` back in line (after an
+/// admin fixed the cause); resending is harmless because P云 keys recharges on `pay_partner`.
+/// A full sync's first batch is only among them if nothing after it was delivered, so
+/// `complete = 1` never follows a delivered batch. Returns how many.
+pub async fn requeue_batches(
+    db: &Db,
+    park_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2, finished_at = NULL, \
+         last_error = 'resent by an admin' \
+         WHERE park_id = $1 AND kind = $3 AND state IN ('misconfigured', 'failed')",
+    )
+    .bind(park_id)
+    .bind(to_ms(now))
+    .bind(Kind::VipBatch.as_str())
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
 }

@@ -5,6 +5,8 @@
 //! text, blobs — hence times as BIGINT epoch milliseconds and flags as nullable timestamps.
 
 mod constraint;
+mod hot_read;
+mod lock;
 
 use std::path::Path;
 
@@ -12,6 +14,8 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
 pub use constraint::unique_violation;
+pub use hot_read::HotReader;
+pub use lock::lock_park;
 
 /// Which engine a database URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,8 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine behind the pool.
     pub backend: Backend,
+    /// SQLite only: the fee query's reader on the calling thread (see [`HotReader`]).
+    pub hot: Option<HotReader>,
 }
 
 /// The URL of the default embedded database inside `data_dir`.
@@ -73,6 +79,9 @@ impl Db {
             Backend::Postgres => 16,
         });
         if backend == Backend::Sqlite {
+            // An embedded file cannot hang up: sqlx's default ping before handing out an idle
+            // connection would cost every query a second round trip to the connection's thread.
+            options = options.test_before_acquire(false);
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
                     // NORMAL is durable in WAL mode except for the last transactions on power loss,
@@ -111,7 +120,11 @@ impl Db {
                 .await
                 .map_err(|source| StorageError::Open { backend, source })?;
         }
-        Ok(Db { pool, backend })
+        let hot = match backend {
+            Backend::Sqlite => HotReader::for_url(url),
+            Backend::Postgres => None,
+        };
+        Ok(Db { pool, backend, hot })
     }
 
     /// Applies pending migrations of this engine.

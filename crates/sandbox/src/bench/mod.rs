@@ -1,28 +1,36 @@
 //! `pb-bench`: ParkBridge's speed targets measured against the real binary and this P云 sandbox.
 //!
 //! One run starts the sandbox in-process, prepares a fresh data directory through the CLI and
-//! the admin API, and then runs two scenarios, each on its own `parkbridge serve` (the coupon
+//! the admin API, and then runs three scenarios, each on its own `parkbridge serve` (the coupon
 //! wait is a start-up setting):
 //!
 //! - **added latency**: sequential event coupons with the default wait (the answer carries the
 //!   delivered outcome), against the same calls made straight to the sandbox;
 //! - **throughput**: many events over many connections with a zero wait (202 at once), timed
-//!   until the sandbox has issued every coupon, with a check that each event got exactly one.
+//!   until the sandbox has issued every coupon, with a check that each event got exactly one;
+//! - **VIP**: a records CSV imported through the admin API, the incremental upload of its
+//!   recharges to the sandbox, then a full sync of them all (see [`vip`]);
+//! - **Mallcoo**: GetParkingPaymentInfo over 1M closed + 10k open sessions next to a bare axum
+//!   endpoint measured by the same load tool, and PayParkingFee payments/s (see [`mallcoo`]).
 //!
 //! A missed target is a finding, written in the report; only a run that could not measure
 //! returns an error.
 
+pub mod bare;
+pub mod footprint;
 pub mod latency;
+pub mod mallcoo;
 pub mod report;
 pub mod server;
 pub mod throughput;
+pub mod vip;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::pyun::PyunSandbox;
 use report::{Report, Row, ms, ms_diff};
-use server::{API_TYPE, APP_ID, APP_SECRET, Instance};
+use server::{API_TYPE, APP_ID, APP_SECRET, Instance, PARK_UUID};
 use throughput::rate;
 
 /// Target: gateway p99 minus direct p99.
@@ -43,8 +51,16 @@ pub struct Options {
     pub events: usize,
     /// Connections firing them.
     pub concurrency: usize,
+    /// Rows of the VIP records CSV.
+    pub vip_rows: usize,
+    /// The built admin UI (`frontend/dist`), whose wasm bundle is measured; `None`: not measured.
+    pub dist: Option<PathBuf>,
     /// Whether these are the quick sizes (for the report's heading).
     pub quick: bool,
+    /// Sizes of the Mallcoo scenario.
+    pub mallcoo: mallcoo::Sizes,
+    /// Run the Mallcoo scenario alone (no P云 scenarios).
+    pub mallcoo_only: bool,
 }
 
 impl Options {
@@ -56,12 +72,21 @@ impl Options {
             warmup: 200,
             events: if quick { 2_000 } else { 20_000 },
             concurrency: 64,
+            vip_rows: if quick { 10_000 } else { 100_000 },
+            dist: None,
             quick,
+            mallcoo: mallcoo::Sizes {
+                closed: if quick { 100_000 } else { 1_000_000 },
+                open: if quick { 2_000 } else { 10_000 },
+                requests: if quick { 20_000 } else { 100_000 },
+                concurrency: 64,
+            },
+            mallcoo_only: false,
         }
     }
 }
 
-/// Runs both scenarios and builds the report.
+/// Runs the scenarios and builds the report.
 pub async fn run(opts: &Options) -> Result<Report, String> {
     let sandbox = PyunSandbox::new();
     sandbox.add_app(APP_ID, APP_SECRET);
@@ -69,6 +94,7 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     sandbox.set_any_plate_parked(true);
     // Every run uses a few thousand plates many times over; the limit must never refuse one.
     sandbox.set_plate_limit(u32::MAX);
+    sandbox.add_vip_park(PARK_UUID, APP_ID);
     let running = sandbox
         .start(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0))
         .await
@@ -79,13 +105,36 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned());
+    if opts.mallcoo_only {
+        let rows = mallcoo::run(&instance, opts.mallcoo).await?;
+        return Ok(Report {
+            context: vec![
+                mallcoo_context(opts),
+                format!("1-minute load average when the run started: {load}"),
+            ],
+            rows,
+            server_metrics: Vec::new(),
+        });
+    }
+
+    // Before anything else, on the fresh (migrated, empty) data directory.
+    eprintln!("pb-bench: footprint (cold start, idle memory, wasm bundle)");
+    let mut footprint = footprint::run(&opts.parkbridge, &instance).await?;
+    match &opts.dist {
+        Some(dist) => footprint.extend(footprint::wasm_rows(dist)?),
+        None => footprint.push(Row::info(
+            "Admin UI wasm bundle",
+            "not measured (no --dist)".to_owned(),
+        )),
+    }
 
     eprintln!(
         "pb-bench: latency, {} + {} warm-up calls of each kind",
         opts.calls, opts.warmup
     );
     let server = instance.start("latency", &[]).await?;
-    let api_key = instance.configure(&server).await?;
+    let configured = instance.configure(&server).await?;
+    let api_key = configured.api_key;
     let lat = latency::run(
         &running.base_url,
         &server.base_url,
@@ -130,9 +179,50 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     server_metrics.push(("throughput".to_owned(), scrape(&server.base_url).await));
     server.stop().await?;
 
+    eprintln!("pb-bench: VIP, {} records", opts.vip_rows);
+    let server = instance.start("vip", &[]).await?;
+    let admin = instance.admin(&server).await?;
+    let vip = vip::run(&sandbox, &admin, &server, configured.park_id, opts.vip_rows)
+        .await
+        .map_err(|e| format!("{e}\nserver log:\n{}", server.log_tail()))?;
+    server.stop().await?;
+
     let mut report = build_report(opts, &lat, &tp, peak_rss, &cpu, &load);
+    report.context.push(
+        "Footprint: `parkbridge serve` started 5 times on the migrated, empty data directory, \
+         each timed from the spawn to the first 200 from `/healthz` (polled every 2 ms); the \
+         last one's resident memory read after 3 s idle; the wasm bundle of `--dist` gzipped \
+         at the default level"
+            .to_owned(),
+    );
+    report.rows.splice(0..0, footprint);
+    report.context.push(format!(
+        "VIP: a {}-row records CSV (UTF-8) previewed, then imported, through the admin API; \
+         its incremental upload timed until the sandbox holds every record, then a full sync \
+         until its job ends (both polled every 200 ms; default batch size); the import target \
+         is the same in quick mode, the full-sync target is scaled by size",
+        opts.vip_rows
+    ));
+    report.rows.extend(vip.rows());
+
+    let mallcoo = mallcoo::run(&instance, opts.mallcoo).await?;
+    report.context.push(mallcoo_context(opts));
+    report.rows.extend(mallcoo);
     report.server_metrics = server_metrics;
     Ok(report)
+}
+
+fn mallcoo_context(opts: &Options) -> String {
+    let m = &opts.mallcoo;
+    format!(
+        "Mallcoo: {} closed + {} open sessions seeded into SQLite; {} GetParkingPaymentInfo \
+         calls (plates of open sessions) and {} calls to a bare axum JSON endpoint in a \
+         process of its own (it decodes the same request and answers a quote-sized JSON), by the same load \
+         tool over {} connections with the same bodies and headers, all signed before the \
+         clock starts; then every open session quoted (untimed) and paid once, the payments \
+         timed over {} connections",
+        m.closed, m.open, m.requests, m.requests, m.concurrency, m.concurrency
+    )
 }
 
 /// The server's figures for the coupon route and its P云 calls, from its `/metrics`: set
@@ -185,8 +275,18 @@ fn cpu_seconds(who: &str) -> Option<f64> {
 
 /// The server's peak resident set (`VmHWM`) in KiB, on Linux.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+/// A process's resident set now (`VmRSS`) in KiB, on Linux.
+fn current_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A `kB` field of `/proc/<pid>/status`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -1,5 +1,6 @@
 //! The real `parkbridge` binary as a child process, and the set-up a bench needs: an admin, a
-//! P云 credential, a car park with an event coupon rule, and a machine key of scope `coupons`.
+//! P云 credential, a car park (with a P云 `park_uuid`) with an event coupon rule, and a machine
+//! key of scope `coupons`.
 //!
 //! Everything goes through the same doors an operator uses (the CLI and the admin API), so the
 //! bench measures the gateway as deployed, not a shortcut into its database.
@@ -21,6 +22,10 @@ pub const API_TYPE: &str = "bench_charging";
 pub const PARK_CODE: &str = "bench";
 /// The bench car park's id at P云 (`api_store_code`).
 pub const STORE_CODE: &str = "bench-store-1";
+/// The bench car park's UUID at P云, which its VIP recharges are sent for.
+pub const PARK_UUID: &str = "bench-park-uuid";
+/// The bench car park's name, which an admin types to confirm a full VIP sync.
+pub const PARK_NAME: &str = "压测停车场";
 
 const ADMIN: &str = "bench-admin";
 const ADMIN_PASSWORD: &str = "bench-password-0123";
@@ -63,8 +68,14 @@ impl Instance {
         Ok(instance)
     }
 
-    fn data_dir(&self) -> &Path {
+    /// The data directory every server of this run shares.
+    pub(crate) fn data_dir(&self) -> &Path {
         self.data.path()
+    }
+
+    /// The SQLite database file of this instance (`parkbridge serve`'s default in its data dir).
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir().join("parkbridge.db")
     }
 
     /// `parkbridge user add` with the password on stdin.
@@ -157,21 +168,27 @@ impl Instance {
         })
     }
 
-    /// Signs in as the admin and configures the car park; returns a machine key (scope `coupons`).
-    pub async fn configure(&self, server: &Server) -> Result<String, String> {
+    /// An HTTP client signed in to `server` as the admin (session cookie).
+    pub async fn admin(&self, server: &Server) -> Result<reqwest::Client, String> {
         let admin = reqwest::Client::builder()
             .cookie_store(true)
             .no_proxy()
             .build()
             .map_err(|e| e.to_string())?;
-        let api = |path: &str| format!("{}{path}", server.base_url);
         call(
             &admin,
             reqwest::Method::POST,
-            &api("/api/v1/auth/login"),
+            &format!("{}/api/v1/auth/login", server.base_url),
             json!({ "username": ADMIN, "password": ADMIN_PASSWORD }),
         )
         .await?;
+        Ok(admin)
+    }
+
+    /// Signs in as the admin and configures the car park (with its P云 `park_uuid`, for VIP sync).
+    pub async fn configure(&self, server: &Server) -> Result<Configured, String> {
+        let admin = self.admin(server).await?;
+        let api = |path: &str| format!("{}{path}", server.base_url);
         let cred = call(
             &admin,
             reqwest::Method::POST,
@@ -188,7 +205,8 @@ impl Instance {
             &api("/api/v1/parks"),
             json!({
                 "code": PARK_CODE,
-                "name": "压测停车场",
+                "name": PARK_NAME,
+                "pyun_park_uuid": PARK_UUID,
                 "pyun_api_store_code": STORE_CODE,
                 "pyun_merchant": "bench-merchant",
                 "pyun_credential_id": cred_id,
@@ -212,15 +230,25 @@ impl Instance {
             json!({ "name": "bench load", "scopes": ["coupons"] }),
         )
         .await?;
-        key["key"]
+        let api_key = key["key"]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| "API key missing in the answer".to_owned())
+            .ok_or_else(|| "API key missing in the answer".to_owned())?;
+        Ok(Configured { api_key, park_id })
     }
 }
 
+/// What [`Instance::configure`] set up.
+#[derive(Debug, Clone)]
+pub struct Configured {
+    /// A machine key of scope `coupons`.
+    pub api_key: String,
+    /// The bench car park's id at ParkBridge.
+    pub park_id: i64,
+}
+
 /// One admin API call that must succeed; returns its JSON body.
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
     url: &str,

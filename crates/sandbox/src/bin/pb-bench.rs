@@ -13,11 +13,17 @@ use sandbox::bench::{self, Options};
 #[command(name = "pb-bench", about)]
 struct Args {
     /// The `parkbridge` binary to measure (build it with `--release`).
-    #[arg(long)]
-    parkbridge: PathBuf,
-    /// Smaller sizes: 1,000 latency calls per kind and 2,000 throughput events.
+    #[arg(long, required_unless_present = "serve_bare")]
+    parkbridge: Option<PathBuf>,
+    /// Internal: serve the Mallcoo scenario's bare baseline endpoint (it starts this itself).
+    #[arg(long, hide = true)]
+    serve_bare: bool,
+    /// Smaller sizes: 1,000 latency calls per kind, 2,000 throughput events, 10,000 VIP rows.
     #[arg(long)]
     quick: bool,
+    /// The built admin UI (`frontend/dist`), whose wasm bundle size is reported.
+    #[arg(long)]
+    dist: Option<PathBuf>,
     /// Also write the markdown report to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -27,14 +33,32 @@ struct Args {
     /// Override the number of throughput events.
     #[arg(long)]
     events: Option<usize>,
+    /// Run only the Mallcoo scenario (fee query and payments over seeded sessions).
+    #[arg(long)]
+    mallcoo_only: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let mut opts = Options::new(args.parkbridge, args.quick);
+    if args.serve_bare {
+        return match bench::bare::serve().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pb-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Some(parkbridge) = args.parkbridge else {
+        eprintln!("pb-bench: --parkbridge is required");
+        return ExitCode::FAILURE;
+    };
+    let mut opts = Options::new(parkbridge, args.quick);
     opts.calls = args.calls.unwrap_or(opts.calls);
     opts.events = args.events.unwrap_or(opts.events);
+    opts.mallcoo_only = args.mallcoo_only;
+    opts.dist = args.dist;
     let report = match bench::run(&opts).await {
         Ok(r) => r,
         Err(e) => {

@@ -13,6 +13,9 @@ pub struct FaultRule {
     /// How many matching calls it applies to; 0 for every one until cleared.
     #[serde(default)]
     pub times: u32,
+    /// How many matching calls it lets through first (to fail, say, the third VIP batch).
+    #[serde(default)]
+    pub skip: u32,
     /// What happens to those calls.
     pub fault: Fault,
 }
@@ -71,6 +74,10 @@ impl Faults {
             .iter()
             .position(|r| r.endpoint.is_none_or(|e| e == endpoint))?;
         let rule = &mut self.rules[i];
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         match rule.times {
             0 => Some(rule.fault.clone()),
             1 => Some(self.rules.remove(i).fault),
@@ -100,11 +107,13 @@ mod tests {
         f.push(FaultRule {
             endpoint: Some(Endpoint::Grant),
             times: 2,
+            skip: 0,
             fault: answer("1405"),
         });
         f.push(FaultRule {
             endpoint: None,
             times: 1,
+            skip: 0,
             fault: answer("1500"),
         });
         assert_eq!(f.take(Endpoint::Event), Some(answer("1500")));
@@ -115,11 +124,28 @@ mod tests {
     }
 
     #[test]
+    fn skip_lets_the_first_matching_calls_through() {
+        let mut f = Faults::default();
+        f.push(FaultRule {
+            endpoint: Some(Endpoint::VipRecharge),
+            times: 1,
+            skip: 2,
+            fault: answer("1500"),
+        });
+        assert_eq!(f.take(Endpoint::Event), None);
+        assert_eq!(f.take(Endpoint::VipRecharge), None);
+        assert_eq!(f.take(Endpoint::VipRecharge), None);
+        assert_eq!(f.take(Endpoint::VipRecharge), Some(answer("1500")));
+        assert_eq!(f.take(Endpoint::VipRecharge), None);
+    }
+
+    #[test]
     fn zero_times_is_forever_until_cleared() {
         let mut f = Faults::default();
         f.push(FaultRule {
             endpoint: None,
             times: 0,
+            skip: 0,
             fault: Fault::Latency { ms: 5 },
         });
         for _ in 0..5 {

@@ -7,7 +7,7 @@
 //! loopback only.
 
 pub mod cli;
-mod conn;
+pub(crate) mod conn;
 mod control;
 mod faults;
 mod handlers;
@@ -156,7 +156,17 @@ impl PyunSandbox {
 
     /// The car park's current VIP records, in insertion order.
     pub fn vip_records(&self, park_uuid: &str) -> Vec<ParkingVip> {
-        self.with(|s| s.vip.get(park_uuid).cloned().unwrap_or_default())
+        self.with(|s| {
+            s.vip
+                .get(park_uuid)
+                .map(|v| v.rows().to_vec())
+                .unwrap_or_default()
+        })
+    }
+
+    /// How many VIP records P云 holds for `park_uuid` (cheaper than `vip_records` when polling).
+    pub fn vip_count(&self, park_uuid: &str) -> usize {
+        self.with(|s| s.vip.get(park_uuid).map_or(0, |v| v.rows().len()))
     }
 
     /// The P云 endpoints (at P云's paths) and the control API.
@@ -191,14 +201,15 @@ fn plate_key(plate: &str) -> String {
     Plate::parse(plate).map_or_else(|_| plate.trim().to_owned(), Plate::into_string)
 }
 
-/// A sandbox being served; dropping it stops the server and closes its connections.
+/// A sandbox (P云's or Mallcoo's) being served; dropping it stops the server and closes its
+/// connections.
 #[derive(Debug)]
 pub struct RunningSandbox {
     /// The bound address.
     pub addr: SocketAddr,
     /// Base URL for clients, e.g. `http://127.0.0.1:9400`.
     pub base_url: String,
-    task: JoinHandle<()>,
+    pub(crate) task: JoinHandle<()>,
 }
 
 impl Drop for RunningSandbox {

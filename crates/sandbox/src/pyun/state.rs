@@ -48,7 +48,7 @@ pub(crate) struct State {
     /// Normalised plate → coupons issued to it.
     issued_per_plate: HashMap<String, usize>,
     /// `park_uuid` → records in insertion order, unique on `pay_partner`.
-    pub(crate) vip: HashMap<String, Vec<ParkingVip>>,
+    pub(crate) vip: HashMap<String, VipStore>,
 }
 
 /// What the handler learns when a call arrives: its identity and any fault to play.
@@ -316,18 +316,39 @@ impl State {
         };
         let records = self.vip.entry(batch.park_uuid).or_default();
         if batch.complete {
-            records.clear();
+            *records = VipStore::default();
         }
         for row in batch.rows {
-            // P云 keys a recharge on (park_uuid, pay_partner): a resent row replaces, never adds.
-            match records
-                .iter_mut()
-                .find(|r| r.pay_partner == row.pay_partner)
-            {
-                Some(existing) => *existing = row,
-                None => records.push(row),
-            }
+            records.put(row);
         }
         Reply::ok("1001", "同步成功")
+    }
+}
+
+/// One car park's VIP records at P云, in arrival order, found by `pay_partner` in O(1) (a
+/// benchmark uploads 100,000 of them).
+#[derive(Debug, Default)]
+pub(crate) struct VipStore {
+    rows: Vec<ParkingVip>,
+    by_partner: HashMap<String, usize>,
+}
+
+impl VipStore {
+    /// Adds `row`; P云 keys a recharge on (park_uuid, pay_partner), so a resent row replaces
+    /// the stored one and never adds a second.
+    fn put(&mut self, row: ParkingVip) {
+        match self.by_partner.get(&row.pay_partner) {
+            Some(&i) => self.rows[i] = row,
+            None => {
+                self.by_partner
+                    .insert(row.pay_partner.clone(), self.rows.len());
+                self.rows.push(row);
+            }
+        }
+    }
+
+    /// The records, in arrival order.
+    pub(crate) fn rows(&self) -> &[ParkingVip] {
+        &self.rows
     }
 }

@@ -1,0 +1,196 @@
+//! The traffic dashboard and the sessions page in headless Chromium against the real binary:
+//! two Shanghai days of entries and exits fed through the gate API, the dashboard opened by
+//! mall staff shows exactly those counts in its totals, bars and occupancy line, and picks up a
+//! new entry by itself.
+
+use e2e::browser::Browser;
+use e2e::coupon_site::{bearer_client, send};
+use e2e::server::Backend;
+use e2e::traffic_site::{
+    Expected, PERSON_PASSWORD, add_person, at, feed, first_day, mallcoo_client, pay, two_days,
+};
+use e2e::vip_site::{PARK_A, VipSite};
+use protocol::mallcoo::{PayChannel, PayType, TrafficRequest};
+use reqwest::Method;
+use serde_json::json;
+
+/// Waits until `test_id`'s attribute `name` reads `want`.
+async fn wait_attr(browser: &Browser, test_id: &str, name: &str, want: &str) {
+    for _ in 0..200 {
+        if browser.attr_of(test_id, name).await.as_deref() == Some(want) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{test_id} {name}: want {want}, shows {:?}",
+        browser.attr_of(test_id, name).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mall_staff_see_the_fed_traffic_per_hour_and_the_dashboard_refreshes_itself() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    let visits = two_days();
+    feed(&site.server, &gate, PARK_A, &visits).await;
+    let expected = Expected::of(&visits);
+    // Mallcoo's GetTraffic over [from 00:00, to + 1 day 00:00) Shanghai counts what the
+    // dashboard must show.
+    let mallcoo = mallcoo_client(&site, site.park_a, "mc-dashboard-a").await;
+    let counted = mallcoo
+        .traffic(&TrafficRequest {
+            park_id: None,
+            start_time: expected.start,
+            end_time: expected.start + chrono::TimeDelta::days(2),
+        })
+        .await
+        .expect("GetTraffic answered");
+    let counts = counted
+        .answer
+        .and_then(|a| a.counts)
+        .unwrap_or_else(|| panic!("GetTraffic: {}", counted.body));
+    assert_eq!(
+        (counts.in_num, counts.out_num),
+        (expected.total_in as u64, expected.total_out as u64)
+    );
+    add_person(&site, "floor", "mall_staff", &[site.park_a, site.park_b]).await;
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "floor", PERSON_PASSWORD)
+        .await;
+    browser.click("nav-traffic").await;
+    browser.element("traffic-park").await;
+    let (from, to) = Expected::days();
+    browser
+        .goto(&site.server.url(&format!(
+            "/traffic?park={}&from={from}&to={to}",
+            site.park_a
+        )))
+        .await;
+    let total_in = expected.total_in.to_string();
+    browser
+        .wait_for_text("traffic-in-total", |t| t == total_in)
+        .await;
+    assert_eq!(
+        browser.text_of("traffic-out-total").await,
+        expected.total_out.to_string()
+    );
+    assert_eq!(
+        browser.text_of("traffic-inside-now").await,
+        expected.inside_now.to_string()
+    );
+    for i in 0..48 {
+        for (kind, counts) in [("in", &expected.entries), ("out", &expected.exits)] {
+            let id = format!("bar-{kind}-{i}");
+            assert_eq!(
+                browser.attr_of(&id, "data-count").await,
+                Some(counts[i].to_string()),
+                "{id}"
+            );
+        }
+    }
+    assert_eq!(
+        browser.attr_of("bar-in-8", "data-hour").await,
+        Some(format!("{from} 08"))
+    );
+    let occupancy: Vec<String> = expected.occupancy.iter().map(i64::to_string).collect();
+    assert_eq!(
+        browser.attr_of("occupancy-line", "data-values").await,
+        Some(occupancy.join(","))
+    );
+    browser.element("payments-empty").await;
+    // A car arriving late on the second day appears without any reload.
+    let late = at(first_day() + chrono::Days::new(1), 23, 40);
+    let (status, body) = send(
+        &gate,
+        Method::POST,
+        &site.server.url("/api/v1/gate/entries"),
+        Some(json!({"park": PARK_A, "plate": "沪A99999", "time": late.to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let more = (expected.total_in + 1).to_string();
+    browser
+        .wait_for_text("traffic-in-total", |t| t == more)
+        .await;
+    wait_attr(
+        &browser,
+        "bar-in-47",
+        "data-count",
+        &(expected.entries[47] + 1).to_string(),
+    )
+    .await;
+    assert_eq!(
+        browser.text_of("traffic-inside-now").await,
+        (expected.inside_now + 1).to_string()
+    );
+
+    // Today's page: no payment yet; a car pays through Mallcoo and its channel's row appears
+    // at the next refresh.
+    let today = protocol::time::to_shanghai(chrono::Utc::now())
+        .date_naive()
+        .to_string();
+    browser
+        .goto(&site.server.url(&format!(
+            "/traffic?park={}&from={today}&to={today}",
+            site.park_a
+        )))
+        .await;
+    browser.element("payments-empty").await;
+    let (amount, _) = pay(
+        &mallcoo,
+        "沪A10011",
+        "w1",
+        0,
+        (PayChannel::Online, PayType::WeChat),
+    )
+    .await;
+    browser.element("payment-0-3").await;
+    assert_eq!(
+        browser
+            .attr_of("payment-amount", "data-fen")
+            .await
+            .as_deref(),
+        Some(amount.to_string().as_str())
+    );
+    assert_eq!(browser.text_of("payment-count").await, "1");
+
+    // The other car park saw nothing.
+    browser
+        .select("traffic-park", &site.park_b.to_string())
+        .await;
+    browser
+        .wait_for_text("traffic-in-total", |t| t == "0")
+        .await;
+
+    // The sessions page finds a plate's stays, newest first.
+    browser.click("nav-sessions").await;
+    browser
+        .select("sessions-park", &site.park_a.to_string())
+        .await;
+    browser.type_into("sessions-plate", "沪a10015").await;
+    browser.click("sessions-apply").await;
+    for _ in 0..200 {
+        if browser.count("tr[data-testid^='session-']").await == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let states: Vec<String> = {
+        let mut s = Vec::new();
+        for id in browser.test_ids_with_prefix("session-").await {
+            if id
+                .chars()
+                .skip("session-".len())
+                .all(|c| c.is_ascii_digit())
+            {
+                s.push(browser.attr_of(&id, "data-state").await.unwrap_or_default());
+            }
+        }
+        s
+    };
+    assert_eq!(states, ["open", "no_exit_seen"]);
+    browser.close().await;
+}
