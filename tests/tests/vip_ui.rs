@@ -238,8 +238,9 @@ async fn an_admin_starts_a_full_sync_and_watches_it_complete() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Slow enough that the bar is seen moving.
-    site.pyun.set_latency(Duration::from_millis(150));
+    // Slow enough that the bar is seen moving: the page polls the job every second, so the six
+    // batches must take several seconds (at 150 ms each a loaded machine saw only 0 and 100).
+    site.pyun.set_latency(Duration::from_millis(700));
 
     let browser = Browser::start().await;
     browser

@@ -486,6 +486,9 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
         res_code_zero,
     )
     .await;
+    // Resident memory while serving fee queries over the seeded sessions (the page cache of the
+    // database file is the kernel's, not the process's).
+    let query_peak_kib = super::peak_rss_kib(server.pid());
     let bare_rate = rate(bare_run.ok, bare_run.elapsed);
     let query_rate = rate(query_run.ok, query_run.elapsed);
     let ratio = if bare_rate > 0.0 {
@@ -577,6 +580,20 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
             pay_rate >= PAYMENTS_TARGET && pay_run.failed.0 == 0,
         ),
     ];
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    if let (Some(query_peak), Some(peak)) = (query_peak_kib, super::peak_rss_kib(server.pid())) {
+        rows.push(Row::info(
+            &format!(
+                "Server peak RSS under load ({} sessions)",
+                sizes.closed + sizes.open
+            ),
+            format!(
+                "{:.1} MiB during fee queries, {:.1} MiB after payments",
+                mib(query_peak),
+                mib(peak)
+            ),
+        ));
+    }
     for (what, run) in [
         ("GetParkingPaymentInfo", &query_run),
         ("PayParkingFee", &pay_run),

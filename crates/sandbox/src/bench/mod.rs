@@ -17,6 +17,7 @@
 //! returns an error.
 
 pub mod bare;
+pub mod first_render;
 pub mod footprint;
 pub mod latency;
 pub mod mallcoo;
@@ -121,9 +122,13 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     eprintln!("pb-bench: footprint (cold start, idle memory, wasm bundle)");
     let mut footprint = footprint::run(&opts.parkbridge, &instance).await?;
     match &opts.dist {
-        Some(dist) => footprint.extend(footprint::wasm_rows(dist)?),
+        Some(dist) => {
+            footprint.extend(footprint::wasm_rows(dist)?);
+            eprintln!("pb-bench: first render of the admin UI in headless Chromium");
+            footprint.extend(first_render::run(&opts.parkbridge, instance.data_dir(), dist).await?);
+        }
         None => footprint.push(Row::info(
-            "Admin UI wasm bundle",
+            "Admin UI wasm bundle and first render",
             "not measured (no --dist)".to_owned(),
         )),
     }
