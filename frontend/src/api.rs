@@ -113,17 +113,25 @@ async fn send<T: DeserializeOwned>(
     builder: RequestBuilder,
     body: Option<Value>,
 ) -> Result<T, ApiError> {
-    receive(match body {
+    let request = match body {
         Some(body) => builder.json(&body),
         None => builder.build(),
-    })
-    .await
+    };
+    decode(exchange(request).await?)
 }
 
 /// Sends a built request and decodes the answer or the error envelope.
 async fn receive<T: DeserializeOwned>(
     request: Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiError> {
+    decode(exchange(request).await?)
+}
+
+/// Sends a request; the body of a 2xx answer, or the error envelope's code and message.
+///
+/// Not generic on purpose: the async transport is compiled once, and only [`decode`] once per
+/// answer type (a generic transport was copied into the wasm for every type it returned).
+async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, ApiError> {
     let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
     let resp = request
         .send()
@@ -135,12 +143,7 @@ async fn receive<T: DeserializeOwned>(
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     if (200..300).contains(&status) {
-        let text = if text.trim().is_empty() {
-            "null"
-        } else {
-            &text
-        };
-        serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+        Ok(text)
     } else {
         let (code, message) = serde_json::from_str::<Envelope>(&text)
             .map(|e| (e.error.code, e.error.message))
@@ -151,6 +154,16 @@ async fn receive<T: DeserializeOwned>(
             message,
         })
     }
+}
+
+/// Reads a 2xx answer's JSON body (an empty body reads as `null`).
+fn decode<T: DeserializeOwned>(text: String) -> Result<T, ApiError> {
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
