@@ -2,11 +2,18 @@
 //!
 //! Every handler returns `Result<_, ApiError>`. A client's mistake is a 4xx with a stable
 //! snake_case `code`; a server fault is a 500 whose details are logged here, once, and never sent.
+//! A database that cannot be reached for now is neither: a 503 `database_unavailable` with
+//! `Retry-After`, so clients (gates, Mallcoo, load balancers) retry instead of reporting a bug.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::storage::is_unavailable;
+
+/// Seconds a client is told to wait before retrying while the database is unreachable.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// Everything a request can fail with, as the client sees it.
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +49,26 @@ pub enum ApiError {
     /// Too many attempts; try later (429).
     #[error("{0}")]
     TooManyRequests(String),
-    /// A storage failure: logged, answered as an opaque 500.
+    /// The database cannot be reached for now (down, restarting, cut off): 503, retry later.
+    #[error("the database is unavailable; retry in a few seconds")]
+    Unavailable(#[source] sqlx::Error),
+    /// A storage failure: logged, answered as an opaque 500 — or as `Unavailable` when the
+    /// error says the database is unreachable (decided in `status_code`, for every handler).
     #[error("storage failure")]
-    Storage(#[from] sqlx::Error),
+    Storage(sqlx::Error),
     /// Any other server fault: logged, answered as an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        if is_unavailable(&e) {
+            ApiError::Unavailable(e)
+        } else {
+            ApiError::Storage(e)
+        }
+    }
 }
 
 impl ApiError {
@@ -77,6 +98,8 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,7 +112,19 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests(_) => "too_many_requests",
+            Self::Unavailable(_) => "database_unavailable",
+            Self::Storage(e) if is_unavailable(e) => "database_unavailable",
             Self::Storage(_) | Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ApiError {
+    /// The driver's reason, for the log (sqlx errors never carry the database URL).
+    fn source_text(&self) -> String {
+        match self {
+            Self::Unavailable(e) | Self::Storage(e) => e.to_string(),
+            other => other.to_string(),
         }
     }
 }
@@ -113,7 +148,12 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
+        let message = if unavailable {
+            // Expected while the database is down; one line per request, not an error report.
+            tracing::warn!(error = %self.source_text(), "request failed: database unavailable");
+            "the database is unavailable; retry in a few seconds".to_owned()
+        } else if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
             "internal error; see the server log".to_owned()
         } else {
@@ -125,6 +165,35 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if unavailable {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_however_the_handler_wrapped_it() {
+        for e in [
+            ApiError::from(sqlx::Error::PoolTimedOut),
+            ApiError::Storage(sqlx::Error::PoolTimedOut),
+            ApiError::from(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+        ] {
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE, "{e:?}");
+            assert_eq!(e.code(), "database_unavailable");
+            let response = e.into_response();
+            assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECS);
+        }
+        let bug = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(bug.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(bug.code(), "internal");
     }
 }

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod coupon_site;
 pub mod mallcoo_site;
+pub mod pg_proxy;
 pub mod server;
 pub mod traffic_site;
 pub mod vip_site;

@@ -244,7 +244,23 @@ impl TestServer {
         TestServer::start_inner(backend, &all, Some(Arc::default()))
     }
 
+    /// Starts `parkbridge serve` on a fresh PostgreSQL database that the server (and its CLI)
+    /// reaches at `route(direct URL)` — e.g. through a proxy a test can cut; stderr is captured.
+    /// [`TestServer::database_url`] stays the direct URL, for the test's own reads.
+    pub fn start_postgres_routed(route: impl FnOnce(&str) -> String, extra: &[&str]) -> TestServer {
+        TestServer::start_routed(Backend::Postgres, route, extra, Some(Arc::default()))
+    }
+
     fn start_inner(backend: Backend, extra: &[&str], logs: Option<Logs>) -> TestServer {
+        TestServer::start_routed(backend, str::to_owned, extra, logs)
+    }
+
+    fn start_routed(
+        backend: Backend,
+        route: impl FnOnce(&str) -> String,
+        extra: &[&str],
+        logs: Option<Logs>,
+    ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let pg = (backend == Backend::Postgres).then(PgDatabase::create);
         let mut db_args = vec![
@@ -252,7 +268,7 @@ impl TestServer {
             data_dir.path().display().to_string(),
         ];
         if let Some(pg) = &pg {
-            db_args.extend(["--database-url".to_owned(), pg.url()]);
+            db_args.extend(["--database-url".to_owned(), route(&pg.url())]);
         }
         let (child, base_url) = launch(&db_args, extra, logs.clone())
             .unwrap_or_else(|stderr| panic!("parkbridge did not start: {stderr}"));

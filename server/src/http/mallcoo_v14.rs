@@ -4,7 +4,7 @@
 //! The body is read as raw bytes, because the signature covers them exactly, and decoded only
 //! after the signature checks out. A missing or wrong signature is 401 with a Mallcoo-shaped
 //! body; every handled case is 200 with `resCode` 0 or 1 (a malformed request included); only a
-//! server fault (database down) is a 500.
+//! server fault is a 500, and a database that is down a 503 (`ApiError`), which Mallcoo retries.
 
 use axum::body::Bytes;
 use axum::extract::State;

@@ -7,8 +7,10 @@
 mod constraint;
 mod hot_read;
 mod lock;
+mod outage;
 
 use std::path::Path;
+use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -16,6 +18,13 @@ use sqlx::any::AnyPoolOptions;
 pub use constraint::unique_violation;
 pub use hot_read::HotReader;
 pub use lock::lock_park;
+pub use outage::is_unavailable;
+
+/// The longest a PostgreSQL query waits for a connection. While the server is unreachable every
+/// connection attempt fails, and sqlx keeps retrying until this runs out: a request then answers
+/// 503 after a few seconds instead of hanging for sqlx's default 30 s. Generous enough that a
+/// busy pool (16 connections, bursts of hundreds of requests) never reaches it.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which engine a database URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +87,9 @@ impl Db {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         });
+        if backend == Backend::Postgres {
+            options = options.acquire_timeout(PG_ACQUIRE_TIMEOUT);
+        }
         if backend == Backend::Sqlite {
             // An embedded file cannot hang up: sqlx's default ping before handing out an idle
             // connection would cost every query a second round trip to the connection's thread.
