@@ -721,3 +721,59 @@ async fn exactly_once_under_kills(n: usize) {
         site.mallcoo.requests().len(),
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_vip_call_sent_to_three_instances_at_once_is_recorded_once_and_answered_202() {
+    // What a client or proxy retrying a slow call on another instance does.
+    let cluster = Cluster::start(3, &[]);
+    cluster.server.add_user("root", "admin", ADMIN_PW);
+    let admin = signed_in_on(&cluster, 0, "root", ADMIN_PW).await;
+    let (status, park) = cluster
+        .send(
+            &admin,
+            Method::POST,
+            "/api/v1/parks",
+            Some(&json!({"code": PARK, "name": "扩容广场"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{park}");
+    let machine = bearer_client(&cluster.server.api_key("local-vip", "vip", Some(PARK)));
+    let rounds = 15;
+    for round in 0..rounds {
+        let rows: Vec<Value> = (round * 3..round * 3 + 3).map(recharge).collect();
+        let body = json!({"park": PARK, "rows": rows});
+        let call = |i: usize| {
+            cluster.send_to(
+                i,
+                &machine,
+                Method::POST,
+                "/api/v1/vip/recharges",
+                Some(&body),
+            )
+        };
+        let answers = tokio::join!(call(0), call(1), call(2));
+        let mut accepted = 0;
+        for (status, answer) in [answers.0, answers.1, answers.2] {
+            assert_eq!(status, 202, "round {round}: {answer}");
+            assert_eq!(
+                answer["accepted"].as_u64().unwrap_or(0)
+                    + answer["duplicates"].as_u64().unwrap_or(0),
+                3,
+                "{answer}"
+            );
+            accepted += answer["accepted"].as_u64().unwrap_or(0);
+        }
+        assert_eq!(
+            accepted, 3,
+            "round {round}: each row accepted by exactly one call"
+        );
+    }
+    let db = parkbridge::storage::Db::connect(&cluster.server.database_url())
+        .await
+        .expect("database");
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vip_recharges")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(recorded, i64::try_from(rounds * 3).unwrap());
+}
