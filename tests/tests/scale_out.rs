@@ -2,7 +2,8 @@
 //! round robin as through a reverse proxy. Sign-ins, API keys, users and the sign-in rate limit
 //! are shared; and with instances SIGKILLed and restarted while a mixed workload flows, every
 //! coupon, grant, VIP recharge and entry notice reaches the sandboxes exactly once (grants caught
-//! mid-call end `unknown`, PROTOCOLS.md §1.4), and nothing is left in the outbox.
+//! mid-call end `unknown`, PROTOCOLS.md §1.4), and nothing is left in the outbox. The same VIP
+//! call sent to several instances at once (a retry on another instance) is recorded once.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
