@@ -2,6 +2,7 @@
 //! Debian's headless Chromium driven through chromedriver.
 
 pub mod browser;
+pub mod cluster;
 pub mod coupon_site;
 pub mod mallcoo_site;
 pub mod pg_proxy;

@@ -10,7 +10,7 @@ use super::{
     NewRecharge, NewRecord, RecordsError, Source, check_recharge, check_record, conflict,
     insert_recharge_row, period_for, widen_period,
 };
-use crate::storage::{Db, from_ms, to_ms};
+use crate::storage::{Db, from_ms, lock_park, to_ms};
 
 /// What a batch of rows did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,12 @@ pub async fn upsert_from_pyun_rows(
         ids: Vec::with_capacity(rows.len()),
     };
     let mut tx = db.pool.begin().await?;
+    // One call per car park at a time, on every instance: the same call sent again (a client or
+    // proxy retrying on another instance) then sees the first one's rows and answers
+    // `duplicates`, instead of racing it to insert the plate's record (409 `vip_exists`). And a
+    // recharge's id is taken under the lock the batcher takes too, so no later id is batched
+    // while an earlier one is still uncommitted: batches keep the order of the calls.
+    lock_park(&mut tx, park_id).await?;
     for (i, row) in rows.iter().enumerate() {
         let existing = sqlx::query_as::<_, Existing>(
             "SELECT r.id, v.plate, r.quantity, r.pay_type, r.value, r.pay_time, r.renewal_start, \
