@@ -7,13 +7,17 @@ mod auth;
 mod coupon_config;
 mod coupon_records;
 mod coupons;
+pub mod connections;
 mod credentials;
+pub mod error_envelope;
 mod gate;
 mod health;
 pub mod json;
 mod machine;
+pub mod nul_guard;
 mod mallcoo_v14;
 mod openapi;
+pub mod origin_check;
 mod parks;
 mod request_metrics;
 pub mod routes;
@@ -114,6 +118,13 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)
         .fallback_service(frontend)
+        // Innermost first: a cross-site change is refused before its body is read, and text
+        // with NUL before a handler sees it.
+        .layer(axum::middleware::from_fn(nul_guard::refuse_nul))
+        .layer(axum::middleware::from_fn(origin_check::refuse_cross_origin))
+        .layer(axum::middleware::from_fn(
+            error_envelope::envelope_plain_refusals,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(request_metrics::track))
         .layer(TraceLayer::new_for_http())
