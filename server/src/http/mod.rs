@@ -4,6 +4,7 @@ pub mod access;
 mod api_keys;
 mod audit_log;
 mod auth;
+pub mod body_guard;
 mod coupon_config;
 mod coupon_records;
 mod coupons;
@@ -14,7 +15,6 @@ mod gate;
 mod health;
 pub mod json;
 mod machine;
-pub mod nul_guard;
 mod mallcoo_v14;
 mod openapi;
 pub mod origin_check;
@@ -118,9 +118,9 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)
         .fallback_service(frontend)
-        // Innermost first: a cross-site change is refused before its body is read, and text
-        // with NUL before a handler sees it.
-        .layer(axum::middleware::from_fn(nul_guard::refuse_nul))
+        // Innermost first: a cross-site change is refused before its body is read, and oversize
+        // bodies and text with NUL before a handler sees them.
+        .layer(axum::middleware::from_fn(body_guard::guard_body))
         .layer(axum::middleware::from_fn(origin_check::refuse_cross_origin))
         .layer(axum::middleware::from_fn(
             error_envelope::envelope_plain_refusals,

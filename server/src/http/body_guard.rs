@@ -1,14 +1,23 @@
-//! Refuses text holding U+0000 (NUL) anywhere a caller can put text: path, query, JSON body.
+//! Reads JSON bodies at the door: oversize ones are answered 413 in full, and text holding
+//! U+0000 (NUL) — in the path, the query or the body — is refused.
 //!
 //! PostgreSQL's `text` cannot hold NUL (a query binding one fails, which would be a 500), and
-//! SQLite would store it: refusing it at the door answers a clear 400 on both engines alike.
-//! No plate, name or code legitimately contains it.
+//! SQLite would store it: refusing it here answers a clear 400 on both engines alike. No plate,
+//! name or code legitimately contains it.
+//!
+//! A client sending an oversize body is usually still writing when the limit is reached; if we
+//! answered and closed at once, it would meet a reset connection instead of the 413. So the
+//! rest is read and dropped (bounded in bytes and time, never kept), as nginx's lingering close
+//! does.
 
-use axum::body::Body;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use protocol::mallcoo::Reply;
 
 use super::BODY_LIMIT;
@@ -16,9 +25,15 @@ use crate::error::ApiError;
 
 const MESSAGE: &str = "text may not contain NUL characters (U+0000)";
 
-/// Answers 400 (`nul_character`; Mallcoo's envelope on its routes) to a request with a NUL in
-/// its path, query or JSON body; passes every other request on unchanged.
-pub async fn refuse_nul(req: Request, next: Next) -> Response {
+/// Most bytes of an oversize body read and dropped before closing, beyond the limit.
+const DRAIN_MAX: usize = 32 * 1024 * 1024;
+/// Longest time spent reading and dropping them.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Answers 413 to an oversize JSON body and 400 (`nul_character`) to a request with a NUL in
+/// its path, query or JSON body (Mallcoo's envelope on its routes); passes every other request
+/// on, its body read once and handed over whole.
+pub async fn guard_body(req: Request, next: Next) -> Response {
     let mallcoo = req.uri().path().starts_with("/mallcoo/");
     let refuse = || {
         if mallcoo {
@@ -48,7 +63,7 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+    let Some(bytes) = read_limited(body, BODY_LIMIT).await else {
         // Over the limit (or the client went away): what the extractor would have said.
         return if mallcoo {
             (
@@ -64,6 +79,37 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         return refuse();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// The whole body if it holds at most `limit` bytes; `None` if it is larger (the rest is then
+/// drained) or cannot be read.
+async fn read_limited(mut body: Body, limit: usize) -> Option<Bytes> {
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.ok()?.into_data() else {
+            continue; // trailers
+        };
+        if buf.len() + data.len() > limit {
+            drain(body).await;
+            return None;
+        }
+        buf.extend_from_slice(&data);
+    }
+    Some(Bytes::from(buf))
+}
+
+/// Reads and drops what is left of `body`, within `DRAIN_MAX` bytes and `DRAIN_TIME`.
+async fn drain(mut body: Body) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut dropped = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            dropped += frame.data_ref().map_or(0, Bytes::len);
+            if dropped > DRAIN_MAX {
+                return;
+            }
+        }
+    })
+    .await;
 }
 
 /// Whether JSON text holds the escape `\u0000` (a raw NUL byte is invalid JSON and is refused
