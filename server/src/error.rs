@@ -26,7 +26,9 @@ pub enum ApiError {
     #[error("not allowed for this account")]
     Forbidden,
     /// A signed-in change sent from another site's page (403); see `http::origin_check`.
-    #[error("refused: a change made while signed in must be sent from ParkBridge's own pages, not from another site")]
+    #[error(
+        "refused: a change made while signed in must be sent from ParkBridge's own pages, not from another site"
+    )]
     CrossOrigin,
     /// No such resource (404).
     #[error("not found")]

@@ -48,7 +48,7 @@ fn server_pid(server: &TestServer) -> u32 {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if args.iter().any(|a| a == "serve") && args.iter().any(|a| *a == dir) {
+        if args.iter().any(|a| a == "serve") && args.contains(&dir) {
             return pid;
         }
     }
@@ -225,9 +225,15 @@ async fn ten_megabyte_bodies_are_refused_413_without_being_held_and_the_server_k
     // answer while still writing: the server answers as soon as the limit is passed and stops
     // reading, so a client that only reads after writing everything meets a closed socket.
     let cookie = session_cookie(&server, "root", ADMIN_PW).await;
-    let big = format!("{{\"username\":\"{}\",\"password\":\"x\"}}", "x".repeat(TEN_MB)).into_bytes();
+    let big = format!(
+        "{{\"username\":\"{}\",\"password\":\"x\"}}",
+        "x".repeat(TEN_MB)
+    )
+    .into_bytes();
     let post = |path: &str, cookie: Option<&str>| {
-        let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+        let cookie = cookie
+            .map(|c| format!("Cookie: {c}\r\n"))
+            .unwrap_or_default();
         format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{cookie}\r\n",
             authority(&server),
@@ -240,13 +246,17 @@ async fn ten_megabyte_bodies_are_refused_413_without_being_held_and_the_server_k
         ("/api/v1/users", Some(cookie.as_str())),
         ("/mallcoo/v1/GetParkingPaymentInfo", None),
     ] {
-        let (code, answer) = raw_exchange(authority(&server), post(path, cookie), vec![big.clone()]).await;
+        let (code, answer) =
+            raw_exchange(authority(&server), post(path, cookie), vec![big.clone()]).await;
         assert_eq!(code, 413, "{path}: {answer:.300}");
         let body = raw_json(&answer);
         if path.starts_with("/mallcoo/") {
             // Mallcoo's own envelope.
             assert_eq!(body["resCode"], 1, "{path}: {body}");
-            assert!(body["resMsg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+            assert!(
+                body["resMsg"].as_str().is_some_and(|m| !m.is_empty()),
+                "{body}"
+            );
         } else {
             assert_eq!(body["error"]["code"], "payload_too_large", "{path}: {body}");
         }
@@ -281,7 +291,11 @@ async fn ten_megabyte_bodies_are_refused_413_without_being_held_and_the_server_k
     );
     let (code, answer) = raw_exchange(authority(&server), head, chunks).await;
     assert_eq!(code, 413, "{answer}");
-    assert_eq!(raw_json(&answer)["error"]["code"], "payload_too_large", "{answer}");
+    assert_eq!(
+        raw_json(&answer)["error"]["code"],
+        "payload_too_large",
+        "{answer}"
+    );
 
     // The VIP import takes files up to 32 MiB; 40 MB is refused the same way.
     let csv = vec![b'x'; 40 * 1024 * 1024];
@@ -292,7 +306,11 @@ async fn ten_megabyte_bodies_are_refused_413_without_being_held_and_the_server_k
     );
     let (code, answer) = raw_exchange(authority(&server), head, vec![csv]).await;
     assert_eq!(code, 413, "{answer:.300}");
-    assert_eq!(raw_json(&answer)["error"]["code"], "payload_too_large", "{answer:.300}");
+    assert_eq!(
+        raw_json(&answer)["error"]["code"],
+        "payload_too_large",
+        "{answer:.300}"
+    );
 
     // About 140 MB was sent in all. Buffering it would show; a bounded server stays within
     // the import's 32 MiB (read once, then dropped) plus allocator slack.
@@ -307,8 +325,7 @@ async fn ten_megabyte_bodies_are_refused_413_without_being_held_and_the_server_k
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_others_are_served()
-{
+async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_others_are_served() {
     let server = TestServer::start_with(Backend::Sqlite, &["PARKBRIDGE_HEADER_TIMEOUT_SECS=3"]);
     server.add_user("root", "admin", ADMIN_PW);
     let addr = authority(&server);
@@ -323,7 +340,10 @@ async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_oth
         loris.push(tokio::spawn(async move {
             let (mut rd, mut wr) = stream.into_split();
             let header = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow-{i}: ");
-            let mut bytes = header.into_bytes().into_iter().chain(std::iter::repeat(b'a'));
+            let mut bytes = header
+                .into_bytes()
+                .into_iter()
+                .chain(std::iter::repeat(b'a'));
             let mut buf = [0u8; 1024];
             loop {
                 tokio::select! {
@@ -349,7 +369,10 @@ async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_oth
     // Meanwhile an ordinary client is served.
     healthy(&server).await;
     let held = loris.iter().filter(|t| !t.is_finished()).count();
-    assert!(held > 0, "the slow connections were not even open while others were served");
+    assert!(
+        held > 0,
+        "the slow connections were not even open while others were served"
+    );
     can_sign_in(&server, "root", ADMIN_PW).await;
 
     // An idle keep-alive connection: one answered request, then silence.
@@ -373,7 +396,10 @@ async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_oth
         }
     })
     .await;
-    assert!(idle_closed.is_ok(), "an idle keep-alive connection stayed open 30 s");
+    assert!(
+        idle_closed.is_ok(),
+        "an idle keep-alive connection stayed open 30 s"
+    );
 
     // Every slow connection is closed, well before the 30 s this waits at most (without a
     // timeout they stay open forever and the test fails here).
@@ -401,9 +427,7 @@ async fn a_signed_in_change_sent_from_another_origin_is_refused_403_and_changes_
     server.add_user("root", "admin", ADMIN_PW);
     let admin = server.signed_in("root", ADMIN_PW).await;
     let users_url = server.url("/api/v1/users");
-    let new_user = |name: &str| {
-        json!({"username": name, "password": "a-long-password-1", "role": "mall_staff", "parks": []})
-    };
+    let new_user = |name: &str| json!({"username": name, "password": "a-long-password-1", "role": "mall_staff", "parks": []});
 
     // What a page on another site makes the admin's browser send.
     for (name, header, value) in [
@@ -424,7 +448,10 @@ async fn a_signed_in_change_sent_from_another_origin_is_refused_403_and_changes_
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "cross_origin", "{body}");
         assert!(
-            body["error"]["message"].as_str().unwrap().contains("another site"),
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("another site"),
             "{body}"
         );
     }
@@ -468,7 +495,13 @@ async fn a_signed_in_change_sent_from_another_origin_is_refused_403_and_changes_
         .await
         .unwrap();
     assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    let (status, body) = send(&admin, Method::POST, &users_url, Some(new_user("no_origin"))).await;
+    let (status, body) = send(
+        &admin,
+        Method::POST,
+        &users_url,
+        Some(new_user("no_origin")),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     let users = usernames(&admin, &users_url).await;
     for name in ["same_origin", "same_referer", "no_origin"] {
@@ -590,73 +623,198 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     vec![
-        c(Method::POST, "/api/v1/auth/login", "/api/v1/auth/login".into(), Caller::Anonymous,
-          json!({"username": "nobody", "password": "wrong-password"})),
-        c(Method::POST, "/api/v1/users", "/api/v1/users".into(), Caller::Admin,
-          json!({"username": "hostile", "password": "a-long-password-1", "role": "mall_staff", "parks": [park]})),
-        c(Method::PUT, "/api/v1/users/{id}", format!("/api/v1/users/{victim}"), Caller::Admin,
-          json!({"role": "mall_staff", "parks": [park], "disabled": false, "password": "another-password-2"})),
-        c(Method::POST, "/api/v1/parks", "/api/v1/parks".into(), Caller::Admin,
-          json!({"code": "hostile-park", "name": "名字", "pyun_park_uuid": "u", "pyun_api_store_code": "s",
-                 "pyun_merchant": "m", "mallcoo_park_id": "mp", "mallcoo_park_code": "mc"})),
-        c(Method::PUT, "/api/v1/parks/{id}", format!("/api/v1/parks/{park}"), Caller::Admin,
-          json!({"code": park_code, "name": "测试广场", "pyun_api_store_code": coupon_site::STORE,
+        c(
+            Method::POST,
+            "/api/v1/auth/login",
+            "/api/v1/auth/login".into(),
+            Caller::Anonymous,
+            json!({"username": "nobody", "password": "wrong-password"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            Caller::Admin,
+            json!({"username": "hostile", "password": "a-long-password-1", "role": "mall_staff", "parks": [park]}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{victim}"),
+            Caller::Admin,
+            json!({"role": "mall_staff", "parks": [park], "disabled": false, "password": "another-password-2"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/parks",
+            "/api/v1/parks".into(),
+            Caller::Admin,
+            json!({"code": "hostile-park", "name": "名字", "pyun_park_uuid": "u", "pyun_api_store_code": "s",
+                 "pyun_merchant": "m", "mallcoo_park_id": "mp", "mallcoo_park_code": "mc"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/parks/{id}",
+            format!("/api/v1/parks/{park}"),
+            Caller::Admin,
+            json!({"code": park_code, "name": "测试广场", "pyun_api_store_code": coupon_site::STORE,
                  "pyun_merchant": coupon_site::MERCHANT, "pyun_park_uuid": "park-uuid-1",
                  "pyun_credential_id": credential, "mallcoo_park_id": "MC-ABUSE",
-                 "mallcoo_in_credential_id": mallcoo_in})),
-        c(Method::PUT, "/api/v1/parks/{id}/tariff", format!("/api/v1/parks/{park}/tariff"), Caller::Admin,
-          json!({"free_minutes": 15, "grace_minutes": 15, "cycle_cap": 5000,
+                 "mallcoo_in_credential_id": mallcoo_in}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/parks/{id}/tariff",
+            format!("/api/v1/parks/{park}/tariff"),
+            Caller::Admin,
+            json!({"free_minutes": 15, "grace_minutes": 15, "cycle_cap": 5000,
                  "pricing": {"kind": "simple", "first_minutes": 60, "first_price": 1000,
-                             "unit_minutes": 30, "unit_price": 300}})),
-        c(Method::POST, "/api/v1/credentials", "/api/v1/credentials".into(), Caller::Admin,
-          json!({"name": "hostile-cred", "kind": "pyun", "app_id": "app", "app_secret": "secret"})),
-        c(Method::PUT, "/api/v1/credentials/{id}/secret", format!("/api/v1/credentials/{credential}/secret"), Caller::Admin,
-          json!({"secret": coupon_site::APP_SECRET})),
-        c(Method::POST, "/api/v1/api-keys", "/api/v1/api-keys".into(), Caller::Admin,
-          json!({"name": "hostile-key", "scopes": ["gate"], "park_id": park})),
-        c(Method::POST, "/api/v1/coupons/events", "/api/v1/coupons/events".into(), Caller::Coupons,
-          json!({"park": park_code, "event_id": "ev-1", "plate": "粤B12345", "subject": "充电",
-                 "metadata": {"charge_kwh": 12}})),
-        c(Method::POST, "/api/v1/coupons/grants", "/api/v1/coupons/grants".into(), Caller::Coupons,
-          json!({"park": park_code, "coupon": coupon_site::PRODUCT, "plate": "粤B12345", "grant_id": "g-1",
-                 "reason": "消费", "parking_serial": "ps-1"})),
-        c(Method::POST, "/api/v1/coupon-records/grants", "/api/v1/coupon-records/grants".into(), Caller::Admin,
-          json!({"park_id": park, "product_id": product, "plate": "粤B12345", "reason": "补发", "grant_id": "ui-1"})),
-        c(Method::POST, "/api/v1/coupon-records/{id}/reconcile", format!("/api/v1/coupon-records/{coupon_record}/reconcile"), Caller::Admin,
-          json!({"resolution": "delivered", "note": "查过了"})),
-        c(Method::PUT, "/api/v1/parks/{id}/coupon-config/event", format!("/api/v1/parks/{park}/coupon-config/event"), Caller::Admin,
-          json!({"api_type": coupon_site::API_TYPE, "metadata_keys": [{"key": "charge_kwh", "name": "充电度数"}]})),
-        c(Method::POST, "/api/v1/parks/{id}/coupon-products", format!("/api/v1/parks/{park}/coupon-products"), Caller::Admin,
-          json!({"name": "产品", "coupon_code": "CC", "store_code": "SC", "quantity": 1, "reason": "理由"})),
-        c(Method::PUT, "/api/v1/parks/{id}/coupon-products/{pid}", format!("/api/v1/parks/{park}/coupon-products/{product}"), Caller::Admin,
-          json!({"name": coupon_site::PRODUCT, "coupon_code": coupon_site::COUPON_CODE, "store_code": "shop-7", "quantity": 1, "reason": "理由"})),
-        c(Method::POST, "/api/v1/parks/{id}/vip-sync", format!("/api/v1/parks/{park}/vip-sync"), Caller::Admin,
-          json!({"confirm_name": "not the name"})),
-        c(Method::POST, "/api/v1/parks/{id}/vip/records", format!("/api/v1/parks/{park}/vip/records"), Caller::Admin,
-          json!({"plate": "粤B54321", "charge_type": "MON_A", "vip_type": 1, "card_no": "C-1", "card_id": "ID-1",
+                             "unit_minutes": 30, "unit_price": 300}}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/credentials",
+            "/api/v1/credentials".into(),
+            Caller::Admin,
+            json!({"name": "hostile-cred", "kind": "pyun", "app_id": "app", "app_secret": "secret"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/credentials/{id}/secret",
+            format!("/api/v1/credentials/{credential}/secret"),
+            Caller::Admin,
+            json!({"secret": coupon_site::APP_SECRET}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/api-keys",
+            "/api/v1/api-keys".into(),
+            Caller::Admin,
+            json!({"name": "hostile-key", "scopes": ["gate"], "park_id": park}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/coupons/events",
+            "/api/v1/coupons/events".into(),
+            Caller::Coupons,
+            json!({"park": park_code, "event_id": "ev-1", "plate": "粤B12345", "subject": "充电",
+                 "metadata": {"charge_kwh": 12}}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/coupons/grants",
+            "/api/v1/coupons/grants".into(),
+            Caller::Coupons,
+            json!({"park": park_code, "coupon": coupon_site::PRODUCT, "plate": "粤B12345", "grant_id": "g-1",
+                 "reason": "消费", "parking_serial": "ps-1"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/coupon-records/grants",
+            "/api/v1/coupon-records/grants".into(),
+            Caller::Admin,
+            json!({"park_id": park, "product_id": product, "plate": "粤B12345", "reason": "补发", "grant_id": "ui-1"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/coupon-records/{id}/reconcile",
+            format!("/api/v1/coupon-records/{coupon_record}/reconcile"),
+            Caller::Admin,
+            json!({"resolution": "delivered", "note": "查过了"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/parks/{id}/coupon-config/event",
+            format!("/api/v1/parks/{park}/coupon-config/event"),
+            Caller::Admin,
+            json!({"api_type": coupon_site::API_TYPE, "metadata_keys": [{"key": "charge_kwh", "name": "充电度数"}]}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/parks/{id}/coupon-products",
+            format!("/api/v1/parks/{park}/coupon-products"),
+            Caller::Admin,
+            json!({"name": "产品", "coupon_code": "CC", "store_code": "SC", "quantity": 1, "reason": "理由"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/parks/{id}/coupon-products/{pid}",
+            format!("/api/v1/parks/{park}/coupon-products/{product}"),
+            Caller::Admin,
+            json!({"name": coupon_site::PRODUCT, "coupon_code": coupon_site::COUPON_CODE, "store_code": "shop-7", "quantity": 1, "reason": "理由"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/parks/{id}/vip-sync",
+            format!("/api/v1/parks/{park}/vip-sync"),
+            Caller::Admin,
+            json!({"confirm_name": "not the name"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/parks/{id}/vip/records",
+            format!("/api/v1/parks/{park}/vip/records"),
+            Caller::Admin,
+            json!({"plate": "粤B54321", "charge_type": "MON_A", "vip_type": 1, "card_no": "C-1", "card_id": "ID-1",
                  "recharge": {"quantity": 1, "pay_type": 1, "pay_value_fen": 30000, "value": "1",
-                              "pay_partner": "pp", "pay_time": "2026-01-15T04:00:00Z"}})),
-        c(Method::POST, "/api/v1/vip/records/{rid}/recharges", format!("/api/v1/vip/records/{record}/recharges"), Caller::Admin,
-          json!({"quantity": 1, "pay_type": 1, "pay_value_fen": 30000, "value": "1", "pay_partner": "pp2",
-                 "pay_time": "2026-02-15T04:00:00Z"})),
-        c(Method::POST, "/api/v1/vip/recharges", "/api/v1/vip/recharges".into(), Caller::Vip,
-          json!({"park": park_code, "rows": [{
+                              "pay_partner": "pp", "pay_time": "2026-01-15T04:00:00Z"}}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/vip/records/{rid}/recharges",
+            format!("/api/v1/vip/records/{record}/recharges"),
+            Caller::Admin,
+            json!({"quantity": 1, "pay_type": 1, "pay_value_fen": 30000, "value": "1", "pay_partner": "pp2",
+                 "pay_time": "2026-02-15T04:00:00Z"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/vip/recharges",
+            "/api/v1/vip/recharges".into(),
+            Caller::Vip,
+            json!({"park": park_code, "rows": [{
               "plate": "粤B00001", "plate_color": 1, "card_no": "C1", "charge_type": "MON_A", "vip_type": 1,
               "quantity": 1, "pay_partner": "pp-000001", "pay_type": 2, "value": "1",
               "pay_time": "1767225600000", "renewal_start_time": "2025-12-31T16:00:00Z",
-              "renewal_end_time": "2026-01-31T15:59:59Z", "pay_value": 30000, "operator": "本地系统"}]})),
-        c(Method::POST, "/api/v1/gate/entries", "/api/v1/gate/entries".into(), Caller::Gate,
-          json!({"park": park_code, "plate": "沪A11111", "gate": "东门"})),
-        c(Method::POST, "/api/v1/gate/exits", "/api/v1/gate/exits".into(), Caller::Gate,
-          json!({"park": park_code, "plate": "沪A11111", "gate": "西门"})),
-        c(Method::POST, "/mallcoo/v1/GetParkingPaymentInfo", "/mallcoo/v1/GetParkingPaymentInfo".into(), Caller::Mallcoo,
-          json!({"parkId": "MC-ABUSE", "plateNo": "沪A11111"})),
-        c(Method::POST, "/mallcoo/v1/PayParkingFee", "/mallcoo/v1/PayParkingFee".into(), Caller::Mallcoo,
-          json!({"parkId": "MC-ABUSE", "feeId": "f-1", "orderNo": "o-1", "thirdTradeNo": "WX1", "plateNo": "沪A11111",
+              "renewal_end_time": "2026-01-31T15:59:59Z", "pay_value": 30000, "operator": "本地系统"}]}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/gate/entries",
+            "/api/v1/gate/entries".into(),
+            Caller::Gate,
+            json!({"park": park_code, "plate": "沪A11111", "gate": "东门"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/gate/exits",
+            "/api/v1/gate/exits".into(),
+            Caller::Gate,
+            json!({"park": park_code, "plate": "沪A11111", "gate": "西门"}),
+        ),
+        c(
+            Method::POST,
+            "/mallcoo/v1/GetParkingPaymentInfo",
+            "/mallcoo/v1/GetParkingPaymentInfo".into(),
+            Caller::Mallcoo,
+            json!({"parkId": "MC-ABUSE", "plateNo": "沪A11111"}),
+        ),
+        c(
+            Method::POST,
+            "/mallcoo/v1/PayParkingFee",
+            "/mallcoo/v1/PayParkingFee".into(),
+            Caller::Mallcoo,
+            json!({"parkId": "MC-ABUSE", "feeId": "f-1", "orderNo": "o-1", "thirdTradeNo": "WX1", "plateNo": "沪A11111",
                  "payTime": shanghai, "unPayAmount": 0, "amount": 0, "deductionAmount": 0,
-                 "deductionDetails": [], "payChannel": 0, "payType": 0})),
-        c(Method::POST, "/mallcoo/v1/GetTraffic", "/mallcoo/v1/GetTraffic".into(), Caller::Mallcoo,
-          json!({"parkId": "MC-ABUSE", "startTime": "2026-11-20 08:00:00", "endTime": "2026-11-20 09:00:00"})),
+                 "deductionDetails": [], "payChannel": 0, "payType": 0}),
+        ),
+        c(
+            Method::POST,
+            "/mallcoo/v1/GetTraffic",
+            "/mallcoo/v1/GetTraffic".into(),
+            Caller::Mallcoo,
+            json!({"parkId": "MC-ABUSE", "startTime": "2026-11-20 08:00:00", "endTime": "2026-11-20 09:00:00"}),
+        ),
     ]
 }
 
@@ -672,8 +830,18 @@ const NO_JSON_BODY: [&str; 4] = [
 /// Query parameters of the GET routes that take some.
 fn query_params(template: &str) -> &'static [&'static str] {
     match template {
-        "/api/v1/coupon-records" => &["plate", "state", "from", "to", "park_id", "before_id", "limit"],
-        "/api/v1/parks/{id}/vip/records" => &["plate", "validity", "sync", "vip_type", "offset", "limit"],
+        "/api/v1/coupon-records" => &[
+            "plate",
+            "state",
+            "from",
+            "to",
+            "park_id",
+            "before_id",
+            "limit",
+        ],
+        "/api/v1/parks/{id}/vip/records" => {
+            &["plate", "validity", "sync", "vip_type", "offset", "limit"]
+        }
         "/api/v1/parks/{id}/sessions" => &["plate", "state", "before", "limit"],
         "/api/v1/parks/{id}/traffic" => &["from", "to"],
         "/api/v1/audit" => &["limit", "before"],
@@ -773,7 +941,10 @@ fn assert_handled(status: StatusCode, body: &Value, what: &str) {
     if status.is_client_error() {
         if what.contains("/mallcoo/") {
             assert_eq!(body["resCode"], 1, "{what}: {status} {body}");
-            assert!(body["resMsg"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+            assert!(
+                body["resMsg"].as_str().is_some_and(|m| !m.is_empty()),
+                "{what}: {body}"
+            );
         } else {
             assert_envelope(body, &format!("{what} ({status})"));
         }
@@ -849,7 +1020,9 @@ async fn hostile_strings_scenario(backend: Backend) {
     // The table is covered: every changing route has a case or takes no JSON body.
     let table = parkbridge::http::routes::table();
     for route in &table {
-        if matches!(route.method, Method::GET | Method::DELETE) || NO_JSON_BODY.contains(&route.path) {
+        if matches!(route.method, Method::GET | Method::DELETE)
+            || NO_JSON_BODY.contains(&route.path)
+        {
             continue;
         }
         assert!(
@@ -872,7 +1045,12 @@ async fn hostile_strings_scenario(backend: Backend) {
                 let mut body = case.body.clone();
                 *body.pointer_mut(leaf).unwrap() = Value::String(h.text.clone());
                 let (status, answer) = callers
-                    .send(case.caller, case.method.clone(), &server.url(&case.path), Some(&body.to_string()))
+                    .send(
+                        case.caller,
+                        case.method.clone(),
+                        &server.url(&case.path),
+                        Some(&body.to_string()),
+                    )
                     .await;
                 let what = format!("{} {} {leaf}={:.30?}", case.method, case.path, h.text);
                 assert_handled(status, &answer, &what);
@@ -895,15 +1073,27 @@ async fn hostile_strings_scenario(backend: Backend) {
         let body = (method != Method::GET && method != Method::DELETE).then_some("{}");
         for h in &hostile {
             // A URL holds at most 64 KiB: the long string is ASCII here (still 10 000 chars).
-            let text = if h.text.len() > 10_000 { "x".repeat(10_000) } else { h.text.clone() };
+            let text = if h.text.len() > 10_000 {
+                "x".repeat(10_000)
+            } else {
+                h.text.clone()
+            };
             if route.path.contains('{') {
                 let path: String = route
                     .path
                     .split('/')
-                    .map(|seg| if seg.starts_with('{') { encode(&text) } else { seg.to_owned() })
+                    .map(|seg| {
+                        if seg.starts_with('{') {
+                            encode(&text)
+                        } else {
+                            seg.to_owned()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("/");
-                let (status, answer) = callers.send(caller, method.clone(), &server.url(&path), body).await;
+                let (status, answer) = callers
+                    .send(caller, method.clone(), &server.url(&path), body)
+                    .await;
                 assert_handled(status, &answer, &format!("{} {}", route.method, route.path));
             }
             let concrete = route.path.replace("{id}", &park.to_string());
@@ -917,15 +1107,26 @@ async fn hostile_strings_scenario(backend: Backend) {
 
     // Free text is stored byte for byte: a product's name, a car park's name, a key's name.
     // The products go to a fresh car park, as names are unique per car park.
-    let (status, fresh) = send(&site.admin, Method::POST, &server.url("/api/v1/parks"),
-        Some(json!({"code": "readback", "name": "回读广场"}))).await;
+    let (status, fresh) = send(
+        &site.admin,
+        Method::POST,
+        &server.url("/api/v1/parks"),
+        Some(json!({"code": "readback", "name": "回读广场"})),
+    )
+    .await;
     assert_eq!(status, 201, "{fresh}");
     let fresh = fresh["id"].as_i64().unwrap();
     for (i, h) in hostile.iter().enumerate() {
         let products = server.url(&format!("/api/v1/parks/{fresh}/coupon-products"));
-        let (status, answer) = send(&site.admin, Method::POST, &products, Some(json!({
-            "name": h.text, "coupon_code": format!("CC-{i}"), "store_code": "s", "quantity": 1
-        }))).await;
+        let (status, answer) = send(
+            &site.admin,
+            Method::POST,
+            &products,
+            Some(json!({
+                "name": h.text, "coupon_code": format!("CC-{i}"), "store_code": "s", "quantity": 1
+            })),
+        )
+        .await;
         let config = server.url(&format!("/api/v1/parks/{fresh}/coupon-config"));
         let (_, config) = send(&site.admin, Method::GET, &config, None).await;
         let stored = config["products"]
@@ -936,30 +1137,61 @@ async fn hostile_strings_scenario(backend: Backend) {
         if status == 201 {
             assert!(stored, "product {:.30?} not read back identically", h.text);
         } else {
-            assert!(!h.storable, "product name {:.30?} refused: {answer}", h.text);
+            assert!(
+                !h.storable,
+                "product name {:.30?} refused: {answer}",
+                h.text
+            );
             assert_envelope(&answer, "product name");
             assert!(!stored);
         }
 
-        let (status, answer) = send(&site.admin, Method::POST, &server.url("/api/v1/parks"), Some(json!({
-            "code": format!("weird-{i}"), "name": h.text
-        }))).await;
+        let (status, answer) = send(
+            &site.admin,
+            Method::POST,
+            &server.url("/api/v1/parks"),
+            Some(json!({
+                "code": format!("weird-{i}"), "name": h.text
+            })),
+        )
+        .await;
         if status == 201 {
             let id = answer["id"].as_i64().unwrap();
-            let (_, park) = send(&site.admin, Method::GET, &server.url(&format!("/api/v1/parks/{id}")), None).await;
+            let (_, park) = send(
+                &site.admin,
+                Method::GET,
+                &server.url(&format!("/api/v1/parks/{id}")),
+                None,
+            )
+            .await;
             assert_eq!(park["name"].as_str(), Some(h.text.as_str()), "park name");
         } else {
             assert!(!h.storable, "park name {:.30?} refused: {answer}", h.text);
             assert_envelope(&answer, "park name");
         }
 
-        let (status, answer) = send(&site.admin, Method::POST, &server.url("/api/v1/api-keys"), Some(json!({
-            "name": h.text, "scopes": ["gate"]
-        }))).await;
+        let (status, answer) = send(
+            &site.admin,
+            Method::POST,
+            &server.url("/api/v1/api-keys"),
+            Some(json!({
+                "name": h.text, "scopes": ["gate"]
+            })),
+        )
+        .await;
         if status == 201 {
-            let (_, keys) = send(&site.admin, Method::GET, &server.url("/api/v1/api-keys"), None).await;
+            let (_, keys) = send(
+                &site.admin,
+                Method::GET,
+                &server.url("/api/v1/api-keys"),
+                None,
+            )
+            .await;
             assert!(
-                keys.as_array().unwrap().iter().any(|k| k["name"].as_str() == Some(&h.text)),
+                keys.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["name"].as_str() == Some(&h.text)),
                 "key name {:.30?} not read back identically",
                 h.text
             );
@@ -973,7 +1205,10 @@ async fn hostile_strings_scenario(backend: Backend) {
     for wildcard in ["%", "_", "%25"] {
         let found = site
             .manager
-            .get(server.url(&format!("/api/v1/parks/{park}/vip/records?plate={}", encode(wildcard))))
+            .get(server.url(&format!(
+                "/api/v1/parks/{park}/vip/records?plate={}",
+                encode(wildcard)
+            )))
             .send()
             .await
             .unwrap();
@@ -1034,21 +1269,51 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
 
     // Every kind of secret: P云 app_secret (set, then replaced), Mallcoo key pairs, API keys,
     // passwords, the master key.
-    let (status, body) = send(admin, Method::PUT, &server.url(&format!("/api/v1/credentials/{}/secret", site.credential_id)),
-        Some(json!({"secret": "replaced-secret-0b7d4e21"}))).await;
+    let (status, body) = send(
+        admin,
+        Method::PUT,
+        &server.url(&format!(
+            "/api/v1/credentials/{}/secret",
+            site.credential_id
+        )),
+        Some(json!({"secret": "replaced-secret-0b7d4e21"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = send(admin, Method::PUT, &server.url(&format!("/api/v1/credentials/{}/secret", site.credential_id)),
-        Some(json!({"secret": coupon_site::APP_SECRET}))).await;
+    let (status, body) = send(
+        admin,
+        Method::PUT,
+        &server.url(&format!(
+            "/api/v1/credentials/{}/secret",
+            site.credential_id
+        )),
+        Some(json!({"secret": coupon_site::APP_SECRET})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    let (status, out) = send(admin, Method::POST, &server.url("/api/v1/credentials"), Some(json!({
-        "name": "mallcoo-out", "kind": "mallcoo_outbound", "app_id": "mc-out-app",
-        "public_key": "PK_abuse_out", "private_key": MC_OUT_PRIVATE
-    }))).await;
+    let (status, out) = send(
+        admin,
+        Method::POST,
+        &server.url("/api/v1/credentials"),
+        Some(json!({
+            "name": "mallcoo-out", "kind": "mallcoo_outbound", "app_id": "mc-out-app",
+            "public_key": "PK_abuse_out", "private_key": MC_OUT_PRIVATE
+        })),
+    )
+    .await;
     assert_eq!(status, 201, "{out}");
-    let (status, inbound) = send(admin, Method::POST, &server.url("/api/v1/credentials"),
-        Some(json!({"name": "mallcoo-in", "kind": "mallcoo_inbound"}))).await;
+    let (status, inbound) = send(
+        admin,
+        Method::POST,
+        &server.url("/api/v1/credentials"),
+        Some(json!({"name": "mallcoo-in", "kind": "mallcoo_inbound"})),
+    )
+    .await;
     assert_eq!(status, 201, "{inbound}");
-    let in_private = inbound["issued"]["private_key"].as_str().unwrap().to_owned();
+    let in_private = inbound["issued"]["private_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let in_keys = (
         inbound["issued"]["app_id"].as_str().unwrap().to_owned(),
         inbound["issued"]["public_key"].as_str().unwrap().to_owned(),
@@ -1062,10 +1327,18 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
         "mallcoo_in_credential_id": inbound["credential"]["id"],
     }))).await;
     assert_eq!(status, 200, "{body}");
-    let (status, created_key) = send(admin, Method::POST, &server.url("/api/v1/api-keys"),
-        Some(json!({"name": "ui-key", "scopes": ["gate"]}))).await;
+    let (status, created_key) = send(
+        admin,
+        Method::POST,
+        &server.url("/api/v1/api-keys"),
+        Some(json!({"name": "ui-key", "scopes": ["gate"]})),
+    )
+    .await;
     assert_eq!(status, 201, "{created_key}");
-    let ui_key = created_key["key"].as_str().expect("the key is shown once").to_owned();
+    let ui_key = created_key["key"]
+        .as_str()
+        .expect("the key is shown once")
+        .to_owned();
     let gate_key = server.api_key("gate", "gate", None);
     let master_key = std::fs::read_to_string(server.data_dir.path().join("master.key"))
         .expect("the master key file")
@@ -1078,16 +1351,27 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
     let (status, r) = site.event("ev-secret", "粤B12345").await;
     assert!(status.is_success(), "{r}");
     let gate = bearer_client(&gate_key);
-    let (status, r) = send(&gate, Method::POST, &server.url("/api/v1/gate/entries"),
-        Some(json!({"park": coupon_site::PARK, "plate": "沪A77777"}))).await;
+    let (status, r) = send(
+        &gate,
+        Method::POST,
+        &server.url("/api/v1/gate/entries"),
+        Some(json!({"park": coupon_site::PARK, "plate": "沪A77777"})),
+    )
+    .await;
     assert_eq!(status, 201, "{r}");
-    eventually(Duration::from_secs(20), "the entry notice reaching Mallcoo", || async {
-        mallcoo.notice_count() > 0
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the entry notice reaching Mallcoo",
+        || async { mallcoo.notice_count() > 0 },
+    )
     .await;
     let body = json!({"parkId": "MC-SECRET", "plateNo": "沪A77777"}).to_string();
     let (app_id, public_key, private_key) = &in_keys;
-    let keys = MallcooKeys { app_id, public_key, private_key };
+    let keys = MallcooKeys {
+        app_id,
+        public_key,
+        private_key,
+    };
     let signed = sign_headers(&keys, chrono::Utc::now(), &body);
     let mut req = Client::new()
         .post(server.url("/mallcoo/v1/GetParkingPaymentInfo"))
@@ -1101,7 +1385,13 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
     let quote: Value = resp.json().await.unwrap();
     assert_eq!(quote["resCode"], 0, "{quote}");
     let inbound_sign = signed.sign.clone();
-    let (status, _) = send(&bearer_client(&ui_key), Method::GET, &server.url("/api/v1/machine/whoami"), None).await;
+    let (status, _) = send(
+        &bearer_client(&ui_key),
+        Method::GET,
+        &server.url("/api/v1/machine/whoami"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     can_sign_in(server, "manager", coupon_site::MANAGER_PW).await;
     let resp = Client::new()
@@ -1115,20 +1405,34 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
     // The secrets, and the signatures made with them.
     let mut secrets: Vec<(String, String)> = vec![
         ("P云 app_secret".into(), coupon_site::APP_SECRET.into()),
-        ("replaced P云 secret".into(), "replaced-secret-0b7d4e21".into()),
+        (
+            "replaced P云 secret".into(),
+            "replaced-secret-0b7d4e21".into(),
+        ),
         ("Mallcoo outbound private key".into(), MC_OUT_PRIVATE.into()),
         ("Mallcoo inbound private key".into(), in_private),
         ("API key (CLI)".into(), gate_key.clone()),
-        ("API key secret part".into(), gate_key.rsplit('_').next().unwrap().to_owned()),
+        (
+            "API key secret part".into(),
+            gate_key.rsplit('_').next().unwrap().to_owned(),
+        ),
         ("API key (admin UI)".into(), ui_key.clone()),
         ("admin password".into(), ROOT_PW.into()),
         ("manager password".into(), coupon_site::MANAGER_PW.into()),
-        ("wrong password".into(), "wrong-but-close-admin-password".into()),
+        (
+            "wrong password".into(),
+            "wrong-but-close-admin-password".into(),
+        ),
         ("master key".into(), master_key.clone()),
         ("inbound Mallcoo signature".into(), inbound_sign),
     ];
     for r in site.pyun.requests() {
-        if let Some(sign) = r.fields.iter().find(|(k, _)| k == "sign").map(|(_, v)| v.clone()) {
+        if let Some(sign) = r
+            .fields
+            .iter()
+            .find(|(k, _)| k == "sign")
+            .map(|(_, v)| v.clone())
+        {
             secrets.push(("P云 signature".into(), sign));
         }
     }
@@ -1137,14 +1441,22 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
         let sign = protocol::mallcoo::sign("PK_abuse_out", &timestamp, &n.body, MC_OUT_PRIVATE);
         secrets.push(("Mallcoo outbound signature".into(), sign));
     }
-    assert!(secrets.iter().any(|(what, _)| what == "P云 signature"), "no P云 call was made");
     assert!(
-        secrets.iter().any(|(what, _)| what == "Mallcoo outbound signature"),
+        secrets.iter().any(|(what, _)| what == "P云 signature"),
+        "no P云 call was made"
+    );
+    assert!(
+        secrets
+            .iter()
+            .any(|(what, _)| what == "Mallcoo outbound signature"),
         "no Mallcoo call was made"
     );
     let leaks = |text: &str, place: &str| {
         for (what, secret) in &secrets {
-            assert!(!text.contains(secret.as_str()), "the {what} appears in {place}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "the {what} appears in {place}"
+            );
         }
     };
 
@@ -1159,7 +1471,11 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
             .replace("{id}", &park.to_string())
             .replace("{park}", &park.to_string())
             .replace("{rid}", &record_id.to_string());
-        for (who, client) in [("admin", admin), ("manager", &site.manager), ("key", &site.machine)] {
+        for (who, client) in [
+            ("admin", admin),
+            ("manager", &site.manager),
+            ("key", &site.machine),
+        ] {
             let resp = client.get(server.url(&path)).send().await.unwrap();
             let headers = format!("{:?}", resp.headers());
             let body = resp.text().await.unwrap();
@@ -1167,9 +1483,19 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
             leaks(&body, &format!("GET {path} ({who})"));
         }
     }
-    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     leaks(&metrics, "/metrics");
-    let index = reqwest::get(server.url("/")).await.unwrap().text().await.unwrap();
+    let index = reqwest::get(server.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     leaks(&index, "the index page");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logs = server.logs();
@@ -1189,10 +1515,20 @@ async fn no_secret_reaches_a_response_the_logs_the_metrics_or_the_frontend_bundl
         let text = String::from_utf8_lossy(&bytes);
         leaks(&text, &path.display().to_string());
         // What only the server's storage knows: the key file, the sealed and hashed columns.
-        for name in ["master.key", "PARKBRIDGE_MASTER_KEY", "sealed_secret", "password_hash", "token_hash", "key_hash"] {
+        for name in [
+            "master.key",
+            "PARKBRIDGE_MASTER_KEY",
+            "sealed_secret",
+            "password_hash",
+            "token_hash",
+            "key_hash",
+        ] {
             assert!(!text.contains(name), "{name} appears in {}", path.display());
         }
         scanned += 1;
     }
-    assert!(scanned >= 3, "frontend/dist holds only {scanned} files: is it built?");
+    assert!(
+        scanned >= 3,
+        "frontend/dist holds only {scanned} files: is it built?"
+    );
 }

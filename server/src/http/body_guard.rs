@@ -78,7 +78,8 @@ pub async fn guard_body(req: Request, next: Next) -> Response {
     if has_escaped_nul(&bytes) {
         return refuse();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// The whole body if it holds at most `limit` bytes; `None` if it is larger (the rest is then
@@ -139,7 +140,7 @@ mod tests {
         assert!(has_escaped_nul(br#"{"a":"x\u0000y"}"#));
         assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
         assert!(!has_escaped_nul(br#"{"a":"\\u0000"}"#));
-        assert!(!has_escaped_nul(br#"{"a":"\u00001"}"#.replace("0000", "0001").as_bytes()));
+        assert!(!has_escaped_nul(br#"{"a":"\u0001"}"#));
         assert!(!has_escaped_nul(br#"{"a":"plain"}"#));
     }
 }

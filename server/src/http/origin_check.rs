@@ -101,25 +101,51 @@ mod tests {
     #[test]
     fn same_origin_passes_and_other_origins_do_not() {
         let own = [
-            &[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")][..],
+            &[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080"),
+            ][..],
             &[("host", "pb.example"), ("origin", "https://pb.example")],
             &[("host", "pb.example"), ("origin", "https://PB.example:443")],
             &[("host", "pb.example:443"), ("origin", "https://pb.example")],
             &[("host", "[::1]:8080"), ("origin", "http://[::1]:8080")],
-            &[("host", "pb.example"), ("referer", "https://pb.example/vip?x=1")],
-            &[("host", "10.0.0.5:8080"), ("x-forwarded-host", "pb.example"), ("origin", "https://pb.example")],
+            &[
+                ("host", "pb.example"),
+                ("referer", "https://pb.example/vip?x=1"),
+            ],
+            &[
+                ("host", "10.0.0.5:8080"),
+                ("x-forwarded-host", "pb.example"),
+                ("origin", "https://pb.example"),
+            ],
             &[("host", "pb.example")],
         ];
         for h in own {
             assert!(sent_from_own_origin(&headers(h)), "{h:?}");
         }
         let other = [
-            &[("host", "127.0.0.1:8080"), ("origin", "http://evil.example")][..],
-            &[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8081")],
-            &[("host", "pb.example"), ("origin", "http://pb.example.evil.example")],
+            &[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://evil.example"),
+            ][..],
+            &[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8081"),
+            ],
+            &[
+                ("host", "pb.example"),
+                ("origin", "http://pb.example.evil.example"),
+            ],
             &[("host", "pb.example"), ("origin", "null")],
-            &[("host", "pb.example"), ("referer", "https://evil.example/pb.example")],
-            &[("host", "pb.example"), ("origin", "https://evil.example"), ("referer", "https://pb.example/")],
+            &[
+                ("host", "pb.example"),
+                ("referer", "https://evil.example/pb.example"),
+            ],
+            &[
+                ("host", "pb.example"),
+                ("origin", "https://evil.example"),
+                ("referer", "https://pb.example/"),
+            ],
             &[("origin", "https://pb.example")],
         ];
         for h in other {
