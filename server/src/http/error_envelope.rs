@@ -67,3 +67,61 @@ pub async fn envelope_plain_refusals(req: Request, next: Next) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::envelope_plain_refusals;
+
+    async fn call(uri: &str) -> (StatusCode, serde_json::Value) {
+        let app = Router::new()
+            .route(
+                "/api/n/{id}",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .route(
+                "/mallcoo/n/{id}",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .route(
+                "/plain/{id}",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .layer(axum::middleware::from_fn(envelope_plain_refusals));
+        let resp = app
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn axum_rejections_become_the_envelope_of_their_route() {
+        let (status, body) = call("/api/n/abc").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "invalid_request", "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("abc"),
+            "{body}"
+        );
+        let (status, body) = call("/mallcoo/n/abc").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["resCode"], 1, "{body}");
+        // Outside the API (the web app's paths) nothing is rewritten.
+        let (status, body) = call("/plain/abc").await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::BAD_REQUEST, serde_json::Value::Null)
+        );
+        let (status, _) = call("/api/n/7").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
