@@ -32,6 +32,11 @@ pub enum ApiError {
     /// Signed in, but this role or key may not do this (403).
     #[error("not allowed for this account")]
     Forbidden,
+    /// A signed-in change sent from another site's page (403); see `http::origin_check`.
+    #[error(
+        "refused: a change made while signed in must be sent from ParkBridge's own pages, not from another site"
+    )]
+    CrossOrigin,
     /// No such resource (404).
     #[error("not found")]
     NotFound,
@@ -94,6 +99,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::CrossOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -109,6 +115,7 @@ impl ApiError {
             Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::CrossOrigin => "cross_origin",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests(_) => "too_many_requests",

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use super::DbArgs;
 use crate::http::{
-    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Settings, build_router,
+    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Settings, build_router, connections,
 };
 use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
 use crate::outbox::retry::Policy;
@@ -43,6 +43,10 @@ pub(crate) struct ServeArgs {
     /// Base URL of the Mallcoo (猫酷) open platform that entry notices are sent to.
     #[arg(long, env = "PARKBRIDGE_MALLCOO_BASE_URL", default_value = DEFAULT_MALLCOO_BASE_URL, value_parser = parse_base_url)]
     pub(crate) mallcoo_base_url: String,
+    /// Seconds a client has to send a request's headers, counted from when its connection
+    /// opens or its previous answer is sent; slow or idle connections are closed after it.
+    #[arg(long, env = "PARKBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) header_timeout_secs: u64,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
 }
@@ -174,12 +178,13 @@ pub(crate) async fn serve(
         let _ = tx.send(local);
     }
     tracing::info!(%local, "serving");
-    axum::serve(
+    connections::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        Duration::from_secs(args.header_timeout_secs),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
     // Deliveries in flight record their outcome before we exit, so a graceful stop leaves no
     // row `sending` (a kill -9 is what lease recovery is for).
     dispatcher.shutdown(dispatch.call_timeout).await;

@@ -4,16 +4,20 @@ pub mod access;
 mod api_keys;
 mod audit_log;
 mod auth;
+pub mod body_guard;
+pub mod connections;
 mod coupon_config;
 mod coupon_records;
 mod coupons;
 mod credentials;
+pub mod error_envelope;
 mod gate;
 mod health;
 pub mod json;
 mod machine;
 mod mallcoo_v14;
 mod openapi;
+pub mod origin_check;
 mod parks;
 mod request_metrics;
 pub mod routes;
@@ -114,6 +118,13 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)
         .fallback_service(frontend)
+        // Innermost first: a cross-site change is refused before its body is read, and oversize
+        // bodies and text with NUL before a handler sees them.
+        .layer(axum::middleware::from_fn(body_guard::guard_body))
+        .layer(axum::middleware::from_fn(origin_check::refuse_cross_origin))
+        .layer(axum::middleware::from_fn(
+            error_envelope::envelope_plain_refusals,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(request_metrics::track))
         .layer(TraceLayer::new_for_http())
