@@ -190,3 +190,71 @@ fn cli_refuses_a_duplicate_username_and_a_short_password() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
 }
+
+/// One failed sign-in for `username` reported as coming from `forwarded_for`.
+async fn login_via_proxy(
+    server: &TestServer,
+    forwarded_for: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(server.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_address_limit_counts_each_client_not_the_proxy() {
+    // The test client connects from 127.0.0.1, which plays the reverse proxy.
+    let server = TestServer::start_with(
+        e2e::server::Backend::Sqlite,
+        &["--trusted-proxies", "127.0.0.1"],
+    );
+    server.add_user("root", "admin", ADMIN_PW);
+    // 20 failures from one client behind the proxy (spread over accounts)…
+    for i in 0..20 {
+        let status =
+            login_via_proxy(&server, "203.0.113.7", &format!("guess{}", i % 5), "wrong").await;
+        assert_eq!(status, 400, "attempt {i}");
+    }
+    // …limit that client only; the others behind the same proxy still sign in.
+    assert_eq!(
+        login_via_proxy(&server, "203.0.113.7", "root", ADMIN_PW).await,
+        429
+    );
+    assert_eq!(
+        login_via_proxy(&server, "203.0.113.8", "root", ADMIN_PW).await,
+        200
+    );
+    // What a client writes to the left of the proxy's entry is not believed.
+    assert_eq!(
+        login_via_proxy(&server, "198.51.100.9, 203.0.113.7", "root", ADMIN_PW).await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forged_x_forwarded_for_does_not_escape_the_limit() {
+    let server = TestServer::start();
+    server.add_user("root", "admin", ADMIN_PW);
+    for i in 0..20 {
+        // A new made-up address on every attempt: all of them count against the real peer.
+        let status = login_via_proxy(
+            &server,
+            &format!("203.0.113.{i}"),
+            &format!("guess{}", i % 5),
+            "wrong",
+        )
+        .await;
+        assert_eq!(status, 400, "attempt {i}");
+    }
+    assert_eq!(
+        login_via_proxy(&server, "203.0.113.200", "root", ADMIN_PW).await,
+        429
+    );
+}

@@ -47,6 +47,11 @@ pub(crate) struct ServeArgs {
     /// opens or its previous answer is sent; slow or idle connections are closed after it.
     #[arg(long, env = "PARKBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) header_timeout_secs: u64,
+    /// Addresses of the reverse proxies in front of this instance (comma-separated IPs). Only a
+    /// request whose connection comes from one of them has its client address taken from
+    /// `X-Forwarded-For` (for the per-address sign-in limit); anyone else's header is ignored.
+    #[arg(long, env = "PARKBRIDGE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
 }
@@ -147,6 +152,7 @@ pub(crate) async fn serve(
         mallcoo_base_url: args.mallcoo_base_url.clone(),
         coupon_wait: Duration::from_millis(args.delivery.coupon_wait_ms),
         vip_batch_size: args.delivery.vip_batching().batch_size,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let secrets = Arc::new(secrets);
     let dispatch = args.delivery.settings(&args.mallcoo_base_url);
@@ -169,6 +175,7 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr()?;
+    let shutdown = shutdown_signal()?;
     // This line is the contract with scripts and tests that start us on port 0.
     println!("ParkBridge listening on http://{local}/");
     if let Some(banner) = banner {
@@ -182,7 +189,7 @@ pub(crate) async fn serve(
         listener,
         app,
         Duration::from_secs(args.header_timeout_secs),
-        shutdown_signal(),
+        shutdown,
     )
     .await;
     // Deliveries in flight record their outcome before we exit, so a graceful stop leaves no
@@ -197,21 +204,28 @@ pub(crate) async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM or SIGINT. The handlers are installed when this is called, not when the future is
+/// first polled: a supervisor (or a test) may send SIGTERM as soon as it reads the address line,
+/// and before they exist the signal would kill the process without a graceful stop.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received; finishing requests in flight");
+        tracing::info!("shutdown signal received; finishing requests in flight");
+    })
+}
+
+/// Ctrl-C, where Unix signals do not exist.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received; finishing requests in flight");
+    })
 }

@@ -1,6 +1,6 @@
 //! Sign-in, sign-out and "who am I" for the admin UI (session cookie).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Extension;
 use axum::Json;
@@ -42,7 +42,7 @@ pub(crate) async fn login(
     ApiJson(form): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let username = form.username.trim().to_owned();
-    let address = peer.ip().to_string();
+    let address = client_address(peer.ip(), &headers, &state.settings.trusted_proxies).to_string();
     if login_limit::is_limited(&state.db, &username, &address).await? {
         return Err(ApiError::TooManyRequests(
             "too many failed sign-ins; wait 15 minutes".to_owned(),
@@ -134,4 +134,69 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
         sessions::COOKIE
     );
     HeaderValue::from_str(&value).expect("hex token and fixed attributes are a valid header")
+}
+
+/// The client's address: the connection's peer, unless the peer is a trusted reverse proxy;
+/// then the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (walking
+/// from the right, because each proxy appends the address it saw and a client can write
+/// anything to the left of it).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // An unreadable hop: nothing to its left can be trusted either.
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        // Untrusted peer: its header is ignored (a client cannot pick its own address).
+        assert_eq!(
+            client_address(client, &forwarded("198.51.100.1"), &[]),
+            client
+        );
+        // Trusted proxy: the address it appended, not what the client wrote before it.
+        assert_eq!(
+            client_address(proxy, &forwarded("198.51.100.1, 203.0.113.7"), &[proxy]),
+            client
+        );
+        // Chained trusted proxies are skipped.
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(
+            client_address(proxy, &forwarded("203.0.113.7, 10.0.0.2"), &[proxy, inner]),
+            client
+        );
+        // No header or an unreadable hop: the proxy's own address.
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+        assert_eq!(
+            client_address(proxy, &forwarded("garbage"), &[proxy]),
+            proxy
+        );
+    }
 }

@@ -65,6 +65,8 @@ pub struct Settings {
     pub coupon_wait: std::time::Duration,
     /// Most recharges in one VIP batch sent to P云.
     pub vip_batch_size: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -75,6 +77,7 @@ impl Default for Settings {
             mallcoo_base_url: DEFAULT_MALLCOO_BASE_URL.to_owned(),
             coupon_wait: std::time::Duration::from_secs(3),
             vip_batch_size: protocol::pyun::DEFAULT_BATCH_SIZE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
