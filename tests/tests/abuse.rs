@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use e2e::coupon_site::{self, CouponSite, bearer_client, send};
+use e2e::mallcoo_site::eventually;
 use e2e::server::{Backend, TestServer};
 use protocol::mallcoo::{MallcooKeys, sign_headers};
 use reqwest::{Client, Method, StatusCode};
@@ -150,19 +151,6 @@ fn assert_envelope(body: &Value, what: &str) {
         !code.is_empty() && !message.is_empty(),
         "{what}: not an error envelope: {body}"
     );
-}
-
-/// Waits until `done` holds, polling every 100 ms; panics with `what` after `within`.
-async fn eventually<F, Fut>(within: Duration, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < within, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn healthy(server: &TestServer) {

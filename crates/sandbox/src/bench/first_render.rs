@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::footprint::{free_port, spawn_serve};
 use super::report::Row;
 
 /// Target: first render of the admin UI.
@@ -125,26 +126,8 @@ struct UiServer {
 
 impl UiServer {
     async fn start(binary: &Path, data_dir: &Path, dist: &Path) -> Result<UiServer, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let child = Command::new(binary)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .arg("--static-dir")
-            .arg(dist)
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        let port = free_port()?;
+        let child = spawn_serve(binary, port, data_dir, dist)?;
         let server = UiServer {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
@@ -180,10 +163,7 @@ struct Driver {
 
 impl Driver {
     async fn start() -> Result<Driver, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = free_port()?;
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

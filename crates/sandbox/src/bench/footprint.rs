@@ -31,29 +31,15 @@ pub async fn run(binary: &Path, instance: &Instance) -> Result<Vec<Row>, String>
     let mut starts = Vec::with_capacity(STARTS);
     let mut idle_rss_kib = None;
     for i in 0..STARTS {
-        // A free port, released just before the server binds it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}/healthz");
         let spawned = Instant::now();
-        let mut child = Command::new(binary)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(instance.data_dir())
-            .arg("--static-dir")
-            .arg(instance.data_dir().join("no-frontend"))
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        let mut child = spawn_serve(
+            binary,
+            port,
+            instance.data_dir(),
+            &instance.data_dir().join("no-frontend"),
+        )?;
         let ready = loop {
             if matches!(client.get(&url).send().await, Ok(r) if r.status().is_success()) {
                 break Some(spawned.elapsed());
@@ -114,4 +100,37 @@ pub fn wasm_rows(dist: &Path) -> Result<Vec<Row>, String> {
         "≤ 400 KB gzip",
         kib(gzipped.len()) <= WASM_GZIP_TARGET_KIB,
     )])
+}
+
+/// A free loopback port, released just before a server binds it.
+pub(super) fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// `parkbridge serve` on `port` over `data_dir`, quiet (errors only, no output kept).
+pub(super) fn spawn_serve(
+    binary: &Path,
+    port: u16,
+    data_dir: &Path,
+    static_dir: &Path,
+) -> Result<std::process::Child, String> {
+    Command::new(binary)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .arg("--static-dir")
+        .arg(static_dir)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))
 }
