@@ -51,6 +51,9 @@ pub enum ApiError {
     /// The body is larger than we accept (413).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The client stopped sending its body for longer than the server waits (408).
+    #[error("the request body stopped arriving; send it again")]
+    BodyTimeout,
     /// Too many attempts; try later (429).
     #[error("{0}")]
     TooManyRequests(String),
@@ -103,6 +106,7 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
@@ -118,6 +122,7 @@ impl ApiError {
             Self::CrossOrigin => "cross_origin",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::BodyTimeout => "body_timeout",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::Unavailable(_) => "database_unavailable",
             Self::Storage(e) if is_unavailable(e) => "database_unavailable",

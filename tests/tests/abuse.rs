@@ -413,6 +413,69 @@ async fn slow_and_idle_connections_are_closed_after_the_header_timeout_while_oth
     can_sign_in(&server, "root", ADMIN_PW).await;
 }
 
+/// Sends `head` and the first `sent` bytes of a body, then stalls; returns the answer (if any)
+/// and whether the server closed the connection, within 30 s.
+async fn stall_mid_body(addr: &str, head: &str, sent: &[u8]) -> (String, bool) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(sent).await.expect("part of the body");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&answer).into_owned(), closed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_is_answered_408_and_its_connection_closed() {
+    let server = TestServer::start_with(Backend::Sqlite, &["PARKBRIDGE_HEADER_TIMEOUT_SECS=2"]);
+    server.add_user("root", "admin", ADMIN_PW);
+    let addr = authority(&server);
+    // A JSON sign-in and a Mallcoo call that promise 200 bytes and send 20 (slow POST).
+    for (path, envelope) in [
+        ("/api/v1/auth/login", "\"code\":\"body_timeout\""),
+        ("/mallcoo/v1/GetParkingPaymentInfo", "\"resCode\":1"),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+        );
+        let started = Instant::now();
+        let (answer, closed) = stall_mid_body(&addr, &head, br#"{"username":"root","#).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer:?}");
+        assert!(answer.contains(envelope), "{path}: {answer:?}");
+        assert!(closed, "{path}: the stalled connection stayed open");
+        // The pause that counts is the server's 2 s, not the 30 s this waits at most.
+        assert!(started.elapsed() < Duration::from_secs(20), "{path}");
+    }
+    // Many stalled bodies at once hold nothing: others are served meanwhile and afterwards.
+    let stalled: Vec<_> = (0..50)
+        .map(|_| {
+            let addr = addr.clone();
+            tokio::spawn(async move {
+                let head = format!(
+                    "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+                );
+                stall_mid_body(&addr, &head, b"{").await
+            })
+        })
+        .collect();
+    healthy(&server).await;
+    can_sign_in(&server, "root", ADMIN_PW).await;
+    for task in stalled {
+        let (answer, closed) = task.await.expect("task");
+        assert!(answer.starts_with("HTTP/1.1 408") && closed, "{answer:?}");
+    }
+    can_sign_in(&server, "root", ADMIN_PW).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Cross-site request forgery
 // ---------------------------------------------------------------------------------------------

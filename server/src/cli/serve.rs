@@ -43,8 +43,9 @@ pub(crate) struct ServeArgs {
     /// Base URL of the Mallcoo (猫酷) open platform that entry notices are sent to.
     #[arg(long, env = "PARKBRIDGE_MALLCOO_BASE_URL", default_value = DEFAULT_MALLCOO_BASE_URL, value_parser = parse_base_url)]
     pub(crate) mallcoo_base_url: String,
-    /// Seconds a client has to send a request's headers, counted from when its connection
-    /// opens or its previous answer is sent; slow or idle connections are closed after it.
+    /// Seconds a client may stall: to send a request's headers, counted from when its connection
+    /// opens or its previous answer is sent (slow or idle connections are closed after it), and
+    /// between two parts of a request body (the request is then answered 408).
     #[arg(long, env = "PARKBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) header_timeout_secs: u64,
     /// Addresses of the reverse proxies in front of this instance (comma-separated IPs). Only a
@@ -153,6 +154,7 @@ pub(crate) async fn serve(
         coupon_wait: Duration::from_millis(args.delivery.coupon_wait_ms),
         vip_batch_size: args.delivery.vip_batching().batch_size,
         trusted_proxies: args.trusted_proxies.clone(),
+        body_timeout: Duration::from_secs(args.header_timeout_secs),
     };
     let secrets = Arc::new(secrets);
     let dispatch = args.delivery.settings(&args.mallcoo_base_url);

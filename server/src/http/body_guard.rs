@@ -63,17 +63,25 @@ pub async fn guard_body(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Some(bytes) = read_limited(body, BODY_LIMIT).await else {
-        // Over the limit (or the client went away): what the extractor would have said.
-        return if mallcoo {
-            (
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                axum::Json(Reply::error("request body too large")),
-            )
-                .into_response()
-        } else {
-            ApiError::PayloadTooLarge.into_response()
-        };
+    let bytes = match read_limited(body, BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        // What the extractor would have said: too large, or (a stalled or vanished client)
+        // a timeout that tells it to send again.
+        Err(refusal) => {
+            let error = match refusal {
+                Unread::TooLarge => ApiError::PayloadTooLarge,
+                Unread::Stalled => ApiError::BodyTimeout,
+            };
+            return if mallcoo {
+                (
+                    error.status_code(),
+                    axum::Json(Reply::error(error.to_string())),
+                )
+                    .into_response()
+            } else {
+                error.into_response()
+            };
+        }
     };
     if has_escaped_nul(&bytes) {
         return refuse();
@@ -82,21 +90,28 @@ pub async fn guard_body(req: Request, next: Next) -> Response {
         .await
 }
 
-/// The whole body if it holds at most `limit` bytes; `None` if it is larger (the rest is then
-/// drained) or cannot be read.
-async fn read_limited(mut body: Body, limit: usize) -> Option<Bytes> {
+/// Why a body was not read.
+enum Unread {
+    /// More than the limit (the rest was drained).
+    TooLarge,
+    /// The client stopped sending it (`RequestBodyTimeoutLayer` in `build_router`) or went away.
+    Stalled,
+}
+
+/// The whole body if it holds at most `limit` bytes.
+async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, Unread> {
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.ok()?.into_data() else {
+        let Ok(data) = frame.map_err(|_| Unread::Stalled)?.into_data() else {
             continue; // trailers
         };
         if buf.len() + data.len() > limit {
             drain(body).await;
-            return None;
+            return Err(Unread::TooLarge);
         }
         buf.extend_from_slice(&data);
     }
-    Some(Bytes::from(buf))
+    Ok(Bytes::from(buf))
 }
 
 /// Reads and drops what is left of `body`, within `DRAIN_MAX` bytes and `DRAIN_TIME`.

@@ -35,6 +35,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -67,6 +68,8 @@ pub struct Settings {
     pub vip_batch_size: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Longest pause while a client sends a request body (`--header-timeout-secs`).
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             coupon_wait: std::time::Duration::from_secs(3),
             vip_batch_size: protocol::pyun::DEFAULT_BATCH_SIZE,
             trusted_proxies: Vec::new(),
+            body_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -113,6 +117,7 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
     }
     // Installed before the first request, so that no request goes uncounted.
     request_metrics::handle();
+    let body_timeout = state.settings.body_timeout;
     // Health and metrics sit outside `/api` (the load balancer's and Prometheus' conventional
     // paths), hence outside the route table; both are public and reveal no data.
     api.route("/healthz", get(health::healthz))
@@ -129,6 +134,9 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
             error_envelope::envelope_plain_refusals,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body that stops arriving (slow-POST) fails its reader after this pause: 408 from
+        // `body_guard`, a 4xx envelope from any other extractor.
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn(request_metrics::track))
         .layer(TraceLayer::new_for_http())
 }
