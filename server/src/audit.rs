@@ -27,7 +27,7 @@ pub async fn record(
 }
 
 /// One audit entry as shown to admins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Entry id (increasing).
     pub id: i64,

@@ -11,7 +11,7 @@ use crate::storage::{Db, from_ms, to_ms};
 use crate::tokens;
 
 /// What a credential is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     /// P云 `app_id` + `app_secret` for our outbound calls.
@@ -50,7 +50,7 @@ impl CredentialKind {
 }
 
 /// The parts of a credential that are not secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicParts {
     /// P云 `app_id` or Mallcoo `AppID`.
     pub app_id: String,
@@ -60,7 +60,7 @@ pub struct PublicParts {
 }
 
 /// A credential as listed: never its secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CredentialView {
     /// Credential id.
     pub id: i64,

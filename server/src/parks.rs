@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use crate::storage::{Db, from_ms, to_ms};
 
 /// A car park's settable fields, already validated by the caller.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ParkFields {
     /// Our short unique slug, the `park` of machine clients.
     pub code: String,
@@ -24,7 +24,8 @@ pub struct ParkFields {
     pub mallcoo_park_id: Option<String>,
     /// Mallcoo `ParkCode`.
     pub mallcoo_park_code: Option<String>,
-    /// The tariff (valid), grace minutes included.
+    /// The tariff (valid), grace minutes included (PROTOCOLS.md §5).
+    #[schema(value_type = Object)]
     pub tariff: Tariff,
     /// The P云 credential used for outbound calls.
     pub pyun_credential_id: Option<i64>,
@@ -36,7 +37,7 @@ pub struct ParkFields {
 
 /// A car park as the API shows it: its id, its fields (flattened into the same JSON object) and
 /// its timestamps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Park {
     /// Car park id.
     pub id: i64,

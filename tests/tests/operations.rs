@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 
 use e2e::on_both_backends;
 use e2e::server::{TestServer, binary};
+use parkbridge::http::access::Access;
+use parkbridge::http::routes;
 use serde_json::{Value, json};
 
 const ADMIN_PW: &str = "admin-password-1";
@@ -56,6 +58,21 @@ async fn metrics_count_requests_by_route_template_and_status() {
     );
 }
 
+/// The security scheme names an operation must require, by the route's access rule.
+fn schemes_for(access: Access) -> &'static [&'static str] {
+    match access {
+        Access::Public => &[],
+        Access::SignedIn | Access::Roles(_) => &["session"],
+        Access::Machine(_) | Access::AnyMachine => &["api_key"],
+        Access::MallcooSigned => &[
+            "mallcoo_app_id",
+            "mallcoo_public_key",
+            "mallcoo_timestamp",
+            "mallcoo_sign",
+        ],
+    }
+}
+
 #[tokio::test]
 async fn the_openapi_document_describes_the_routes() {
     let server = TestServer::start();
@@ -64,19 +81,50 @@ async fn the_openapi_document_describes_the_routes() {
     let doc: Value = resp.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
     let paths = doc["paths"].as_object().unwrap();
-    for path in [
-        "/api/v1/api-keys",
-        "/api/v1/api-keys/{id}",
-        "/api/v1/machine/whoami",
-        "/api/v1/auth/login",
-        "/api/v1/users",
-    ] {
-        assert!(paths.contains_key(path), "{path} missing");
-    }
-    assert!(paths["/api/v1/api-keys"]["post"].is_object());
     let schemes = &doc["components"]["securitySchemes"];
+    // Every route of the real table, so a route added without annotations fails here.
+    let table = routes::table();
+    assert!(table.len() > 40, "the route table looks truncated");
+    let mut missing = Vec::new();
+    for route in &table {
+        let name = format!("{} {}", route.method, route.path);
+        let method = route.method.as_str().to_ascii_lowercase();
+        let Some(op) = paths.get(route.path).and_then(|item| item.get(&method)) else {
+            missing.push(name);
+            continue;
+        };
+        let responses = op["responses"].as_object();
+        assert!(
+            responses.is_some_and(|r| !r.is_empty()),
+            "{name}: no responses"
+        );
+        // The operation asks for exactly the credentials the access rule checks, each declared.
+        let mut required: Vec<&str> = op["security"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|req| req.as_object().unwrap().keys().map(String::as_str))
+            .collect();
+        required.sort_unstable();
+        let mut expected = schemes_for(route.access).to_vec();
+        expected.sort_unstable();
+        assert_eq!(required, expected, "{name}: security");
+        for scheme in required {
+            assert!(schemes[scheme].is_object(), "{name}: {scheme} undeclared");
+        }
+    }
+    assert!(missing.is_empty(), "routed but not documented: {missing:?}");
     assert_eq!(schemes["api_key"]["scheme"], "bearer");
     assert_eq!(schemes["session"]["in"], "cookie");
+    for (scheme, header) in [
+        ("mallcoo_app_id", "AppID"),
+        ("mallcoo_public_key", "PublicKey"),
+        ("mallcoo_timestamp", "TimeStamp"),
+        ("mallcoo_sign", "Sign"),
+    ] {
+        assert_eq!(schemes[scheme]["in"], "header", "{scheme}");
+        assert_eq!(schemes[scheme]["name"], header, "{scheme}");
+    }
 }
 
 async fn post_raw(

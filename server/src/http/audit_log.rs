@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::audit::{self, AuditEntry};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 /// Entries per page when `limit` is absent.
 const DEFAULT_LIMIT: i64 = 100;
@@ -15,14 +15,30 @@ const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;
 
 /// Paging: `limit` entries older than entry id `before`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Page {
+    /// Entries per page: 1 or more (default 100); above 500 is served as 500.
     limit: Option<i64>,
+    /// Only entries with an id below this one (the last id of the previous page).
     before: Option<i64>,
 }
 
 /// `GET /api/v1/audit?limit=&before=`: a `limit` above 500 is served as 500.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    security(("session" = [])),
+    params(Page),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = [AuditEntry]),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     page: Result<Query<Page>, QueryRejection>,

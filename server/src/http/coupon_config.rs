@@ -13,7 +13,7 @@ use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::coupons::config::{self, EventSettings, MetadataKey, Product, ProductFields};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::parks;
 use crate::storage::unique_violation;
 
@@ -21,7 +21,7 @@ use crate::storage::unique_violation;
 const MAX_METADATA_KEYS: usize = 16;
 
 /// A car park's coupon configuration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct CouponConfig {
     event: EventSettings,
     products: Vec<Product>,
@@ -35,6 +35,18 @@ async fn visible_park(state: &AppState, user: &CurrentUser, id: i64) -> Result<(
 }
 
 /// `GET /api/v1/parks/{id}/coupon-config`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parks/{id}/coupon-config",
+    tag = "coupons",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    responses(
+        (status = 200, description = "The event settings and coupon products", body = CouponConfig),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such car park for this user", body = ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -59,6 +71,21 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
 }
 
 /// `PUT /api/v1/parks/{id}/coupon-config/event` (admins).
+#[utoipa::path(
+    put,
+    path = "/api/v1/parks/{id}/coupon-config/event",
+    tag = "coupons",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    request_body = EventSettings,
+    responses(
+        (status = 200, description = "The stored settings (trimmed)", body = EventSettings),
+        (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such car park", body = ErrorBody),
+    )
+)]
 pub(crate) async fn set_event(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -108,13 +135,18 @@ pub(crate) async fn set_event(
 }
 
 /// A coupon product as an admin submits it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProductBody {
+    /// Display name, unique per car park, 1–64 characters.
     name: String,
+    /// P云 `coupon_code`.
     coupon_code: String,
+    /// P云 `store_code`.
     store_code: String,
+    /// Coupons per grant, 1–100.
     quantity: u32,
+    /// Default reason sent to P云.
     reason: Option<String>,
 }
 
@@ -160,6 +192,22 @@ fn audit_detail(p: &Product) -> serde_json::Value {
 }
 
 /// `POST /api/v1/parks/{id}/coupon-products` (admins).
+#[utoipa::path(
+    post,
+    path = "/api/v1/parks/{id}/coupon-products",
+    tag = "coupons",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    request_body = ProductBody,
+    responses(
+        (status = 201, description = "Created", body = Product),
+        (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such car park", body = ErrorBody),
+        (status = 409, description = "`duplicate_name`", body = ErrorBody),
+    )
+)]
 pub(crate) async fn create_product(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -183,6 +231,25 @@ pub(crate) async fn create_product(
 }
 
 /// `PUT /api/v1/parks/{id}/coupon-products/{pid}` (admins).
+#[utoipa::path(
+    put,
+    path = "/api/v1/parks/{id}/coupon-products/{pid}",
+    tag = "coupons",
+    security(("session" = [])),
+    params(
+        ("id" = i64, Path, description = "Car park id"),
+        ("pid" = i64, Path, description = "Coupon product id"),
+    ),
+    request_body = ProductBody,
+    responses(
+        (status = 200, description = "The updated product", body = Product),
+        (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such car park or product", body = ErrorBody),
+        (status = 409, description = "`duplicate_name`", body = ErrorBody),
+    )
+)]
 pub(crate) async fn update_product(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -207,6 +274,22 @@ pub(crate) async fn update_product(
 }
 
 /// `DELETE /api/v1/parks/{id}/coupon-products/{pid}` (admins): archives it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/parks/{id}/coupon-products/{pid}",
+    tag = "coupons",
+    security(("session" = [])),
+    params(
+        ("id" = i64, Path, description = "Car park id"),
+        ("pid" = i64, Path, description = "Coupon product id"),
+    ),
+    responses(
+        (status = 204, description = "Archived"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such car park or product", body = ErrorBody),
+    )
+)]
 pub(crate) async fn archive_product(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -17,7 +17,7 @@ use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::coupons::{config, intake};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::outbox::store::{self, Filter, Item, NewItem, PyunAnswer, Reconciliation};
 use crate::outbox::{Kind, State as RowState};
 use crate::parks;
@@ -130,20 +130,28 @@ pub(crate) async fn submit_and_wait(
 }
 
 /// Query of the records list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// One car park (else every car park the user may see).
     park_id: Option<i64>,
+    /// A whole plate (normalised like stored plates).
     plate: Option<String>,
+    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`.
     state: Option<String>,
+    /// Created at or after.
     from: Option<DateTime<Utc>>,
+    /// Created before.
     to: Option<DateTime<Utc>>,
+    /// Only records with an id below this one (`next_before_id` of the previous page).
     before_id: Option<i64>,
+    /// Records per page, 1–200 (default 50).
     limit: Option<u32>,
 }
 
 /// A page of records, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct RecordPage {
     records: Vec<CouponRecord>,
     /// Pass as `before_id` for the next page; `null` on the last.
@@ -151,6 +159,20 @@ pub(crate) struct RecordPage {
 }
 
 /// `GET /api/v1/coupon-records`: the records of the car parks the user may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/coupon-records",
+    tag = "coupons",
+    security(("session" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of coupon records, newest first", body = RecordPage),
+        (status = 400, description = "`invalid_state`, `invalid_plate`, or a query that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a property manager or admin", body = ErrorBody),
+        (status = 404, description = "`park_id` names a car park this user may not see", body = ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -217,18 +239,39 @@ pub(crate) async fn park_codes(state: &AppState) -> Result<HashMap<i64, String>,
 }
 
 /// A grant a property manager asks for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GrantBody {
+    /// The car park.
     park_id: i64,
+    /// A coupon product configured at that car park.
     product_id: i64,
+    /// The car's plate.
     plate: String,
+    /// Why (shown at P云).
     reason: Option<String>,
     /// Lets the UI resubmit safely; generated when absent.
     grant_id: Option<String>,
 }
 
 /// `POST /api/v1/coupon-records/grants`: grant a configured product to a plate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/coupon-records/grants",
+    tag = "coupons",
+    security(("session" = [])),
+    request_body = GrantBody,
+    responses(
+        (status = 200, description = "Outcome known (a repeated `grant_id` gets the first record)", body = CouponRecord),
+        (status = 202, description = "Still in progress; poll the `Location`", body = CouponRecord,
+            headers(("Location" = String, description = "Where to poll the record"))),
+        (status = 400, description = "`unknown_coupon`, `invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a property manager or admin", body = ErrorBody),
+        (status = 404, description = "No such car park for this user", body = ErrorBody),
+        (status = 409, description = "`pyun_not_configured`, or `idempotency_key_reused`: `grant_id` used for a different request", body = ErrorBody),
+    )
+)]
 pub(crate) async fn grant(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -258,16 +301,33 @@ pub(crate) async fn grant(
 }
 
 /// How a person settles an `unknown` grant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReconcileBody {
     /// `delivered` or `not_delivered`.
     resolution: String,
+    /// What the person found, at most 500 characters.
     #[serde(default)]
     note: String,
 }
 
 /// `POST /api/v1/coupon-records/{id}/reconcile`: record what a person found at P云.
+#[utoipa::path(
+    post,
+    path = "/api/v1/coupon-records/{id}/reconcile",
+    tag = "coupons",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Coupon record id")),
+    request_body = ReconcileBody,
+    responses(
+        (status = 200, description = "The reconciled record", body = CouponRecord),
+        (status = 400, description = "`invalid_resolution`, `invalid_note`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a property manager or admin", body = ErrorBody),
+        (status = 404, description = "No such record for this user", body = ErrorBody),
+        (status = 409, description = "`not_unknown`: only an `unknown` outcome can be reconciled", body = ErrorBody),
+    )
+)]
 pub(crate) async fn reconcile(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -15,11 +15,22 @@ use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::credentials::{self, CredentialKind, CredentialView, IssuedKeys, PublicParts};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::secrets::Secret;
 use crate::storage::unique_violation;
 
 /// `GET /api/v1/credentials`: every credential without its secret.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials",
+    tag = "credentials",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every credential, never a secret", body = [CredentialView]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CredentialView>>, ApiError> {
@@ -27,19 +38,26 @@ pub(crate) async fn list(
 }
 
 /// A new credential; which fields are required depends on `kind`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCredential {
+    /// Unique display name, 1–64 characters.
     name: String,
     kind: CredentialKind,
+    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`).
     app_id: Option<String>,
+    /// P云 `app_secret` (`pyun` only).
+    #[schema(value_type = Option<String>, format = Password)]
     app_secret: Option<Secret>,
+    /// Mallcoo `PublicKey` (`mallcoo_outbound` only).
     public_key: Option<String>,
+    /// Mallcoo `PrivateKey` (`mallcoo_outbound` only).
+    #[schema(value_type = Option<String>, format = Password)]
     private_key: Option<Secret>,
 }
 
 /// A freshly issued Mallcoo inbound key pair, shown once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Issued {
     app_id: String,
     public_key: String,
@@ -57,7 +75,7 @@ impl Issued {
 }
 
 /// The answer to a creation or rotation.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Created {
     credential: CredentialView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +161,20 @@ fn name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> ApiError + '_ {
 }
 
 /// `POST /api/v1/credentials`: 201; the `issued` keys only for `mallcoo_inbound`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials",
+    tag = "credentials",
+    security(("session" = [])),
+    request_body = NewCredential,
+    responses(
+        (status = 201, description = "Created; for `mallcoo_inbound`, `issued` holds the private key, shown only here", body = Created),
+        (status = 400, description = "`invalid_name`, `missing_field`, `unexpected_field`, `invalid_field`, `invalid_secret`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "`credential_name_taken`", body = ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -213,13 +245,30 @@ pub(crate) async fn create(
 }
 
 /// A replacement secret (`app_secret` for P云, `private_key` for Mallcoo outbound).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSecret {
+    /// The new secret (write-only).
+    #[schema(value_type = String, format = Password)]
     secret: Secret,
 }
 
 /// `PUT /api/v1/credentials/{id}/secret`: write-only; answers the credential without its secret.
+#[utoipa::path(
+    put,
+    path = "/api/v1/credentials/{id}/secret",
+    tag = "credentials",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Credential id")),
+    request_body = NewSecret,
+    responses(
+        (status = 200, description = "The credential, without its secret", body = CredentialView),
+        (status = 400, description = "`invalid_secret`, or `use_rotate` for a `mallcoo_inbound` key pair", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such credential", body = ErrorBody),
+    )
+)]
 pub(crate) async fn replace_secret(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -268,6 +317,20 @@ pub(crate) async fn replace_secret(
 }
 
 /// `POST /api/v1/credentials/{id}/rotate`: a new Mallcoo inbound key pair (same AppID), shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials/{id}/rotate",
+    tag = "credentials",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Credential id")),
+    responses(
+        (status = 200, description = "The credential and its new key pair; the private key is shown only here", body = Created),
+        (status = 400, description = "`not_rotatable`: not a `mallcoo_inbound` credential", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such credential", body = ErrorBody),
+    )
+)]
 pub(crate) async fn rotate(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,

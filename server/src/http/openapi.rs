@@ -1,15 +1,17 @@
 //! `GET /api/openapi.json`: the OpenAPI 3.1 description, generated from the handlers' annotations.
 //!
-//! Only annotated handlers appear; a unit test proves every documented operation is a real route,
-//! so the document may be incomplete but never describes something that does not exist.
+//! Unit tests prove the document and the route table agree both ways: every documented operation
+//! is a real route, and every route is documented.
 
 use axum::Json;
+use protocol::mallcoo::sign;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    api_keys, auth, coupons, gate, health, machine, request_metrics, traffic, users, vip_csv,
-    vip_machine, vip_records, vip_sync,
+    api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate, health,
+    machine, mallcoo_v14, parks, request_metrics, traffic, users, vip_csv, vip_machine,
+    vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -18,7 +20,7 @@ use crate::accounts::sessions;
 #[openapi(
     info(
         title = "ParkBridge API",
-        description = "Admin API (session cookie) and machine API (`Authorization: Bearer <api key>`) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`."
+        description = "Admin API (session cookie), machine API (`Authorization: Bearer <api key>`) and Mallcoo V1.4 car-park interface (signed headers) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`, except Mallcoo's answers, which are `{\"resCode\", \"resMsg\", …}`."
     ),
     paths(
         auth::login,
@@ -28,6 +30,16 @@ use crate::accounts::sessions;
         users::create,
         users::update,
         users::revoke_sessions,
+        parks::list,
+        parks::create,
+        parks::get,
+        parks::update,
+        parks::set_tariff,
+        credentials::list,
+        credentials::create,
+        credentials::replace_secret,
+        credentials::rotate,
+        audit_log::list,
         api_keys::list,
         api_keys::create,
         api_keys::revoke,
@@ -35,6 +47,14 @@ use crate::accounts::sessions;
         coupons::create_event,
         coupons::create_grant,
         coupons::get_request,
+        coupon_records::list,
+        coupon_records::grant,
+        coupon_records::reconcile,
+        coupon_config::get,
+        coupon_config::set_event,
+        coupon_config::create_product,
+        coupon_config::update_product,
+        coupon_config::archive_product,
         vip_records::list,
         vip_records::create,
         vip_records::detail,
@@ -42,6 +62,9 @@ use crate::accounts::sessions;
         vip_machine::create,
         gate::entry,
         gate::exit,
+        mallcoo_v14::get_parking_payment_info,
+        mallcoo_v14::pay_parking_fee,
+        mallcoo_v14::get_traffic,
         traffic::traffic,
         traffic::sessions,
         vip_csv::import,
@@ -58,7 +81,33 @@ use crate::accounts::sessions;
 )]
 pub(crate) struct ApiDoc;
 
-/// Declares the two ways to authenticate that the operations' `security` names refer to.
+/// The signed headers of a Mallcoo V1.4 call (PROTOCOLS.md §2.1, §2.6): scheme name, header,
+/// description.
+const MALLCOO_HEADERS: [(&str, &str, &str); 4] = [
+    (
+        "mallcoo_app_id",
+        sign::HEADER_APP_ID,
+        "The `AppID` of the inbound key pair ParkBridge issued for the car park (a `mallcoo_inbound` credential).",
+    ),
+    (
+        "mallcoo_public_key",
+        sign::HEADER_PUBLIC_KEY,
+        "The `PublicKey` of that key pair.",
+    ),
+    (
+        "mallcoo_timestamp",
+        sign::HEADER_TIMESTAMP,
+        "`yyyyMMddHHmmss` in Asia/Shanghai time; more than 5 minutes from the server's clock is refused (401).",
+    ),
+    (
+        "mallcoo_sign",
+        sign::HEADER_SIGN,
+        "The middle 16 hex digits, upper case, of MD5(`{publicKey:` PublicKey `,timeStamp:` TimeStamp `,data:` body `,privateKey:` PrivateKey `}`), where body is the exact request body (PROTOCOLS.md §2.6).",
+    ),
+];
+
+/// Declares the ways to authenticate that the operations' `security` names refer to: the
+/// session cookie, machine API keys, and Mallcoo's four signed headers.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -72,6 +121,17 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // A Mallcoo V1.4 call carries four headers together; its operations require all four in
+        // one security requirement.
+        for (name, header, description) in MALLCOO_HEADERS {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    header,
+                    description,
+                ))),
+            );
+        }
     }
 }
 
@@ -126,23 +186,33 @@ mod tests {
     }
 
     #[test]
-    fn the_account_key_and_machine_routes_are_documented() {
+    fn every_route_is_documented() {
         let documented = documented();
         for r in routes::table() {
-            let ours = [
-                "/api/v1/auth/",
-                "/api/v1/users",
-                "/api/v1/api-keys",
-                "/api/v1/machine/",
-            ]
-            .iter()
-            .any(|p| r.path.starts_with(p));
-            if ours || r.path == "/api/openapi.json" {
-                let op = (r.method.to_string(), r.path.to_owned());
-                assert!(
-                    documented.contains(&op),
-                    "{op:?} is routed but not documented"
-                );
+            let op = (r.method.to_string(), r.path.to_owned());
+            assert!(
+                documented.contains(&op),
+                "{op:?} is routed but not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn every_security_requirement_names_a_declared_scheme() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serialisable");
+        let schemes = doc["components"]["securitySchemes"]
+            .as_object()
+            .expect("security schemes");
+        for (path, item) in doc["paths"].as_object().expect("paths object") {
+            for (method, op) in item.as_object().expect("path item") {
+                for requirement in op["security"].as_array().into_iter().flatten() {
+                    for name in requirement.as_object().expect("requirement").keys() {
+                        assert!(
+                            schemes.contains_key(name),
+                            "{method} {path} names undeclared scheme {name}"
+                        );
+                    }
+                }
             }
         }
     }

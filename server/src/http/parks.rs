@@ -14,11 +14,21 @@ use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::credentials::{self, CredentialKind};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::parks::{self, Park, ParkFields};
 use crate::storage::{Db, unique_violation};
 
 /// `GET /api/v1/parks`: admins see all, others the car parks they are assigned.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parks",
+    tag = "car parks",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The car parks this user may act on", body = [Park]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -32,6 +42,18 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/v1/parks/{id}`: 404 also for a car park the user may not see (existence is not revealed).
+#[utoipa::path(
+    get,
+    path = "/api/v1/parks/{id}",
+    tag = "car parks",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    responses(
+        (status = 200, description = "The car park", body = Park),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such car park for this user", body = ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
@@ -46,7 +68,7 @@ pub(crate) async fn get(
 }
 
 /// A car park as an admin submits it (create and full update).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ParkInput {
     code: String,
@@ -56,6 +78,8 @@ pub(crate) struct ParkInput {
     pyun_merchant: Option<String>,
     mallcoo_park_id: Option<String>,
     mallcoo_park_code: Option<String>,
+    /// The tariff (PROTOCOLS.md §5); absent keeps the current one (on creation: the §5 example).
+    #[schema(value_type = Option<Object>)]
     tariff: Option<Tariff>,
     pyun_credential_id: Option<i64>,
     mallcoo_out_credential_id: Option<i64>,
@@ -214,6 +238,20 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
 }
 
 /// `POST /api/v1/parks`: 201; the tariff defaults to the §5 example.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parks",
+    tag = "car parks",
+    security(("session" = [])),
+    request_body = ParkInput,
+    responses(
+        (status = 201, description = "Created", body = Park),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -237,6 +275,22 @@ pub(crate) async fn create(
 }
 
 /// `PUT /api/v1/parks/{id}`: replaces every field; an absent tariff keeps the current one.
+#[utoipa::path(
+    put,
+    path = "/api/v1/parks/{id}",
+    tag = "car parks",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    request_body = ParkInput,
+    responses(
+        (status = 200, description = "The updated car park", body = Park),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such car park", body = ErrorBody),
+        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
+    )
+)]
 pub(crate) async fn update(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
@@ -268,6 +322,21 @@ pub(crate) async fn update(
 }
 
 /// `PUT /api/v1/parks/{id}/tariff`: admins, or a property manager of this car park (else 403).
+#[utoipa::path(
+    put,
+    path = "/api/v1/parks/{id}/tariff",
+    tag = "car parks",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    request_body(content = serde_json::Value, description = "The tariff (PROTOCOLS.md §5: free minutes, periods, caps, grace minutes)"),
+    responses(
+        (status = 200, description = "The car park with its new tariff", body = Park),
+        (status = 400, description = "`invalid_tariff`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Neither an admin nor a property manager of this car park", body = ErrorBody),
+        (status = 404, description = "No such car park", body = ErrorBody),
+    )
+)]
 pub(crate) async fn set_tariff(
     State(state): State<AppState>,
     Extension(actor): Extension<CurrentUser>,
