@@ -24,7 +24,8 @@ pub struct ParkFields {
     pub mallcoo_park_id: Option<String>,
     /// Mallcoo `ParkCode`.
     pub mallcoo_park_code: Option<String>,
-    /// The tariff (valid), grace minutes included (PROTOCOLS.md §5).
+    /// The tariff (valid), grace minutes included (PROTOCOLS.md §5; shape as in
+    /// `PUT /api/v1/parks/{id}/tariff`).
     #[schema(value_type = Object)]
     pub tariff: Tariff,
     /// The P云 credential used for outbound calls.

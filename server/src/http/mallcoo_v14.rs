@@ -69,17 +69,18 @@ fn json<T: Serialize>(value: &T) -> Response {
     tag = "mallcoo v1.4",
     security(("mallcoo_app_id" = [], "mallcoo_public_key" = [], "mallcoo_timestamp" = [], "mallcoo_sign" = [])),
     request_body(
-        content = serde_json::Value,
+        content = Object,
         description = "`parkId?` (Mallcoo's car park id; may be absent only while one car park has one), exactly one of `plateNo` and `barcode`, `freeMinutes` (int ≥ 0, absent = 0), `freeAmount` (fen ≥ 0, absent = 0). PROTOCOLS.md §2.2.",
         example = json!({"parkId": "P001", "plateNo": "沪A68688", "freeMinutes": 0, "freeAmount": 0})
     ),
     responses(
-        (status = 200, description = "The quote: `resCode` 0 with `feeId`, `entryTime` (`yyyy-MM-dd HH:mm:ss` Asia/Shanghai), `parkingMinutes`, `totalAmount`, `unPayAmount`, `deductionAmount`, `paidAmount` (all fen) and `offlineDeduction?`; or `resCode` 1 and `resMsg` only (e.g. 未查询到停车记录, or a malformed request)", body = serde_json::Value,
+        (status = 200, description = "The quote: `resCode` 0 with `feeId`, `entryTime` (`yyyy-MM-dd HH:mm:ss` Asia/Shanghai), `parkingMinutes`, `totalAmount`, `unPayAmount`, `deductionAmount`, `paidAmount` (all fen) and `offlineDeduction?`; or `resCode` 1 and `resMsg` only (e.g. 未查询到停车记录, an unknown `parkId`, a malformed request)", body = Object,
             example = json!({"resCode": 0, "resMsg": "", "feeId": "…", "entryTime": "2026-11-24 10:00:00", "parkingMinutes": 95, "totalAmount": 1300, "unPayAmount": 1300, "deductionAmount": 0, "paidAmount": 0})),
-        (status = 401, description = "A signed header is missing or wrong, the `TimeStamp` is more than 5 minutes off, or the car park is unknown or has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = serde_json::Value,
-            example = json!({"resCode": 1, "resMsg": "header Sign is missing or empty"})),
-        (status = 408, description = "The body stopped arriving", body = ErrorBody),
-        (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
+        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
+            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
+        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
         (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
     )
 )]
@@ -107,17 +108,18 @@ pub(crate) async fn get_parking_payment_info(
     tag = "mallcoo v1.4",
     security(("mallcoo_app_id" = [], "mallcoo_public_key" = [], "mallcoo_timestamp" = [], "mallcoo_sign" = [])),
     request_body(
-        content = serde_json::Value,
+        content = Object,
         description = "`parkId?`, `feeId` (from GetParkingPaymentInfo), `orderNo` (the idempotency key), `thirdTradeNo?`, `plateNo?`/`barcode?`, `payTime` (`yyyy-MM-dd HH:mm:ss` Asia/Shanghai), `unPayAmount`, `amount`, `deductionAmount` (fen; `amount + deductionAmount` must equal the quote's `unPayAmount`), `deductionDetails[]` (`Type` 0 benefit, 1 subsidy, 2 coupon, 3 points; `Identify`; `Minutes`; `Amount`), `payChannel` (0 online, 1 offline), `payType` (0 zero-amount, 1 Alipay, 2 UnionPay, 3 WeChat), `memberInfo?` (`Mobile`, `CardNo`, `CardGrade`, `Bonus`). PROTOCOLS.md §2.3.",
         example = json!({"parkId": "P001", "feeId": "…", "orderNo": "M20261124001", "thirdTradeNo": "4200001", "plateNo": "沪A68688", "payTime": "2026-11-24 11:35:00", "unPayAmount": 1300, "amount": 1300, "deductionAmount": 0, "deductionDetails": [], "payChannel": 0, "payType": 3})
     ),
     responses(
-        (status = 200, description = "`resCode` 0 when recorded, or `resCode` 1 and `resMsg` (a stale `feeId`, amounts that do not add up, a malformed request); the same `orderNo` again gets the very same answer", body = serde_json::Value,
+        (status = 200, description = "`resCode` 0 when recorded, or `resCode` 1 and `resMsg` (a stale `feeId`, amounts that do not add up, an unknown `parkId`, a malformed request); the same `orderNo` again gets the very same answer", body = Object,
             example = json!({"resCode": 0, "resMsg": ""})),
-        (status = 401, description = "A signed header is missing or wrong, the `TimeStamp` is more than 5 minutes off, or the car park is unknown or has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = serde_json::Value,
-            example = json!({"resCode": 1, "resMsg": "header Sign is missing or empty"})),
-        (status = 408, description = "The body stopped arriving", body = ErrorBody),
-        (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
+        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
+            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
+        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
         (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
     )
 )]
@@ -150,17 +152,18 @@ pub(crate) async fn pay_parking_fee(
     tag = "mallcoo v1.4",
     security(("mallcoo_app_id" = [], "mallcoo_public_key" = [], "mallcoo_timestamp" = [], "mallcoo_sign" = [])),
     request_body(
-        content = serde_json::Value,
+        content = Object,
         description = "`parkId?`, `startTime` (included) and `endTime` (excluded), `yyyy-MM-dd HH:mm:ss` Asia/Shanghai. PROTOCOLS.md §2.4.",
         example = json!({"parkId": "P001", "startTime": "2026-11-24 00:00:00", "endTime": "2026-11-25 00:00:00"})
     ),
     responses(
-        (status = 200, description = "`resCode` 0 with `inNum` and `outNum` (entries and exits in the window), or `resCode` 1 and `resMsg` only (an empty or reversed window, a malformed request)", body = serde_json::Value,
+        (status = 200, description = "`resCode` 0 with `inNum` and `outNum` (entries and exits in the window), or `resCode` 1 and `resMsg` only (an empty or reversed window, an unknown `parkId`, a malformed request)", body = Object,
             example = json!({"resCode": 0, "resMsg": "", "inNum": 120, "outNum": 97})),
-        (status = 401, description = "A signed header is missing or wrong, the `TimeStamp` is more than 5 minutes off, or the car park is unknown or has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = serde_json::Value,
-            example = json!({"resCode": 1, "resMsg": "header Sign is missing or empty"})),
-        (status = 408, description = "The body stopped arriving", body = ErrorBody),
-        (status = 413, description = "Body larger than 1 MiB", body = ErrorBody),
+        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
+            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
+        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
+        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
         (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
     )
 )]

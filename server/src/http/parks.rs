@@ -78,7 +78,8 @@ pub(crate) struct ParkInput {
     pyun_merchant: Option<String>,
     mallcoo_park_id: Option<String>,
     mallcoo_park_code: Option<String>,
-    /// The tariff (PROTOCOLS.md §5); absent keeps the current one (on creation: the §5 example).
+    /// The tariff, shaped as in `PUT /api/v1/parks/{id}/tariff`; absent keeps the current one
+    /// (on creation: the PROTOCOLS.md §5 example).
     #[schema(value_type = Option<Object>)]
     tariff: Option<Tariff>,
     pyun_credential_id: Option<i64>,
@@ -328,7 +329,7 @@ pub(crate) async fn update(
     tag = "car parks",
     security(("session" = [])),
     params(("id" = i64, Path, description = "Car park id")),
-    request_body(content = serde_json::Value, description = "The tariff (PROTOCOLS.md §5: free minutes, periods, caps, grace minutes)"),
+    request_body(content = Object, description = "The tariff (PROTOCOLS.md §5): `free_minutes`, `grace_minutes` (default 15), `cycle_cap` (fen per 24 h cycle, or null) and `pricing` with `kind` `simple` (`first_minutes`, `first_price`, `unit_minutes`, `unit_price`) or `time_of_day` (`first?`, `periods`)"),
     responses(
         (status = 200, description = "The car park with its new tariff", body = Park),
         (status = 400, description = "`invalid_tariff`", body = ErrorBody),
