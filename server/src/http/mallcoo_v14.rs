@@ -76,12 +76,7 @@ fn json<T: Serialize>(value: &T) -> Response {
     responses(
         (status = 200, description = "The quote: `resCode` 0 with `feeId`, `entryTime` (`yyyy-MM-dd HH:mm:ss` Asia/Shanghai), `parkingMinutes`, `totalAmount`, `unPayAmount`, `deductionAmount`, `paidAmount` (all fen) and `offlineDeduction?`; or `resCode` 1 and `resMsg` only (e.g. 未查询到停车记录, an unknown `parkId`, a malformed request)", body = Object,
             example = json!({"resCode": 0, "resMsg": "", "feeId": "…", "entryTime": "2026-11-24 10:00:00", "parkingMinutes": 95, "totalAmount": 1300, "unPayAmount": 1300, "deductionAmount": 0, "paidAmount": 0})),
-        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
-            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
-        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
+        MallcooRefusals,
     )
 )]
 pub(crate) async fn get_parking_payment_info(
@@ -115,12 +110,7 @@ pub(crate) async fn get_parking_payment_info(
     responses(
         (status = 200, description = "`resCode` 0 when recorded, or `resCode` 1 and `resMsg` (a stale `feeId`, amounts that do not add up, an unknown `parkId`, a malformed request); the same `orderNo` again gets the very same answer", body = Object,
             example = json!({"resCode": 0, "resMsg": ""})),
-        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
-            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
-        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
+        MallcooRefusals,
     )
 )]
 pub(crate) async fn pay_parking_fee(
@@ -159,12 +149,7 @@ pub(crate) async fn pay_parking_fee(
     responses(
         (status = 200, description = "`resCode` 0 with `inNum` and `outNum` (entries and exits in the window), or `resCode` 1 and `resMsg` only (an empty or reversed window, an unknown `parkId`, a malformed request)", body = Object,
             example = json!({"resCode": 0, "resMsg": "", "inNum": 120, "outNum": 97})),
-        (status = 401, description = "A signed header is missing, `AppID`/`PublicKey` do not match the car park's inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` is wrong, or the car park has no inbound key pair; the body is `{\"resCode\": 1, \"resMsg\": …}`", body = Object,
-            example = json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
-        (status = 400, description = "A NUL character (U+0000) in the path, query or body; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 408, description = "The body stopped arriving; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 413, description = "Body larger than 1 MiB; `{\"resCode\": 1, \"resMsg\": …}`", body = Object),
-        (status = 503, description = "The database is unavailable; Mallcoo retries", body = ErrorBody),
+        MallcooRefusals,
     )
 )]
 pub(crate) async fn get_traffic(
@@ -181,5 +166,64 @@ pub(crate) async fn get_traffic(
     match result {
         Ok(counts) => json(&TrafficResponse::ok(counts)),
         Err(r) => refusal(METHOD, r),
+    }
+}
+
+/// The answers other than 200 that every V1.4 route shares, for the OpenAPI document: the
+/// signature check, the body guard and an unreachable database decide them, not the route.
+struct MallcooRefusals;
+
+impl utoipa::IntoResponses for MallcooRefusals {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::{
+            ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, ResponsesBuilder,
+        };
+        let reply = |description: &str, example: Option<serde_json::Value>| {
+            ResponseBuilder::new()
+                .description(format!(
+                    "{description}; the body is `{{\"resCode\": 1, \"resMsg\": …}}`"
+                ))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().build()))
+                        .example(example)
+                        .build(),
+                )
+                .build()
+        };
+        ResponsesBuilder::new()
+            .response(
+                "401",
+                reply(
+                    "A signed header is missing, `AppID`/`PublicKey` do not match the car park's \
+                     inbound key pair, `TimeStamp` is malformed or more than 5 minutes off, `Sign` \
+                     is wrong, or the car park has no inbound key pair",
+                    Some(serde_json::json!({"resCode": 1, "resMsg": "签名验证失败：缺少请求头 Sign"})),
+                ),
+            )
+            .response(
+                "400",
+                reply("A NUL character (U+0000) in the path, query or body", None),
+            )
+            .response("408", reply("The body stopped arriving", None))
+            .response("413", reply("Body larger than 1 MiB", None))
+            .response(
+                "503",
+                ResponseBuilder::new()
+                    .description("The database is unavailable; Mallcoo retries")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(<ErrorBody as utoipa::ToSchema>::name())))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+            .into()
     }
 }
