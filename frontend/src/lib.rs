@@ -3,13 +3,15 @@
 mod api;
 mod format;
 pub mod i18n;
+mod lazy_pages;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use i18n::{Text, tr};
+use lazy_pages as lazy;
 use pages::layout::{Layout, provide_session};
 
 /// The whole application: header (title, language, health), then the routed page.
@@ -32,21 +34,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage />
                     <ParentRoute path=path!("") view=Layout>
                         <Route path=path!("") view=|| view! { <Redirect path="/parks" /> } />
-                        <Route path=path!("parks") view=pages::parks::ParksPage />
-                        <Route path=path!("parks/:id/coupons") view=pages::coupon_settings::CouponSettingsPage />
-                        <Route path=path!("parks/:id/tariff") view=pages::tariff_editor::TariffEditorPage />
-                        <Route path=path!("traffic") view=pages::traffic_dashboard::TrafficPage />
-                        <Route path=path!("sessions") view=pages::sessions::SessionsPage />
-                        <Route path=path!("coupons") view=pages::coupons::CouponsPage />
-                        <Route path=path!("credentials") view=pages::credentials::CredentialsPage />
-                        <Route path=path!("users") view=pages::users::UsersPage />
-                        <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage />
-                        <Route path=path!("audit") view=pages::audit::AuditPage />
-                        <Route path=path!("preview") view=pages::fee_preview::FeePreview />
-                        <Route path=path!("vip") view=pages::vip_list::VipPage />
+                        <Route path=path!("parks") view={Lazy::<lazy::ParksRoute>::new()} />
+                        <Route path=path!("parks/:id/coupons") view={Lazy::<lazy::CouponSettingsRoute>::new()} />
+                        <Route path=path!("parks/:id/tariff") view={Lazy::<lazy::TariffEditorRoute>::new()} />
+                        <Route path=path!("traffic") view={Lazy::<lazy::TrafficRoute>::new()} />
+                        <Route path=path!("sessions") view={Lazy::<lazy::SessionsRoute>::new()} />
+                        <Route path=path!("coupons") view={Lazy::<lazy::CouponsRoute>::new()} />
+                        <Route path=path!("credentials") view={Lazy::<lazy::CredentialsRoute>::new()} />
+                        <Route path=path!("users") view={Lazy::<lazy::UsersRoute>::new()} />
+                        <Route path=path!("api-keys") view={Lazy::<lazy::ApiKeysRoute>::new()} />
+                        <Route path=path!("audit") view={Lazy::<lazy::AuditRoute>::new()} />
+                        <Route path=path!("preview") view={Lazy::<lazy::FeePreviewRoute>::new()} />
+                        <Route path=path!("vip") view={Lazy::<lazy::VipRoute>::new()} />
                         // Before `vip/:id`, so "import" is never read as a record id.
-                        <Route path=path!("vip/import") view=pages::vip_import::VipImportPage />
-                        <Route path=path!("vip/:id") view=pages::vip_record::VipRecordPage />
+                        <Route path=path!("vip/import") view={Lazy::<lazy::VipImportRoute>::new()} />
+                        <Route path=path!("vip/:id") view={Lazy::<lazy::VipRecordRoute>::new()} />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -213,6 +213,35 @@ impl Browser {
         v.as_str().map(str::to_owned)
     }
 
+    /// The paths of every file the page has fetched so far (the browser's resource timing).
+    pub async fn fetched_paths(&self) -> Vec<String> {
+        let v = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname);",
+                vec![],
+            )
+            .await
+            .expect("read resource timing");
+        serde_json::from_value(v).expect("a list of paths")
+    }
+
+    /// Waits (up to 20 s) until a fetched path contains `part`; returns all fetched paths.
+    pub async fn wait_for_fetch(&self, part: &str) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let paths = self.fetched_paths().await;
+            if paths.iter().any(|p| p.contains(part)) {
+                return paths;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "nothing matching {part} was fetched; fetched: {paths:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The `data-testid`s on the page that start with `prefix`, in document order.
     pub async fn test_ids_with_prefix(&self, prefix: &str) -> Vec<String> {
         let css = format!("[data-testid^='{prefix}']");

@@ -1,5 +1,5 @@
 //! The admin UI in headless Chromium against the real server: wasm loads, talks to the server,
-//! and the protocol crate's quote runs in the browser.
+//! the protocol crate's quote runs in the browser, and pages arrive in groups on first use.
 
 use e2e::browser::Browser;
 use e2e::server::TestServer;
@@ -43,5 +43,65 @@ async fn typing_an_entry_time_updates_the_fee_computed_in_wasm() {
     let err = browser.text_of("fee-error").await;
     assert!(err.contains("入场时间"), "error text: {err}");
 
+    browser.close().await;
+}
+
+/// How many fetched paths contain `part`.
+fn fetches_of(paths: &[String], part: &str) -> usize {
+    paths.iter().filter(|p| p.contains(part)).count()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_loads_no_page_code_and_each_page_group_arrives_once_on_first_visit() {
+    let server = TestServer::start();
+    server.add_user("admin2", "admin", "admin-password-1");
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/login", server.base_url)).await;
+    browser.element("login-submit").await;
+    let at_sign_in = browser.fetched_paths().await;
+    assert_eq!(
+        fetches_of(&at_sign_in, "/frontend_bg.wasm"),
+        1,
+        "{at_sign_in:?}"
+    );
+    assert_eq!(
+        fetches_of(&at_sign_in, "/wasm-split/split_"),
+        0,
+        "the sign-in page fetched page code: {at_sign_in:?}"
+    );
+
+    // Signing in lands on the car parks: their group arrives, and nothing else.
+    browser.type_into("login-username", "admin2").await;
+    browser
+        .type_into("login-password", "admin-password-1")
+        .await;
+    browser.click("login-submit").await;
+    browser.element("parks-empty").await;
+    let paths = browser.wait_for_fetch("split_park_pages").await;
+    for other in [
+        "split_vip_pages",
+        "split_admin_pages",
+        "split_traffic_pages",
+    ] {
+        assert_eq!(
+            fetches_of(&paths, other),
+            0,
+            "{other} fetched early: {paths:?}"
+        );
+    }
+
+    // Another group on its first visit; the parks again without a second download.
+    browser.click("nav-users").await;
+    browser.element("users-table").await;
+    browser.wait_for_fetch("split_admin_pages").await;
+    browser.click("nav-parks").await;
+    browser.element("parks-empty").await;
+    browser.click("nav-api-keys").await;
+    browser.element("api-keys-table").await;
+    let paths = browser.fetched_paths().await;
+    for group in ["split_park_pages", "split_admin_pages"] {
+        assert_eq!(fetches_of(&paths, group), 1, "{group}: {paths:?}");
+    }
+    assert_eq!(fetches_of(&paths, "/frontend_bg.wasm"), 1, "{paths:?}");
     browser.close().await;
 }

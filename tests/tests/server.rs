@@ -47,6 +47,41 @@ async fn the_frontend_is_served_at_the_root_and_for_client_side_routes() {
     }
 }
 
+#[tokio::test]
+async fn the_ui_files_are_revalidated_and_its_page_chunks_are_served_as_wasm() {
+    let server = TestServer::start();
+    let loader = reqwest::get(server.url("/wasm-split/__wasm_split.js"))
+        .await
+        .unwrap();
+    assert_eq!(
+        loader.status(),
+        200,
+        "the chunks' loader is part of the build"
+    );
+    let loader = loader.text().await.unwrap();
+    // The loader must share the main JS module the page loaded, under its plain name.
+    assert!(loader.contains("\"../frontend.js\""), "{loader:.300}");
+    let chunk = loader
+        .split('"')
+        .find(|s| s.starts_with("./split_") && s.ends_with(".wasm"))
+        .expect("the loader names the page groups' wasm files");
+    for path in [
+        "/",
+        "/frontend.js",
+        "/frontend_bg.wasm",
+        &format!("/wasm-split/{}", &chunk[2..]),
+    ] {
+        let resp = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        // Plain names: a browser must ask again, or an upgrade could mix old and new parts.
+        assert_eq!(resp.headers()["cache-control"], "no-cache", "{path}");
+        if path.ends_with(".wasm") {
+            // WebAssembly.instantiateStreaming refuses any other type.
+            assert_eq!(resp.headers()["content-type"], "application/wasm", "{path}");
+        }
+    }
+}
+
 #[test]
 fn a_busy_port_fails_start_up_with_a_clear_message() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -33,8 +33,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::{any, get};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -109,6 +111,13 @@ pub fn build_router(state: AppState, static_dir: &Path) -> Router {
     // that a reload on a client-side route works.
     let frontend =
         ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    // The UI's files keep plain names (the page chunks' loader imports `frontend.js` by name), so
+    // a browser must revalidate each (a 304 when unchanged) lest an upgrade mix old and new parts.
+    let frontend = SetResponseHeader::overriding(
+        frontend,
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     let mut api = Router::new();
     for r in routes::table() {
         let guard =
