@@ -14,8 +14,8 @@ use super::server::Instance;
 pub const COLD_START_TARGET: Duration = Duration::from_secs(1);
 /// Target: resident memory when idle, MiB.
 pub const IDLE_RSS_TARGET_MIB: f64 = 50.0;
-/// Target: the wasm bundle, gzip, KiB.
-pub const WASM_GZIP_TARGET_KIB: f64 = 400.0;
+/// Target: the wasm the first render downloads, gzip, bytes (400 KB).
+pub const WASM_GZIP_TARGET_BYTES: usize = 400_000;
 
 /// Cold starts measured (the median is reported).
 const STARTS: usize = 5;
@@ -77,29 +77,87 @@ pub async fn run(binary: &Path, instance: &Instance) -> Result<Vec<Row>, String>
     Ok(rows)
 }
 
-/// The wasm bundle in `dist` (Trunk's output), raw and gzip-compressed at the default level.
+/// The admin UI's wasm in `dist` (Trunk's output), gzip-compressed at the default level as a
+/// server would send it: the main module (all the first render downloads, against the target),
+/// then the page groups fetched on first visit and the chunks they share, for context.
 pub fn wasm_rows(dist: &Path) -> Result<Vec<Row>, String> {
-    let wasm = std::fs::read_dir(dist)
-        .map_err(|e| format!("cannot read {}: {e}", dist.display()))?
+    let main = wasm_files(dist)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no .wasm in {}", dist.display()))?;
+    let (main_raw, main_gz) = sizes(&main)?;
+    let mut rows = vec![Row::target(
+        "Admin UI wasm, first download (main module)",
+        format!(
+            "{:.0} KiB gzip ({:.0} KiB raw)",
+            kib(main_gz),
+            kib(main_raw)
+        ),
+        "≤ 400 KB gzip",
+        main_gz <= WASM_GZIP_TARGET_BYTES,
+    )];
+    let mut groups = Vec::new();
+    let (mut shared_n, mut shared_gz, mut all_gz) = (0, 0, main_gz);
+    for file in wasm_files(&dist.join("wasm-split"))? {
+        let (_, gz) = sizes(&file)?;
+        all_gz += gz;
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // `split_<group>_pages_<hash>`: one per lazily loaded group; `chunk_<n>`: shared code.
+        match name
+            .strip_prefix("split_")
+            .and_then(|n| n.split_once("_pages"))
+        {
+            Some((group, _)) => groups.push(format!("{group} {:.0}", kib(gz))),
+            None => {
+                shared_n += 1;
+                shared_gz += gz;
+            }
+        }
+    }
+    if !groups.is_empty() {
+        rows.push(Row::info(
+            "Admin UI wasm, page groups fetched on first visit",
+            format!(
+                "KiB gzip: {}; {shared_n} shared chunks {:.0}; all files {:.0}",
+                groups.join(", "),
+                kib(shared_gz),
+                kib(all_gz)
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// The `.wasm` files directly in `dir`, by name; none when `dir` does not exist.
+fn wasm_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .ok_or_else(|| format!("no .wasm in {}", dist.display()))?;
-    let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Raw and gzip (default level) sizes of `file`, in bytes.
+fn sizes(file: &Path) -> Result<(usize, usize), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&bytes).map_err(|e| format!("gzip: {e}"))?;
     let gzipped = gz.finish().map_err(|e| format!("gzip: {e}"))?;
-    let kib = |n: usize| n as f64 / 1024.0;
-    Ok(vec![Row::target(
-        "Admin UI wasm bundle",
-        format!(
-            "{:.0} KiB gzip ({:.0} KiB raw)",
-            kib(gzipped.len()),
-            kib(bytes.len())
-        ),
-        "≤ 400 KB gzip",
-        kib(gzipped.len()) <= WASM_GZIP_TARGET_KIB,
-    )])
+    Ok((bytes.len(), gzipped.len()))
+}
+
+fn kib(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0
 }
 
 /// A free loopback port, released just before a server binds it.

@@ -196,8 +196,9 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     report.context.push(
         "Footprint: `parkbridge serve` started 5 times on the migrated, empty data directory, \
          each timed from the spawn to the first 200 from `/healthz` (polled every 2 ms); the \
-         last one's resident memory read after 3 s idle; the wasm bundle of `--dist` gzipped \
-         at the default level"
+         last one's resident memory read after 3 s idle; the wasm of `--dist` gzipped at the \
+         default level: the main module (what the first render downloads) against the target, \
+         the lazily fetched page groups and their shared chunks beside it"
             .to_owned(),
     );
     report.rows.splice(0..0, footprint);
