@@ -194,14 +194,7 @@ pub(crate) async fn export_records(
     Path(id): Path<i64>,
     q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let q = query(q)?;
-    let park = visible_park(&state, &user, id).await?;
-    let text = export::records_csv(&state.db, id).await?;
-    csv_response(
-        text,
-        q.encoding.as_deref(),
-        file_name("records", &park.fields.code),
-    )
+    export_file(&state, &user, id, q, Export::Records).await
 }
 
 /// `GET /api/v1/parks/{id}/vip/export/recharges.csv`.
@@ -223,12 +216,33 @@ pub(crate) async fn export_recharges(
     Path(id): Path<i64>,
     q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    export_file(&state, &user, id, q, Export::Recharges).await
+}
+
+/// The two VIP exports.
+#[derive(Debug, Clone, Copy)]
+enum Export {
+    Records,
+    Recharges,
+}
+
+/// One export of a car park the user may see, as a CSV download in the chosen encoding.
+async fn export_file(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    q: Result<Query<ExportQuery>, QueryRejection>,
+    what: Export,
+) -> Result<Response, ApiError> {
     let q = query(q)?;
-    let park = visible_park(&state, &user, id).await?;
-    let text = export::recharges_csv(&state.db, id).await?;
+    let park = visible_park(state, user, id).await?;
+    let (text, name) = match what {
+        Export::Records => (export::records_csv(&state.db, id).await?, "records"),
+        Export::Recharges => (export::recharges_csv(&state.db, id).await?, "recharges"),
+    };
     csv_response(
         text,
         q.encoding.as_deref(),
-        file_name("recharges", &park.fields.code),
+        file_name(name, &park.fields.code),
     )
 }

@@ -75,15 +75,25 @@ fn bindgen(args: &[String]) -> Result<(), String> {
         .arg("--keep-lld-exports");
     run(&mut bind, "wasm-bindgen")?;
 
-    // Trunk optimises the main module only; the chunks get the same `-Oz` here.
+    // Trunk optimises the main module only; the chunks get the same `-Oz` here. wasm-opt warns
+    // about every chunk's name section (which it drops anyway): its output is shown on failure.
     for chunk in &split.split_modules {
         let name = chunk.file_name().ok_or("a chunk without a file name")?;
-        let mut opt = Command::new("wasm-opt");
-        opt.arg("-Oz")
+        let out = Command::new("wasm-opt")
+            .arg("-Oz")
             .arg(chunk)
             .arg("-o")
-            .arg(split_dir.join(name));
-        run(&mut opt, "wasm-opt")?;
+            .arg(split_dir.join(name))
+            .output()
+            .map_err(|e| format!("cannot start wasm-opt: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "wasm-opt failed on {} ({}): {}",
+                chunk.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
     }
     let loader = work_dir.join(SPLIT_DIR).join(LOADER);
     std::fs::rename(&loader, split_dir.join(LOADER))
