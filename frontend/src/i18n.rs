@@ -69,6 +69,7 @@ table! {
     DuplicateName => "名称已存在", "That name is already taken";
     NoPermission => "无权限", "No permission";
     PageNotFound => "页面不存在", "Page not found";
+    PageLoadFailed => "页面加载失败，请检查网络后重新打开此页", "This page could not be loaded; check the network and open it again";
     // Sign-in and layout
     SignIn => "登录", "Sign in";
     SignOut => "退出登录", "Sign out";

@@ -1,16 +1,38 @@
 //! The signed-in pages, fetched in five groups on first use rather than with the first download.
 //!
-//! Each group is one split point (Leptos' `#[lazy]`): the build's split step
-//! (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
+//! Each group is one split point (`wasm_split`, what Leptos' `#[lazy]` expands to): the build's
+//! split step (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
 //! wasm file of its own, and code several groups share into chunks they load together. The
 //! sign-in page, the frame and what every page uses stay in the main module, which is all the
 //! first render needs. Groups rather than single pages keep a first visit to a handful of
 //! requests (per-page points made 215 shared chunks, up to 138 requests for one page).
+//!
+//! A group that cannot be fetched (network down, a server upgraded under an open tab) shows
+//! `Text::PageLoadFailed` in the frame instead of stopping the app, and opening the page again
+//! retries: the points are `fallible`, which Leptos' `#[lazy]` does not offer.
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::LazyRoute;
 
+use crate::i18n::{Text, tr};
 use crate::pages;
+
+/// A page whose group could not be fetched.
+#[derive(Debug)]
+pub(crate) struct NotLoaded;
+
+impl From<SplitLoaderError> for NotLoaded {
+    fn from(_: SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
+/// What a page shows when its group could not be fetched.
+fn not_loaded() -> AnyView {
+    view! { <p class="error" data-testid="page-load-failed">{tr(Text::PageLoadFailed)}</p> }
+        .into_any()
+}
 
 /// Car parks and what is set per car park (the landing page after sign-in).
 #[derive(Debug, Clone, Copy)]
@@ -22,14 +44,14 @@ pub(crate) enum ParkPage {
     FeePreview,
 }
 
-#[leptos::lazy]
-fn park_pages(page: ParkPage) -> AnyView {
-    match page {
+#[wasm_split(park_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn park_pages(page: ParkPage) -> Result<AnyView, NotLoaded> {
+    Ok(match page {
         ParkPage::List => pages::parks::ParksPage().into_any(),
         ParkPage::CouponSettings => pages::coupon_settings::CouponSettingsPage().into_any(),
         ParkPage::Tariff => pages::tariff_editor::TariffEditorPage().into_any(),
         ParkPage::FeePreview => pages::fee_preview::FeePreview().into_any(),
-    }
+    })
 }
 
 /// The coupon requests and their outcomes.
@@ -39,11 +61,11 @@ pub(crate) enum CouponPage {
     Records,
 }
 
-#[leptos::lazy]
-fn coupon_pages(page: CouponPage) -> AnyView {
-    match page {
+#[wasm_split(coupon_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn coupon_pages(page: CouponPage) -> Result<AnyView, NotLoaded> {
+    Ok(match page {
         CouponPage::Records => pages::coupons::CouponsPage().into_any(),
-    }
+    })
 }
 
 /// Fixed-car (VIP) records, their import and one record.
@@ -55,13 +77,13 @@ pub(crate) enum VipPage {
     Record,
 }
 
-#[leptos::lazy]
-fn vip_pages(page: VipPage) -> AnyView {
-    match page {
+#[wasm_split(vip_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn vip_pages(page: VipPage) -> Result<AnyView, NotLoaded> {
+    Ok(match page {
         VipPage::List => pages::vip_list::VipPage().into_any(),
         VipPage::Import => pages::vip_import::VipImportPage().into_any(),
         VipPage::Record => pages::vip_record::VipRecordPage().into_any(),
-    }
+    })
 }
 
 /// The traffic dashboard and the parking sessions (mall staff).
@@ -72,12 +94,12 @@ pub(crate) enum TrafficPage {
     Sessions,
 }
 
-#[leptos::lazy]
-fn traffic_pages(page: TrafficPage) -> AnyView {
-    match page {
+#[wasm_split(traffic_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn traffic_pages(page: TrafficPage) -> Result<AnyView, NotLoaded> {
+    Ok(match page {
         TrafficPage::Dashboard => pages::traffic_dashboard::TrafficPage().into_any(),
         TrafficPage::Sessions => pages::sessions::SessionsPage().into_any(),
-    }
+    })
 }
 
 /// Administration: credentials, users, API keys, the audit log.
@@ -90,14 +112,14 @@ pub(crate) enum AdminPage {
     Audit,
 }
 
-#[leptos::lazy]
-fn admin_pages(page: AdminPage) -> AnyView {
-    match page {
+#[wasm_split(admin_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn admin_pages(page: AdminPage) -> Result<AnyView, NotLoaded> {
+    Ok(match page {
         AdminPage::Credentials => pages::credentials::CredentialsPage().into_any(),
         AdminPage::Users => pages::users::UsersPage().into_any(),
         AdminPage::ApiKeys => pages::api_keys::ApiKeysPage().into_any(),
         AdminPage::Audit => pages::audit::AuditPage().into_any(),
-    }
+    })
 }
 
 /// A route type whose view is one page of a lazily loaded group.
@@ -112,7 +134,7 @@ macro_rules! lazy_route {
             }
 
             async fn view(_this: Self) -> AnyView {
-                $group($page).await
+                $group($page).await.unwrap_or_else(|NotLoaded| not_loaded())
             }
         }
     };

@@ -134,14 +134,15 @@ fn launch(
     logs: Option<Logs>,
 ) -> Result<(Child, String), String> {
     let mut cmd = Command::new(binary());
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .args(db_args)
-        .arg("--static-dir")
-        .arg(static_dir())
-        .env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
-        );
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(db_args);
+    // A test may serve a frontend of its own (`extra` holding `--static-dir`).
+    if !extra.contains(&"--static-dir") {
+        cmd.arg("--static-dir").arg(static_dir());
+    }
+    cmd.env(
+        "RUST_LOG",
+        std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+    );
     for item in extra {
         match item.split_once('=') {
             Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {

@@ -2,7 +2,7 @@
 //! the protocol crate's quote runs in the browser, and pages arrive in groups on first use.
 
 use e2e::browser::Browser;
-use e2e::server::TestServer;
+use e2e::server::{Backend, TestServer, static_dir};
 
 #[tokio::test]
 async fn typing_an_entry_time_updates_the_fee_computed_in_wasm() {
@@ -103,5 +103,67 @@ async fn the_sign_in_page_loads_no_page_code_and_each_page_group_arrives_once_on
         assert_eq!(fetches_of(&paths, group), 1, "{group}: {paths:?}");
     }
     assert_eq!(fetches_of(&paths, "/frontend_bg.wasm"), 1, "{paths:?}");
+    browser.close().await;
+}
+
+/// Copies the directory `from` into `to`, recursively.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_group_that_cannot_be_fetched_is_explained_and_the_app_keeps_working() {
+    // The built UI without the VIP group's file, as after an upgrade under an open tab.
+    let dist = tempfile::tempdir().unwrap();
+    copy_dir(&static_dir(), dist.path());
+    let split = dist.path().join("wasm-split");
+    let vip_group: Vec<_> = std::fs::read_dir(&split)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("split_vip_pages"))
+        .collect();
+    assert_eq!(vip_group.len(), 1, "the build has one VIP group file");
+    std::fs::remove_file(split.join(&vip_group[0])).unwrap();
+    let dist_arg = dist.path().to_string_lossy().into_owned();
+    let server = TestServer::start_with(Backend::Sqlite, &["--static-dir", &dist_arg]);
+    server.add_user("manager", "property_manager", "manager-password-1");
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.base_url, "manager", "manager-password-1")
+        .await;
+
+    browser.click("nav-vip").await;
+    let shown = browser.text_of("page-load-failed").await;
+    assert!(shown.contains("页面加载失败"), "shown: {shown}");
+    // The frame and the other groups still work: the app did not stop.
+    browser.click("nav-parks").await;
+    browser.element("parks-empty").await;
+    assert_eq!(
+        browser
+            .text_of("current-user")
+            .await
+            .split_whitespace()
+            .next(),
+        Some("manager")
+    );
+
+    // Once the file is there again, opening the page again fetches it: a failure is not kept.
+    std::fs::copy(
+        static_dir().join("wasm-split").join(&vip_group[0]),
+        split.join(&vip_group[0]),
+    )
+    .unwrap();
+    browser.click("nav-vip").await;
+    browser.element("vip-add-toggle").await;
+    assert!(!browser.exists("page-load-failed").await);
     browser.close().await;
 }

@@ -105,7 +105,7 @@ pub fn wasm_rows(dist: &Path) -> Result<Vec<Row>, String> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // `split_<group>_pages_<hash>`: one per lazily loaded group; `chunk_<n>`: shared code.
+        // `split_<group>_pages`: one per lazily loaded group; `chunk_<n>`: shared code.
         match name
             .strip_prefix("split_")
             .and_then(|n| n.split_once("_pages"))
