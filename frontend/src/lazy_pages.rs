@@ -34,123 +34,83 @@ fn not_loaded() -> AnyView {
         .into_any()
 }
 
-/// Car parks and what is set per car park (the landing page after sign-in).
-#[derive(Debug, Clone, Copy)]
-#[repr(u8)]
-pub(crate) enum ParkPage {
-    List,
-    CouponSettings,
-    Tariff,
-    FeePreview,
-}
-
-#[wasm_split(park_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn park_pages(page: ParkPage) -> Result<AnyView, NotLoaded> {
-    Ok(match page {
-        ParkPage::List => pages::parks::ParksPage().into_any(),
-        ParkPage::CouponSettings => pages::coupon_settings::CouponSettingsPage().into_any(),
-        ParkPage::Tariff => pages::tariff_editor::TariffEditorPage().into_any(),
-        ParkPage::FeePreview => pages::fee_preview::FeePreview().into_any(),
-    })
-}
-
-/// The coupon requests and their outcomes.
-#[derive(Debug, Clone, Copy)]
-#[repr(u8)]
-pub(crate) enum CouponPage {
-    Records,
-}
-
-#[wasm_split(coupon_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn coupon_pages(page: CouponPage) -> Result<AnyView, NotLoaded> {
-    Ok(match page {
-        CouponPage::Records => pages::coupons::CouponsPage().into_any(),
-    })
-}
-
-/// Fixed-car (VIP) records, their import and one record.
-#[derive(Debug, Clone, Copy)]
-#[repr(u8)]
-pub(crate) enum VipPage {
-    List,
-    Import,
-    Record,
-}
-
-#[wasm_split(vip_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn vip_pages(page: VipPage) -> Result<AnyView, NotLoaded> {
-    Ok(match page {
-        VipPage::List => pages::vip_list::VipPage().into_any(),
-        VipPage::Import => pages::vip_import::VipImportPage().into_any(),
-        VipPage::Record => pages::vip_record::VipRecordPage().into_any(),
-    })
-}
-
-/// The traffic dashboard and the parking sessions (mall staff).
-#[derive(Debug, Clone, Copy)]
-#[repr(u8)]
-pub(crate) enum TrafficPage {
-    Dashboard,
-    Sessions,
-}
-
-#[wasm_split(traffic_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn traffic_pages(page: TrafficPage) -> Result<AnyView, NotLoaded> {
-    Ok(match page {
-        TrafficPage::Dashboard => pages::traffic_dashboard::TrafficPage().into_any(),
-        TrafficPage::Sessions => pages::sessions::SessionsPage().into_any(),
-    })
-}
-
-/// Administration: credentials, users, API keys, the audit log.
-#[derive(Debug, Clone, Copy)]
-#[repr(u8)]
-pub(crate) enum AdminPage {
-    Credentials,
-    Users,
-    ApiKeys,
-    Audit,
-}
-
-#[wasm_split(admin_pages, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn admin_pages(page: AdminPage) -> Result<AnyView, NotLoaded> {
-    Ok(match page {
-        AdminPage::Credentials => pages::credentials::CredentialsPage().into_any(),
-        AdminPage::Users => pages::users::UsersPage().into_any(),
-        AdminPage::ApiKeys => pages::api_keys::ApiKeysPage().into_any(),
-        AdminPage::Audit => pages::audit::AuditPage().into_any(),
-    })
-}
-
-/// A route type whose view is one page of a lazily loaded group.
-macro_rules! lazy_route {
-    ($route:ident => $group:ident($page:expr)) => {
-        #[doc = concat!("The route showing `", stringify!($page), "`.")]
-        pub(crate) struct $route;
-
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            async fn view(_this: Self) -> AnyView {
-                $group($page).await.unwrap_or_else(|NotLoaded| not_loaded())
-            }
+/// Declares a group: its enum of pages, its split point, and one route type per page.
+macro_rules! page_group {
+    (
+        $(#[$doc:meta])*
+        $group:ident: $kind:ident { $($page:ident => $route:ident = $view:path,)* }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        #[repr(u8)]
+        pub(crate) enum $kind {
+            $($page,)*
         }
+
+        #[wasm_split($group, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $group(page: $kind) -> Result<AnyView, NotLoaded> {
+            Ok(match page {
+                $($kind::$page => $view().into_any(),)*
+            })
+        }
+
+        $(
+            #[doc = concat!("The route of `", stringify!($view), "`.")]
+            pub(crate) struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $group($kind::$page).await.unwrap_or_else(|NotLoaded| not_loaded())
+                }
+            }
+        )*
     };
 }
 
-lazy_route!(ParksRoute => park_pages(ParkPage::List));
-lazy_route!(CouponSettingsRoute => park_pages(ParkPage::CouponSettings));
-lazy_route!(TariffEditorRoute => park_pages(ParkPage::Tariff));
-lazy_route!(FeePreviewRoute => park_pages(ParkPage::FeePreview));
-lazy_route!(CouponsRoute => coupon_pages(CouponPage::Records));
-lazy_route!(VipRoute => vip_pages(VipPage::List));
-lazy_route!(VipImportRoute => vip_pages(VipPage::Import));
-lazy_route!(VipRecordRoute => vip_pages(VipPage::Record));
-lazy_route!(TrafficRoute => traffic_pages(TrafficPage::Dashboard));
-lazy_route!(SessionsRoute => traffic_pages(TrafficPage::Sessions));
-lazy_route!(CredentialsRoute => admin_pages(AdminPage::Credentials));
-lazy_route!(UsersRoute => admin_pages(AdminPage::Users));
-lazy_route!(ApiKeysRoute => admin_pages(AdminPage::ApiKeys));
-lazy_route!(AuditRoute => admin_pages(AdminPage::Audit));
+page_group! {
+    /// Car parks and what is set per car park (the landing page after sign-in).
+    park_pages: ParkPage {
+        List => ParksRoute = pages::parks::ParksPage,
+        CouponSettings => CouponSettingsRoute = pages::coupon_settings::CouponSettingsPage,
+        Tariff => TariffEditorRoute = pages::tariff_editor::TariffEditorPage,
+        FeePreview => FeePreviewRoute = pages::fee_preview::FeePreview,
+    }
+}
+
+page_group! {
+    /// The coupon requests and their outcomes.
+    coupon_pages: CouponPage {
+        Records => CouponsRoute = pages::coupons::CouponsPage,
+    }
+}
+
+page_group! {
+    /// Fixed-car (VIP) records, their import and one record.
+    vip_pages: VipPage {
+        List => VipRoute = pages::vip_list::VipPage,
+        Import => VipImportRoute = pages::vip_import::VipImportPage,
+        Record => VipRecordRoute = pages::vip_record::VipRecordPage,
+    }
+}
+
+page_group! {
+    /// The traffic dashboard and the parking sessions (mall staff).
+    traffic_pages: TrafficPage {
+        Dashboard => TrafficRoute = pages::traffic_dashboard::TrafficPage,
+        Sessions => SessionsRoute = pages::sessions::SessionsPage,
+    }
+}
+
+page_group! {
+    /// Administration: credentials, users, API keys, the audit log.
+    admin_pages: AdminPage {
+        Credentials => CredentialsRoute = pages::credentials::CredentialsPage,
+        Users => UsersRoute = pages::users::UsersPage,
+        ApiKeys => ApiKeysRoute = pages::api_keys::ApiKeysPage,
+        Audit => AuditRoute = pages::audit::AuditPage,
+    }
+}
