@@ -18,6 +18,8 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         .arg(&data)
         .arg("--static-dir")
         .arg(root.join("frontend/dist"));
+    // `cargo xtask demo -- --listen …` (the README's form) hands us the `--` itself.
+    let extra = extra.strip_prefix(&["--".to_owned()]).unwrap_or(extra);
     demo.args(extra);
     println!("\nStarting the demo (Ctrl-C stops it)…");
     cmd::run(demo)
