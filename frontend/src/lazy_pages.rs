@@ -4,7 +4,7 @@
 //! split step (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
 //! wasm file of its own, and code several groups share into chunks they load together. The
 //! sign-in page, the frame and what every page uses stay in the main module, which is all the
-//! first render needs. Groups rather than single pages keep a first visit to a handful of
+//! first render needs. Groups rather than single pages keep a group's first visit to 14–16
 //! requests (per-page points made 215 shared chunks, up to 138 requests for one page).
 //!
 //! A group that cannot be fetched (network down, a server upgraded under an open tab) shows
