@@ -1,5 +1,6 @@
-//! Structured logging set-up (`tracing`), configured by `RUST_LOG` (default `info`), as
-//! human-readable text or one JSON object per line (`--log-format json`) for log collectors.
+//! Structured logging set-up (`tracing`), configured by `RUST_LOG` (else a level the command
+//! chooses), as human-readable text or one JSON object per line (`--log-format json`) for log
+//! collectors.
 
 use tracing_subscriber::EnvFilter;
 
@@ -14,8 +15,10 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber; logs go to stderr so stdout stays for machine-readable lines.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// `default_level` (e.g. `info`) applies when `RUST_LOG` is not set.
+pub fn init(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -2,12 +2,14 @@
 //! manager grants the demo coupon product and it reaches the sandbox; after a restart on the
 //! same data directory (new sandbox, new app secret) granting still works. The demo car park's
 //! simulated traffic reaches the embedded Mallcoo sandbox as signed entry notices, both times,
-//! and its leaving cars pay through our own Mallcoo V1.4 endpoints.
+//! and its leaving cars pay through our own Mallcoo V1.4 endpoints. A fresh demo shows fixed cars
+//! (delivered to the sandbox) and coupon records of several outcomes, and its console carries
+//! the banner, not a line per delivery.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use e2e::server::{binary, static_dir};
@@ -24,24 +26,34 @@ struct Demo {
     mallcoo_url: String,
     /// The `manager` user's password, new at every start.
     manager_password: String,
+    /// Every line the demo wrote to stderr so far.
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Demo {
-    /// Starts `parkbridge demo` on port 0 over `data_dir` and reads its banner.
+    /// Starts `parkbridge demo` on port 0 over `data_dir`, as a newcomer would (no `RUST_LOG`),
+    /// and reads its banner.
     fn start(data_dir: &Path) -> Demo {
         let mut child = Command::new(binary())
             .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .arg("--static-dir")
             .arg(static_dir())
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
-            )
+            .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("parkbridge demo starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let pipe = child.stderr.take().expect("piped stderr");
+        let lines = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                // Passed on, so a failing run still shows what the demo said.
+                eprintln!("demo: {line}");
+                lines.lock().expect("not poisoned").push(line);
+            }
+        });
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         // Reads to the end, so the demo never blocks on a full pipe.
@@ -78,6 +90,7 @@ impl Demo {
             sandbox_url: sandbox_url.expect("sandbox line"),
             mallcoo_url: mallcoo_url.expect("Mallcoo sandbox line"),
             manager_password: manager_password.expect("manager line"),
+            stderr,
         }
     }
 
@@ -143,13 +156,118 @@ impl Demo {
             &format!("{}/_sandbox/coupons", self.sandbox_url),
         )
         .await;
-        let coupons = coupons.as_array().expect("a list");
-        assert_eq!(coupons.len(), 1, "a fresh sandbox holds this grant only");
-        assert_eq!(coupons[0]["grant_serial"], serial.as_str());
-        assert_eq!(coupons[0]["coupon_code"], "DEMO-PARK-2H");
-        assert_eq!(coupons[0]["app_id"], "demo-app");
-        assert_eq!(coupons[0]["plate"], plate);
+        // The seeded coupon requests may be in the sandbox too, never for this plate.
+        let ours: Vec<&Value> = coupons
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|c| c["plate"] == plate)
+            .collect();
+        assert_eq!(ours.len(), 1, "this sandbox issued {plate} this grant only");
+        assert_eq!(ours[0]["grant_serial"], serial.as_str());
+        assert_eq!(ours[0]["coupon_code"], "DEMO-PARK-2H");
+        assert_eq!(ours[0]["app_id"], "demo-app");
         serial
+    }
+
+    /// The demo car park's id, as the manager sees it.
+    async fn park_id(&self, client: &reqwest::Client) -> i64 {
+        let parks = get_json(client, &self.url("/api/v1/parks")).await;
+        parks
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|p| p["code"] == "demo")
+            .expect("demo park")["id"]
+            .as_i64()
+            .expect("an id")
+    }
+
+    /// A fresh demo's 固定车 page has cards of several types, one expired and one ending within
+    /// the week, and every card reaches the P云 sandbox through the real batcher.
+    async fn fixed_cars_are_seeded_and_delivered(&self) {
+        let client = self.manager().await;
+        let park = self.park_id(&client).await;
+        let url = self.url(&format!("/api/v1/parks/{park}/vip/records?limit=50"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let records = loop {
+            let page = get_json(&client, &url).await;
+            let records = page["records"].as_array().expect("records").clone();
+            if !records.is_empty() && records.iter().all(|r| r["sync"] == "delivered") {
+                break records;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the seeded fixed cars were not all delivered within 60 s: {page}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        assert!(records.len() >= 5, "{records:?}");
+        let types: std::collections::BTreeSet<i64> = records
+            .iter()
+            .map(|r| r["vip_type"].as_i64().expect("a type"))
+            .collect();
+        assert!(types.len() >= 4, "several card types: {types:?}");
+        assert!(
+            records.iter().any(|r| r["valid_now"] == false),
+            "one expired: {records:?}"
+        );
+        let week_ahead = chrono::Utc::now() + chrono::TimeDelta::days(7);
+        assert!(
+            records.iter().any(|r| r["valid_now"] == true
+                && r["valid_to"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t < week_ahead)),
+            "one ending within the week: {records:?}"
+        );
+        let at_pyun: Value = get_json(
+            &reqwest::Client::new(),
+            &format!("{}/_sandbox/vip/demo-park-uuid", self.sandbox_url),
+        )
+        .await;
+        assert_eq!(
+            at_pyun.as_array().expect("a list").len(),
+            records.len(),
+            "P云 holds every fixed car: {at_pyun}"
+        );
+    }
+
+    /// A fresh demo's 优惠券 records show delivered, refused and unknown outcomes.
+    async fn coupon_records_are_seeded(&self) {
+        let client = self.manager().await;
+        let url = self.url("/api/v1/coupon-records?limit=50");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let page = get_json(&client, &url).await;
+            let states: std::collections::BTreeSet<String> = page["records"]
+                .as_array()
+                .expect("records")
+                .iter()
+                .filter_map(|r| r["state"].as_str().map(str::to_owned))
+                .collect();
+            if ["delivered", "rejected", "unknown"]
+                .iter()
+                .all(|s| states.contains(*s))
+            {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the seeded coupon records did not reach their outcomes within 60 s: {page}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Without `RUST_LOG` the console holds no info lines (deliveries, requests).
+    fn console_is_quiet(&self) {
+        let lines = self.stderr.lock().expect("not poisoned");
+        let chatty: Vec<&String> = lines.iter().filter(|l| l.contains(" INFO ")).collect();
+        assert!(
+            chatty.is_empty(),
+            "info lines on the demo's console: {chatty:?}"
+        );
     }
 }
 
@@ -240,9 +358,12 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Value {
 async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let first = Demo::start(data_dir.path());
+    first.fixed_cars_are_seeded_and_delivered().await;
+    first.coupon_records_are_seeded().await;
     let serial = first.grant_reaches_the_sandbox("粤B12345").await;
     first.entries_reach_mallcoo().await;
     a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
+    first.console_is_quiet();
     drop(first);
 
     // Same data directory: the set-up is found again, and the new secret re-sealed.

@@ -1,11 +1,12 @@
 //! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, a
 //! P云 sandbox in the same process that the car park's coupons go to, a Mallcoo sandbox that
-//! its entries are notified to, and a simulation of cars coming, paying and going; then serve.
+//! its entries are notified to, fixed cars and coupon requests of every outcome (seeded once),
+//! and a simulation of cars coming, paying and going; then serve.
 
 use protocol::tariff::Tariff;
 
 use super::serve::{ServeArgs, serve};
-use super::{demo_mallcoo, demo_pyun, demo_traffic};
+use super::{demo_mallcoo, demo_pyun, demo_seed, demo_traffic};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
 use crate::storage::Db;
@@ -18,10 +19,14 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
     // The credential is sealed with the key serve will open it with, loaded the same way.
     let secrets = args.secrets(&db).await?;
     // Kept until serve returns: dropping it stops the sandbox.
-    let (sandbox, app_secret) = demo_pyun::start_sandbox()
+    let (sandbox, pyun, app_secret) = demo_pyun::start_sandbox()
         .await
         .map_err(|e| format!("cannot start the P云 sandbox: {e}"))?;
     demo_pyun::configure(&db, &secrets, park_id, &app_secret).await?;
+    // Delivered once serving starts, by the real batcher and dispatcher.
+    demo_seed::seed(&db, park_id, &pyun, chrono::Utc::now())
+        .await
+        .map_err(|e| format!("cannot seed the demo's fixed cars and coupons: {e}"))?;
     args.pyun_base_url.clone_from(&sandbox.base_url);
     let (mallcoo, out_keys) = demo_mallcoo::start_sandbox()
         .await

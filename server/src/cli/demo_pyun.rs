@@ -29,11 +29,12 @@ const PARK_UUID: &str = "demo-park-uuid";
 /// The demo coupon product's name.
 const PRODUCT: &str = "停车券2小时";
 
-/// Starts the sandbox on a free loopback port with a fresh app secret and every plate parked.
+/// Starts the sandbox on a free loopback port with a fresh app secret and every plate parked;
+/// returns it served, its handle (the seeding injects P云's answers through it) and the secret.
 ///
 /// The secret lives only in this process (the sandbox and, sealed, the credential): it is
 /// never printed, so a new one is made at each start.
-pub(super) async fn start_sandbox() -> std::io::Result<(RunningSandbox, Secret)> {
+pub(super) async fn start_sandbox() -> std::io::Result<(RunningSandbox, PyunSandbox, Secret)> {
     let app_secret = Secret::new(tokens::random_hex(16));
     let sandbox = PyunSandbox::new();
     sandbox.add_app(APP_ID, app_secret.expose());
@@ -47,7 +48,7 @@ pub(super) async fn start_sandbox() -> std::io::Result<(RunningSandbox, Secret)>
     let running = sandbox
         .start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await?;
-    Ok((running, app_secret))
+    Ok((running, sandbox, app_secret))
 }
 
 /// Stores (or re-seals) the demo credential and points car park `park_id` at the sandbox's app.

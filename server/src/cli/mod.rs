@@ -5,6 +5,7 @@ mod apikey;
 mod demo;
 mod demo_mallcoo;
 mod demo_pyun;
+mod demo_seed;
 mod demo_traffic;
 mod sandbox;
 mod serve;
@@ -79,7 +80,13 @@ impl DbArgs {
 
 /// Runs the parsed command; the exit code is non-zero on any failure, with the reason on stderr.
 pub fn run(cli: Cli) -> ExitCode {
-    telemetry::init(cli.log_format);
+    // The demo's console is for its sign-in banner: it logs warnings and errors only, unless
+    // RUST_LOG asks for more; every other command logs at info.
+    let default_level = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => "info",
+    };
+    telemetry::init(cli.log_format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
