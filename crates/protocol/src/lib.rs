@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod fee;
+pub mod ledger;
 pub mod mallcoo;
 pub mod plate;
 pub mod pyun;

@@ -172,7 +172,11 @@ pub fn quote(
 }
 
 /// `now`, unless it falls within the grace period of the latest payment.
-fn billing_time(tariff: &Tariff, payments: &[Payment], now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn billing_time(
+    tariff: &Tariff,
+    payments: &[Payment],
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
     let Some(latest) = payments.iter().map(|p| p.at).max() else {
         return now;
     };
@@ -202,7 +206,11 @@ fn charge(
 }
 
 /// Names the VIP record when it covered any of the stay; its validity is shown when partial.
-fn vip_note(v: &VipWindow, entry: DateTime<Utc>, billing: DateTime<Utc>) -> Option<String> {
+pub(crate) fn vip_note(
+    v: &VipWindow,
+    entry: DateTime<Utc>,
+    billing: DateTime<Utc>,
+) -> Option<String> {
     if v.valid_from > billing || v.valid_until <= entry || v.valid_from == v.valid_until {
         return None;
     }

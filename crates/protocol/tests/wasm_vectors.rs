@@ -87,6 +87,37 @@ fn section_5_examples() {
 }
 
 #[wasm_bindgen_test]
+fn section_5_1_worked_example() {
+    use protocol::ledger::{Discount, DiscountKind, Stay, mallcoo_amounts};
+    let t = Tariff::example();
+    let discounts: Vec<Discount> = [
+        DiscountKind::Minutes(60),
+        DiscountKind::Percent(500),
+        DiscountKind::Amount(300),
+    ]
+    .into_iter()
+    .map(|kind| Discount {
+        kind,
+        granted_at: at(10),
+        source_label: "商户减免".to_owned(),
+    })
+    .collect();
+    let stay = Stay {
+        entry: at(0),
+        tariff: &t,
+        vip: None,
+        discounts: &discounts,
+        payments: &[],
+    };
+    let m = mallcoo_amounts(&stay, at(100), 0, 0).unwrap();
+    assert_eq!(
+        (m.total, m.paid, m.unpaid, m.deduction),
+        (1600, 1400, 200, 0)
+    );
+    assert_eq!(m.figure.owed, 200);
+}
+
+#[wasm_bindgen_test]
 fn plates_normalise() {
     assert_eq!(
         Plate::parse(" 粤ｂａ１４７１ ").unwrap().as_str(),
