@@ -211,7 +211,7 @@ pub fn grant(
     key("grant_id", &input.grant_id)?;
     let plate = plate(&input.plate)?;
     if product.archived {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "unknown_coupon",
             format!("coupon product {} is archived", product.name),
         ));
@@ -296,7 +296,7 @@ pub async fn product_named(db: &Db, park: &Park, name: &str) -> Result<Product, 
         .filter(|p| !p.archived)
         .map(|p| p.name)
         .collect();
-    Err(ApiError::bad_request(
+    Err(ApiError::unprocessable(
         "unknown_coupon",
         if names.is_empty() {
             format!("car park {} has no coupon products", park.fields.code)

@@ -139,12 +139,14 @@ pub(crate) async fn set_event(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProductBody {
     /// Display name, unique per car park, 1–64 characters.
+    #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
     /// P云 `coupon_code`.
     coupon_code: String,
     /// P云 `store_code`.
     store_code: String,
     /// Coupons per grant, 1–100.
+    #[schema(minimum = 1, maximum = 100)]
     quantity: u32,
     /// Default reason sent to P云.
     reason: Option<String>,

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, schema_rules};
 use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
@@ -138,7 +138,9 @@ pub(crate) struct ListQuery {
     park_id: Option<i64>,
     /// A whole plate (normalised like stored plates).
     plate: Option<String>,
-    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`.
+    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`;
+    /// empty means any.
+    #[param(pattern = "^(|pending|sending|delivered|rejected|misconfigured|unknown|failed)$")]
     state: Option<String>,
     /// Created at or after.
     from: Option<DateTime<Utc>>,
@@ -152,6 +154,8 @@ pub(crate) struct ListQuery {
 
 /// A page of records, newest first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+// Named apart from the VIP records' page, which has a `total`: one name, one schema.
+#[schema(as = CouponRecordPage)]
 pub(crate) struct RecordPage {
     records: Vec<CouponRecord>,
     /// Pass as `before_id` for the next page; `null` on the last.
@@ -241,12 +245,15 @@ pub(crate) async fn park_codes(state: &AppState) -> Result<HashMap<i64, String>,
 /// A grant a property manager asks for.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+// Named apart from the machine API's `GrantBody` (`/api/v1/coupons/grants`): one name, one schema.
+#[schema(as = ManagerGrantBody)]
 pub(crate) struct GrantBody {
     /// The car park.
     park_id: i64,
     /// A coupon product configured at that car park.
     product_id: i64,
     /// The car's plate.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
     /// Why (shown at P云).
     reason: Option<String>,
@@ -265,7 +272,8 @@ pub(crate) struct GrantBody {
         (status = 200, description = "Outcome known (a repeated `grant_id` gets the first record)", body = CouponRecord),
         (status = 202, description = "Still in progress; poll the `Location`", body = CouponRecord,
             headers(("Location" = String, description = "Where to poll the record"))),
-        (status = 400, description = "`unknown_coupon`, `invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 422, description = "`unknown_coupon`: no such live coupon product at this car park", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a property manager or admin", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
@@ -286,7 +294,7 @@ pub(crate) async fn grant(
     let product = config::product(&state.db, park.id, body.product_id)
         .await?
         .ok_or_else(|| {
-            ApiError::bad_request("unknown_coupon", "no such coupon product at this car park")
+            ApiError::unprocessable("unknown_coupon", "no such coupon product at this car park")
         })?;
     let input = intake::GrantInput {
         grant_id: body

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use protocol::plate::{Plate, PlateColor};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::{AppState, schema_rules};
 use super::json::ApiJson;
 use super::machine::park_for;
 use crate::api_keys::MachineClient;
@@ -30,10 +30,13 @@ const MAX_TEXT_CHARS: usize = 64;
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntryBody {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
     /// The plate as read; omit for a plate-less car.
+    #[schema(schema_with = schema_rules::optional_plate)]
     plate: Option<String>,
-    /// P云's plate colour code (1 blue … 5 green, -1 unknown).
+    /// P云's plate colour code (1 blue, 2 yellow, 3 white, 4 black, 5 green, -1 unknown).
+    #[schema(value_type = Option<i32>, minimum = -1, maximum = 5)]
     plate_color: Option<i32>,
     /// The gate's ticket number; for a plate-less car without one, ParkBridge issues it.
     barcode: Option<String>,
@@ -48,8 +51,10 @@ pub(crate) struct EntryBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExitBody {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
     /// The plate as read.
+    #[schema(schema_with = schema_rules::optional_plate)]
     plate: Option<String>,
     /// The ticket number of a plate-less car.
     barcode: Option<String>,
@@ -122,7 +127,8 @@ fn event_time(time: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
     request_body = EntryBody,
     responses(
         (status = 201, description = "The open session; a plate-less car without `barcode` gets an issued one in `session.barcode`", body = EntryAnswer),
-        (status = 400, description = "`unknown_park`, `invalid_plate`, `invalid_time` (over 5 min ahead), `invalid_field`, `invalid_body`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_time` (over 5 min ahead), `invalid_field`, `invalid_body`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
         (status = 409, description = "`barcode_taken`: the barcode already names a car in this car park", body = ErrorBody),
     )
@@ -172,7 +178,8 @@ pub(crate) async fn entry(
     request_body = ExitBody,
     responses(
         (status = 200, description = "The closed session with `fee_due_fen` (tariff, VIP record, Mallcoo payments within their grace period) and `anomaly: false`; or, with no open session, `anomaly: true` and the recorded `anomaly_record`", body = ExitAnswer),
-        (status = 400, description = "`unknown_park`, `invalid_plate`, `invalid_time`, `exit_before_entry`, `invalid_field` (not exactly one of plate and barcode)", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_time`, `invalid_field` (not exactly one of plate and barcode)", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code; `exit_before_entry`: the exit is before the open session's entry", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
     )
 )]

@@ -8,6 +8,7 @@ use protocol::mallcoo::sign;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate, health,
     machine, mallcoo_v14, parks, request_metrics, traffic, users, vip_csv, vip_machine,
@@ -77,7 +78,7 @@ use crate::accounts::sessions;
         health::healthz,
         request_metrics::render,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &SharedRefusals),
 )]
 pub(crate) struct ApiDoc;
 
@@ -115,12 +116,17 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(sessions::COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                sessions::COOKIE,
+                "The session cookie `POST /api/v1/auth/login` sets (`HttpOnly; SameSite=Strict`). A change (POST, PUT, DELETE) sent with it must carry an `Origin` (or, failing that, `Referer`) naming this server's own origin, or none at all; another origin is refused with 403 `cross_origin`.",
+            ))),
         );
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "A machine client's API key (`pbk_…`, created by an admin or `parkbridge apikey create`): `Authorization: Bearer <key>`. Its scopes (`gate`, `coupons`, `vip`) and car park decide what it may call (403 `forbidden` otherwise)."
+                .to_owned(),
         );
+        components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
         // A Mallcoo V1.4 call carries four headers together; its operations require all four in
         // one security requirement.
         for (name, header, description) in MALLCOO_HEADERS {

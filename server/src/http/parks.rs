@@ -71,7 +71,11 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ParkInput {
+    /// 1–32 of `a-z 0-9 - _`; unique.
+    #[schema(pattern = r"^[a-z0-9_-]{1,32}$")]
     code: String,
+    /// 1–64 characters.
+    #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
     pyun_park_uuid: Option<String>,
     pyun_api_store_code: Option<String>,
@@ -119,7 +123,7 @@ fn optional(field: &'static str, v: Option<String>) -> Result<Option<String>, Ap
 fn check_tariff(tariff: &Tariff) -> Result<(), ApiError> {
     tariff
         .validate()
-        .map_err(|e| ApiError::bad_request("invalid_tariff", format!("tariff: {e}")))
+        .map_err(|e| ApiError::unprocessable("invalid_tariff", format!("tariff: {e}")))
 }
 
 /// Each credential reference must name a credential of the kind its field needs.
@@ -132,7 +136,7 @@ async fn check_credential(
     let Some(id) = id else { return Ok(()) };
     match credentials::get(db, id).await? {
         Some(c) if c.kind == kind => Ok(()),
-        _ => Err(ApiError::bad_request(
+        _ => Err(ApiError::unprocessable(
             "invalid_credential",
             format!("{field} must name a {} credential", kind.as_str()),
         )),
@@ -213,7 +217,7 @@ fn map_write_error(f: &ParkFields) -> impl FnOnce(sqlx::Error) -> ApiError + '_ 
             format!("a car park with code {} already exists", f.code),
         ),
         None => match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => ApiError::bad_request(
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => ApiError::unprocessable(
                 "invalid_credential",
                 "a referenced credential does not exist",
             ),
@@ -247,7 +251,8 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
     request_body = ParkInput,
     responses(
         (status = 201, description = "Created", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
@@ -285,7 +290,8 @@ pub(crate) async fn create(
     request_body = ParkInput,
     responses(
         (status = 200, description = "The updated car park", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),
@@ -332,7 +338,8 @@ pub(crate) async fn update(
     request_body(content = Object, description = "The tariff (PROTOCOLS.md §5): `free_minutes`, `grace_minutes` (default 15), `cycle_cap` (fen per 24 h cycle, or null) and `pricing` with `kind` `simple` (`first_minutes`, `first_price`, `unit_minutes`, `unit_price`) or `time_of_day` (`first?`, `periods`)"),
     responses(
         (status = 200, description = "The car park with its new tariff", body = Park),
-        (status = 400, description = "`invalid_tariff`", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Neither an admin nor a property manager of this car park", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),

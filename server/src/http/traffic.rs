@@ -61,11 +61,13 @@ pub(crate) async fn traffic(
 pub(crate) struct SessionsQuery {
     /// A whole plate (exact match) or its beginning.
     plate: Option<String>,
-    /// `open`, `closed` or `no_exit_seen`.
+    /// `open`, `closed` or `no_exit_seen`; empty means any.
+    #[param(value_type = Option<String>, pattern = "^(|open|closed|no_exit_seen)$")]
     state: Option<String>,
     /// Sessions older than this id (the previous page's `next_before`).
     before: Option<i64>,
     /// Page size (default 50, at most 200).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

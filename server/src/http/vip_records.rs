@@ -13,7 +13,7 @@ use protocol::vip::renewal::Period;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, schema_rules};
 use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
@@ -53,10 +53,12 @@ pub(crate) struct RechargeInput {
     /// Units bought (months, days, …); 0 only with an explicit period.
     quantity: u32,
     /// 1 cash, 2 online.
+    #[schema(minimum = 1, maximum = 2)]
     pay_type: u8,
     /// Face value as text (amount, count, days).
     value: Option<String>,
     /// Amount paid in fen (≥ 0).
+    #[schema(minimum = 0)]
     pay_value_fen: i64,
     /// When it was paid (default now).
     pay_time: Option<DateTime<Utc>>,
@@ -102,6 +104,7 @@ impl RechargeInput {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewVipRecord {
     /// The car's plate.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
     /// P云 colour code (default from the plate: green for new-energy, else blue).
     plate_color: Option<i32>,
@@ -112,6 +115,7 @@ pub(crate) struct NewVipRecord {
     /// The car park's VIP tariff id.
     charge_type: String,
     /// P云 card type code 0–7.
+    #[schema(maximum = 7)]
     vip_type: u8,
     /// The first recharge.
     recharge: RechargeInput,
@@ -149,6 +153,7 @@ pub(crate) struct ListQuery {
     /// Part of a plate.
     plate: Option<String>,
     /// P云 card type code.
+    #[param(maximum = 7)]
     vip_type: Option<u8>,
     /// `valid` or `expired`.
     validity: Option<String>,
@@ -222,7 +227,8 @@ pub(crate) async fn list(
     request_body = NewVipRecord,
     responses(
         (status = 201, description = "The record with its first recharge", body = VipRecordDetail),
-        (status = 400, description = "`invalid_plate`, `invalid_field`, `period_required`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`period_required`: this card type needs an explicit `start` and `end`", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
         (status = 409, description = "`vip_exists`, `pay_partner_taken`", body = ErrorBody),
     )
@@ -301,7 +307,8 @@ pub(crate) async fn detail(
     request_body = RechargeInput,
     responses(
         (status = 201, description = "The record with the new recharge", body = VipRecordDetail),
-        (status = 400, description = "`invalid_field`, `period_required`", body = ErrorBody),
+        (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 422, description = "`period_required`: this card type needs an explicit `start` and `end`", body = ErrorBody),
         (status = 404, description = "No such record for this user", body = ErrorBody),
         (status = 409, description = "`pay_partner_taken`", body = ErrorBody),
     )
