@@ -37,6 +37,9 @@ extract_from = "cookie"
 extract_selector = "pb_session"
 "#;
 
+/// The one operation the admin run holds back until last (see `run`).
+const USERS_ID: &str = "/api/v1/users/{id}";
+
 /// The machine client: a key with every scope, for every car park.
 const MACHINE_AUTH: &str = r#"
 [auth.openapi.api_key]
@@ -53,7 +56,8 @@ pub(crate) fn run() -> Result<(), String> {
     let data_dir = work.join("data");
     let static_dir = work.join("static");
     for dir in [&data_dir, &static_dir] {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let bin = root.join("target/debug/parkbridge");
     let password = throwaway_password();
@@ -62,13 +66,29 @@ pub(crate) fn run() -> Result<(), String> {
     let base = format!("http://{}", server.addr);
     // The admin first: the machine run fuzzes sign-in, and 20 failures from one address lock
     // that address out for 15 minutes (429), which would keep the admin from signing in.
+    let admin_secret = [("PARKBRIDGE_ST_PASSWORD", password.as_str())];
     let admin = run_identity(
         &st,
         "admin",
         &base,
         ADMIN_AUTH,
-        &[("PARKBRIDGE_ST_PASSWORD", &password)],
-    );
+        &admin_secret,
+        &["--exclude-path", USERS_ID],
+    )
+    .and_then(|summary| {
+        // Last, on its own: changing a user's password signs that user out everywhere, and
+        // the fuzzer will change the signed-in admin's own (its id is in GET /users). Run
+        // earlier, every later call would be a 401 that tests nothing.
+        run_identity(
+            &st,
+            "admin (own account last)",
+            &base,
+            ADMIN_AUTH,
+            &admin_secret,
+            &["--include-path", USERS_ID],
+        )
+        .map(|last| format!("{summary}; then PUT {USERS_ID}: {last}"))
+    });
     // Created after the admin run, which may well have revoked any key that existed then.
     let machine = create_api_key(&bin, &data_dir).and_then(|api_key| {
         run_identity(
@@ -77,6 +97,7 @@ pub(crate) fn run() -> Result<(), String> {
             &base,
             MACHINE_AUTH,
             &[("PARKBRIDGE_ST_API_KEY", &api_key)],
+            &[],
         )
     });
     drop(server);
@@ -161,7 +182,10 @@ fn create_api_key(bin: &Path, data_dir: &Path) -> Result<String, String> {
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if !out.status.success() || key.is_empty() {
-        return Err(format!("`parkbridge apikey create` failed ({})", out.status));
+        return Err(format!(
+            "`parkbridge apikey create` failed ({})",
+            out.status
+        ));
     }
     Ok(key)
 }
@@ -224,21 +248,26 @@ fn run_identity(
     base: &str,
     auth: &str,
     secrets: &[(&str, &str)],
+    extra: &[&str],
 ) -> Result<String, String> {
     let root = cmd::root();
     let shared = std::fs::read_to_string(root.join("schemathesis.toml"))
         .map_err(|e| format!("cannot read schemathesis.toml: {e}"))?;
     let config = root
         .join("target/schemathesis")
-        .join(format!("{}.toml", who.replace(' ', "-")));
-    std::fs::write(&config, format!("{shared}\n# Appended by xtask for this run.{auth}"))
-        .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+        .join(format!("{}.toml", who.split(' ').next().unwrap_or(who)));
+    std::fs::write(
+        &config,
+        format!("{shared}\n# Appended by xtask for this run.{auth}"),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let mut c = Command::new(st);
     c.current_dir(&root)
         .arg("--config-file")
         .arg(&config)
         .arg("run")
         .arg(format!("{base}/api/openapi.json"))
+        .args(extra)
         // A signed-in change must name our own origin (403 `cross_origin` otherwise); API keys
         // and Mallcoo ignore it.
         .args(["-H", &format!("Origin: {base}")])
@@ -246,8 +275,9 @@ fn run_identity(
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped());
     println!(
-        "$ st --config-file {} run {base}/api/openapi.json -H 'Origin: {base}'",
-        config.strip_prefix(&root).unwrap_or(&config).display()
+        "$ st --config-file {} run {base}/api/openapi.json {} -H 'Origin: {base}'",
+        config.strip_prefix(&root).unwrap_or(&config).display(),
+        extra.join(" ")
     );
     let mut child = c
         .spawn()

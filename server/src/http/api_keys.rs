@@ -36,7 +36,10 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<ApiKe
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKey {
     /// What the key is for, e.g. `north gate controller`: 1–100 characters, no control characters.
-    #[schema(max_length = 100, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$"
+    )]
     name: String,
     /// At least one scope.
     #[schema(min_items = 1)]

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{AppState, schema_rules};
 use super::json::ApiJson;
+use super::{AppState, schema_rules};
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::coupons::{config, intake};
@@ -136,7 +136,8 @@ pub(crate) async fn submit_and_wait(
 pub(crate) struct ListQuery {
     /// One car park (else every car park the user may see).
     park_id: Option<i64>,
-    /// A whole plate (normalised like stored plates).
+    /// A whole plate (normalised like stored plates); empty means any.
+    #[param(schema_with = schema_rules::plate_filter)]
     plate: Option<String>,
     /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`;
     /// empty means any.
@@ -148,7 +149,8 @@ pub(crate) struct ListQuery {
     to: Option<DateTime<Utc>>,
     /// Only records with an id below this one (`next_before_id` of the previous page).
     before_id: Option<i64>,
-    /// Records per page, 1–200 (default 50).
+    /// Records per page (default 50); values outside 1–200 are served as 1 or 200.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
 }
 
@@ -257,7 +259,11 @@ pub(crate) struct GrantBody {
     plate: String,
     /// Why (shown at P云).
     reason: Option<String>,
-    /// Lets the UI resubmit safely; generated when absent.
+    /// Lets the UI resubmit safely; generated when absent. 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     grant_id: Option<String>,
 }
 

@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{AppState, schema_rules};
 use super::coupon_records::{CouponRecord, submit_and_wait};
 use super::json::ApiJson;
 use super::machine::park_for;
+use super::{AppState, schema_rules};
 use crate::api_keys::MachineClient;
 use crate::coupons::intake::{self, EventInput, GrantInput, MetadataValue};
 use crate::error::{ApiError, ErrorBody};
@@ -26,7 +26,11 @@ pub(crate) struct EventBody {
     /// The car park's code.
     #[schema(schema_with = schema_rules::park_code)]
     park: String,
-    /// Unique per caller: the idempotency key, also sent to P云.
+    /// Unique per caller: the idempotency key, also sent to P云; 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     event_id: String,
     /// The car.
     #[schema(schema_with = schema_rules::plate)]
@@ -49,7 +53,11 @@ pub(crate) struct GrantBody {
     /// The car.
     #[schema(schema_with = schema_rules::plate)]
     plate: String,
-    /// Unique per caller: the idempotency key.
+    /// Unique per caller: the idempotency key; 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     grant_id: String,
     /// Why; defaults to the product's reason.
     reason: Option<String>,

@@ -45,15 +45,21 @@ pub(crate) struct NewCredential {
     #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
     kind: CredentialKind,
-    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`).
+    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`); 1–128 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?\s*$"
+    )]
     app_id: Option<String>,
-    /// P云 `app_secret` (`pyun` only).
-    #[schema(value_type = Option<String>, format = Password)]
+    /// P云 `app_secret` (`pyun` only): no spaces at either end, no control characters.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     app_secret: Option<Secret>,
-    /// Mallcoo `PublicKey` (`mallcoo_outbound` only).
+    /// Mallcoo `PublicKey` (`mallcoo_outbound` only); 1–128 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?\s*$"
+    )]
     public_key: Option<String>,
-    /// Mallcoo `PrivateKey` (`mallcoo_outbound` only).
-    #[schema(value_type = Option<String>, format = Password)]
+    /// Mallcoo `PrivateKey` (`mallcoo_outbound` only): no spaces at either end, no control characters.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     private_key: Option<Secret>,
 }
 
@@ -250,8 +256,8 @@ pub(crate) async fn create(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSecret {
-    /// The new secret (write-only).
-    #[schema(value_type = String, format = Password)]
+    /// The new secret (write-only): no spaces at either end, no control characters.
+    #[schema(value_type = String, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     secret: Secret,
 }
 

@@ -87,7 +87,10 @@ mod tests {
     fn whole_floats_become_integers_and_fractions_stay() {
         let mut v = serde_json::json!({"a": 2.0, "b": [-7e3, 1.5], "c": "2.0", "d": 3});
         whole_floats_as_integers(&mut v);
-        assert_eq!(v, serde_json::json!({"a": 2, "b": [-7000, 1.5], "c": "2.0", "d": 3}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 2, "b": [-7000, 1.5], "c": "2.0", "d": 3})
+        );
         let n: u32 = serde_json::from_value(v["a"].clone()).unwrap();
         assert_eq!(n, 2);
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::json::ApiJson;
+use super::schema_rules::TariffSchema;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::credentials::{self, CredentialKind};
@@ -77,14 +78,34 @@ pub(crate) struct ParkInput {
     /// 1–64 characters.
     #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_park_uuid: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_api_store_code: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_merchant: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     mallcoo_park_id: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     mallcoo_park_code: Option<String>,
     /// The tariff, shaped as in `PUT /api/v1/parks/{id}/tariff`; absent keeps the current one
     /// (on creation: the PROTOCOLS.md §5 example).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<TariffSchema>)]
     tariff: Option<Tariff>,
     pyun_credential_id: Option<i64>,
     mallcoo_out_credential_id: Option<i64>,
@@ -335,7 +356,7 @@ pub(crate) async fn update(
     tag = "car parks",
     security(("session" = [])),
     params(("id" = i64, Path, description = "Car park id")),
-    request_body(content = Object, description = "The tariff (PROTOCOLS.md §5): `free_minutes`, `grace_minutes` (default 15), `cycle_cap` (fen per 24 h cycle, or null) and `pricing` with `kind` `simple` (`first_minutes`, `first_price`, `unit_minutes`, `unit_price`) or `time_of_day` (`first?`, `periods`)"),
+    request_body(content = TariffSchema, description = "The tariff (PROTOCOLS.md §5)"),
     responses(
         (status = 200, description = "The car park with its new tariff", body = Park),
         (status = 400, description = "The request cannot be read", body = ErrorBody),

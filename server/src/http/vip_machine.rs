@@ -10,9 +10,9 @@ use protocol::pyun::ParkingVip;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{AppState, schema_rules};
 use super::json::ApiJson;
 use super::machine::park_for;
+use super::{AppState, schema_rules};
 use crate::api_keys::MachineClient;
 use crate::audit;
 use crate::error::{ApiError, ErrorBody};

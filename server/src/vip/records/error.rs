@@ -50,7 +50,7 @@ impl From<RecordsError> for ApiError {
             RecordsError::PeriodRequired(_) => {
                 ApiError::unprocessable("period_required", e.to_string())
             }
-            RecordsError::Invalid { .. } => ApiError::bad_request("invalid_field", e.to_string()),
+            RecordsError::Invalid { .. } => ApiError::unprocessable("invalid_field", e.to_string()),
             RecordsError::Storage(s) => ApiError::Storage(s),
         }
     }
