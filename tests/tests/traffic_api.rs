@@ -169,7 +169,7 @@ async fn sessions(backend: Backend) {
     // Mistakes are 400s with our envelope.
     for q in ["state=gone", "limit=0", "limit=201", "before=x", "page=2"] {
         let (status, body) = get(&site, &site.staff, &path(q)).await;
-        assert_eq!(status, 400, "{q}: {body}");
+        assert_eq!(status, 422, "{q}: {body}");
         assert_eq!(body["error"]["code"], "invalid_query", "{q}: {body}");
     }
 }

@@ -3,8 +3,9 @@
 //! signed in as an admin and once with a machine API key; any failure fails the step.
 //!
 //! Schemathesis reads the operations from the server's own `/api/openapi.json`, so new routes
-//! join the run without being named here. What the two runs share (checks, seed, examples,
-//! the narrow exclusions and why) lives in `schemathesis.toml` at the workspace root.
+//! join the run without being named here. What the runs share (checks, seed, examples, the
+//! narrow exclusions and why) lives in `schemathesis.toml` at the workspace root; what differs
+//! per identity (how it authenticates, what it holds back) is here.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -19,10 +20,10 @@ const VERSION: &str = "4.32.5";
 /// this process and the server it starts).
 const ADMIN: &str = "schemathesis-admin";
 
-/// The admin signs in the way the UI does, through the operation the document declares, and
-/// again whenever a call answers 401 (after the run itself signed out, ended the admin's
-/// sessions or changed its password… as far as it can). Appended to `schemathesis.toml`; the
-/// secret comes from the environment, never from a file.
+/// The admin (`ADMIN`) signs in the way the UI does, through the operation the document
+/// declares, and again whenever a call answers 401 (after the run itself signed out or ended the
+/// admin's sessions). Appended to `schemathesis.toml`; the password comes from the environment,
+/// never from a file.
 const ADMIN_AUTH: &str = r#"
 # Sign-in itself is fuzzed by the machine run only: its failures would trip the per-address
 # sign-in limit (429) and lock this run out of its own re-login.
@@ -282,15 +283,21 @@ fn run_identity(
     let mut child = c
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", st.display()))?;
-    let mut summary = String::new();
+    let (mut cases, mut verdict) = (String::new(), String::new());
     for line in BufReader::new(child.stdout.take().expect("stdout is piped")).lines() {
         let line = line.map_err(|e| e.to_string())?;
         println!("{line}");
-        // The last `=== … in 12.34s ===` line is the run's verdict.
+        // `  5059 generated, 5059 passed, 62 skipped` and the closing `=== … in 34.79s ===`.
+        if line.trim_start().starts_with(|c: char| c.is_ascii_digit())
+            && line.contains(" generated")
+        {
+            cases = line.trim().to_owned();
+        }
         if line.starts_with('=') && line.contains(" in ") {
-            summary = line.trim_matches(|c| c == '=' || c == ' ').to_owned();
+            verdict = line.trim_matches(|c| c == '=' || c == ' ').to_owned();
         }
     }
+    let summary = format!("{verdict} ({cases})");
     let status = child.wait().map_err(|e| e.to_string())?;
     if status.success() {
         Ok(summary)

@@ -222,4 +222,65 @@ mod tests {
             }
         }
     }
+
+    fn operations() -> Vec<(String, String, serde_json::Value)> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serialisable");
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths object") {
+            for (method, op) in item.as_object().expect("path item") {
+                out.push((method.clone(), path.clone(), op.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn path_parameters_are_in_the_path_and_query_parameters_are_not() {
+        for (method, path, op) in operations() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().expect("a named parameter");
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"] == "path",
+                    in_template,
+                    "{method} {path}: parameter {name} is declared in {}",
+                    p["in"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_states_its_refusals_with_the_error_envelope() {
+        for (method, path, op) in operations() {
+            let responses = op["responses"].as_object().expect("responses");
+            let secured = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r.get("session").is_some() || r.get("api_key").is_some());
+            if secured {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} lists no 401"
+                );
+            }
+            if path.starts_with("/api/v1/") {
+                let bad = &responses
+                    .get("400")
+                    .unwrap_or_else(|| panic!("{method} {path} lists no 400"));
+                assert_eq!(
+                    bad["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path}: its 400 is not the error envelope"
+                );
+            }
+            if path.contains('{') && !path.starts_with("/mallcoo/") {
+                assert!(
+                    responses.contains_key("404"),
+                    "{method} {path} lists no 404"
+                );
+            }
+        }
+    }
 }

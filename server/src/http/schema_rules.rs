@@ -285,3 +285,78 @@ fn type_named(name: &str) -> Type {
         other => panic!("type {other} is not a JSON Schema type"),
     }
 }
+
+/// A P云 integer code as its documents send it: a number, or the same number as decimal text.
+fn lenient_int(min: i64, max: i64, digits: usize) -> Value {
+    json!({"oneOf": [
+        {"type": "integer", "minimum": min, "maximum": max},
+        {"type": "string", "pattern": format!(r"^\s*\+?[0-9]{{1,{digits}}}\s*$")},
+    ]})
+}
+
+/// A P云 code from a fixed list, as a number or as decimal text.
+fn lenient_code(codes: &[i64]) -> Value {
+    let alternatives = codes
+        .iter()
+        .map(|&c| {
+            if c < 0 {
+                format!("-0*{}", -c)
+            } else {
+                format!(r"\+?0*{c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    json!({"oneOf": [
+        {"type": "integer", "enum": codes},
+        {"type": "string", "pattern": format!(r"^\s*(?:{alternatives})\s*$")},
+    ]})
+}
+
+/// One P云 `ParkingVip` row of `POST /api/v1/vip/recharges` (PROTOCOLS.md §1.5), read as the
+/// protocol crate reads it: numbers or decimal text where P云's documents disagree. Lengths,
+/// `pay_value ≥ 0` and a period that ends before it starts are checked after decoding (422).
+pub(crate) struct ParkingVipSchema;
+
+impl utoipa::PartialSchema for ParkingVipSchema {
+    fn schema() -> RefOr<Schema> {
+        let text = json!({"type": ["string", "number"]});
+        let optional_text = json!({"type": ["string", "number", "null"]});
+        let iso = json!({"oneOf": [
+            {"type": "null"},
+            {"type": "string", "maxLength": 0},
+            {"type": "string", "format": "date-time"},
+        ]});
+        let row = json!({
+            "type": "object",
+            "description": "A P云 `ParkingVip` row (PROTOCOLS.md §1.5 field names).",
+            "required": ["plate", "plate_color", "charge_type", "vip_type", "quantity", "pay_partner", "pay_type"],
+            "properties": {
+                "plate": serde_json::to_value(plate()).expect("serialisable"),
+                "plate_color": lenient_code(&[1, 2, 3, 4, 5, -1]),
+                "card_no": optional_text,
+                "card_id": optional_text,
+                "charge_type": text,
+                "vip_type": lenient_code(&[0, 1, 2, 3, 4, 5, 6, 7]),
+                "quantity": lenient_int(0, i64::from(u32::MAX), 9),
+                "pay_partner": text,
+                "pay_type": lenient_code(&[1, 2]),
+                "value": optional_text,
+                "pay_time": {"oneOf": [{"type": "null"}, lenient_int(0, 8_000_000_000_000_000, 15)],
+                    "description": "Epoch milliseconds."},
+                "renewal_start_time": iso,
+                "renewal_end_time": iso,
+                "pay_value": {"oneOf": [{"type": "null"}, lenient_int(0, i64::MAX, 18)],
+                    "description": "Fen."},
+                "operator": optional_text,
+            },
+        });
+        from_json(&row)
+    }
+}
+
+impl utoipa::ToSchema for ParkingVipSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ParkingVip".into()
+    }
+}
