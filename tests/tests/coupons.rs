@@ -816,7 +816,11 @@ async fn admins_configure_coupons_and_property_managers_only_read_them() {
     .await;
     assert_eq!(s, 400, "{r}");
     let (s, r) = send(&site.admin, Method::PUT, &format!("{config_url}/event"), Some(json!({"api_type": "t", "metadata_keys": [{"key": "k", "name": "a"}, {"key": "k", "name": "b"}]}))).await;
-    assert_eq!(s, 400, "{r}");
+    assert_eq!(
+        (s.as_u16(), r["error"]["code"].as_str()),
+        (422, Some("duplicate_key")),
+        "{r}"
+    );
     // Archiving hides the product from grants and keeps it listed.
     let (s, _) = send(
         &site.admin,
