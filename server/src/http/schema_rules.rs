@@ -137,18 +137,6 @@ impl utoipa::ToSchema for TariffSchema {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use utoipa::PartialSchema;
-
-    #[test]
-    fn the_tariff_schema_builds() {
-        let schema = serde_json::to_value(TariffSchema::schema()).unwrap();
-        assert_eq!(schema["required"], json!(["pricing"]));
-    }
-}
-
 /// The gate exit body: a car park code and exactly one of a plate and a (non-blank) barcode.
 /// Written out because the "exactly one" is a `oneOf` no derive states.
 pub(crate) struct ExitBodySchema;
@@ -358,5 +346,55 @@ impl utoipa::PartialSchema for ParkingVipSchema {
 impl utoipa::ToSchema for ParkingVipSchema {
     fn name() -> std::borrow::Cow<'static, str> {
         "ParkingVip".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn hand_written_schemas_keep_their_alternatives() {
+        // utoipa's own deserializer would have dropped `oneOf` and `items` without a word.
+        let tariff = serde_json::to_value(TariffSchema::schema()).unwrap();
+        assert_eq!(tariff["required"], json!(["pricing"]));
+        assert_eq!(
+            tariff["properties"]["pricing"]["oneOf"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+        let periods = &tariff["properties"]["pricing"]["oneOf"][1]["properties"]["periods"];
+        assert_eq!(periods["items"]["required"][0], "start");
+        let exit = serde_json::to_value(ExitBodySchema::schema()).unwrap();
+        assert_eq!(exit["allOf"][1]["oneOf"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn the_plate_pattern_is_the_parser_s_canonical_language() {
+        let pattern = regex::Regex::new(PLATE_PATTERN).expect("a valid pattern");
+        let re = |text: &str| pattern.is_match(text);
+        for plate in [
+            "沪A68688",
+            "粤BD07627",
+            "沪A12345D",
+            "京A1234学",
+            "使014578",
+            "沪a68688",
+        ] {
+            assert!(re(plate), "{plate} should match");
+            assert!(
+                protocol::plate::Plate::parse(plate).is_ok(),
+                "{plate} should parse"
+            );
+        }
+        for text in ["沪I68688", "沪A6868", "A68688", "使01457"] {
+            assert!(!re(text), "{text} should not match");
+            assert!(
+                protocol::plate::Plate::parse(text).is_err(),
+                "{text} should not parse"
+            );
+        }
     }
 }
