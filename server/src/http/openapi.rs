@@ -21,7 +21,7 @@ use crate::accounts::sessions;
 #[openapi(
     info(
         title = "ParkBridge API",
-        description = "Admin API (session cookie), machine API (`Authorization: Bearer <api key>`) and Mallcoo V1.4 car-park interface (signed headers) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`, except Mallcoo's answers, which are `{\"resCode\", \"resMsg\", …}`."
+        description = "Admin API (session cookie), machine API (`Authorization: Bearer <api key>`) and Mallcoo V1.4 car-park interface (signed headers) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`, except Mallcoo's answers, which are `{\"resCode\", \"resMsg\", …}`. A 400 means the request is not what this document describes (text holding U+0000 anywhere is refused too, `nul_character`); a 422 means it is, but names something that does not exist or that the current state forbids. Integers may be written as whole floats (`2.0`)."
     ),
     paths(
         auth::login,
