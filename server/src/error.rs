@@ -37,6 +37,16 @@ pub enum ApiError {
         "refused: a change made while signed in must be sent from ParkBridge's own pages, not from another site"
     )]
     CrossOrigin,
+    /// The request matches the document, but what it names does not exist or the current state
+    /// does not allow it, e.g. an unknown car park code in the body (422). Kept apart from 400 so
+    /// that a client (and the contract test) can tell a malformed request from a refused one.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable machine-readable reason, snake_case.
+        code: &'static str,
+        /// Human-readable explanation, safe to show.
+        message: String,
+    },
     /// No such resource (404).
     #[error("not found")]
     NotFound,
@@ -88,6 +98,14 @@ impl ApiError {
         }
     }
 
+    /// A 422 with `code` and `message`.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// A 409 with `code` and `message`.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::Conflict {
@@ -103,6 +121,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::CrossOrigin => StatusCode::FORBIDDEN,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -116,7 +135,9 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Conflict { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::CrossOrigin => "cross_origin",

@@ -114,12 +114,12 @@ on_both_backends! {
         let resp = create(json!({ "username": "bob", "password": "long enough", "role": "superuser" })).await.unwrap();
         assert_eq!(resp.status(), 400);
         let resp = create(json!({ "username": "bob", "password": "long enough", "role": "admin", "parks": [999] })).await.unwrap();
-        assert_eq!(resp.status(), 400, "an unknown car park is the client's mistake");
+        assert_eq!(resp.status(), 422, "an unknown car park is the client's mistake, in a well-formed request");
 
         // A change naming an unknown car park is refused whole: the role stays as it was.
         let id = alice["id"].as_i64().unwrap();
         let resp = admin.put(server.url(&format!("/api/v1/users/{id}"))).json(&json!({ "role": "admin", "parks": [999] })).send().await.unwrap();
-        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.status(), 422);
         let users: Value = admin.get(server.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
         assert_eq!(users[0]["role"], "mall_staff", "{users}");
 
@@ -135,7 +135,7 @@ on_both_backends! {
         let me: Value = admin.get(server.url("/api/v1/auth/me")).send().await.unwrap().json().await.unwrap();
         let my_id = me["id"].as_i64().unwrap();
         let resp = admin.put(server.url(&format!("/api/v1/users/{my_id}"))).json(&json!({ "disabled": true })).send().await.unwrap();
-        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.status(), 422, "self_lockout");
 
         let users: Value = admin.get(server.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
         let names: Vec<&str> = users.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();

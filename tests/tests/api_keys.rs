@@ -157,7 +157,7 @@ on_both_backends! {
         assert_eq!(me["park_id"], park);
 
         let resp = create(&admin, &server, json!({ "name": "ghost", "scopes": ["gate"], "park_id": park + 1000 })).await;
-        assert_eq!(resp.status(), 400);
+        assert_eq!(resp.status(), 422);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unknown_park");
 

@@ -656,7 +656,7 @@ async fn bad_requests_are_refused_with_a_clear_4xx_before_anything_is_stored() {
         .await;
     assert_eq!(
         (s.as_u16(), r["error"]["code"].as_str()),
-        (400, Some("unknown_coupon")),
+        (422, Some("unknown_coupon")),
         "{r}"
     );
     assert!(
@@ -679,7 +679,7 @@ async fn bad_requests_are_refused_with_a_clear_4xx_before_anything_is_stored() {
     .await;
     assert_eq!(
         (s.as_u16(), r["error"]["code"].as_str()),
-        (400, Some("unknown_park")),
+        (422, Some("unknown_park")),
         "{r}"
     );
     let gate = coupon_site::bearer_client(&site.server.api_key("gate", "gate", None));
@@ -816,7 +816,11 @@ async fn admins_configure_coupons_and_property_managers_only_read_them() {
     .await;
     assert_eq!(s, 400, "{r}");
     let (s, r) = send(&site.admin, Method::PUT, &format!("{config_url}/event"), Some(json!({"api_type": "t", "metadata_keys": [{"key": "k", "name": "a"}, {"key": "k", "name": "b"}]}))).await;
-    assert_eq!(s, 400, "{r}");
+    assert_eq!(
+        (s.as_u16(), r["error"]["code"].as_str()),
+        (422, Some("duplicate_key")),
+        "{r}"
+    );
     // Archiving hides the product from grants and keeps it listed.
     let (s, _) = send(
         &site.admin,
@@ -829,7 +833,7 @@ async fn admins_configure_coupons_and_property_managers_only_read_them() {
     let (s, r) = site.grant("g-archived", PLATE).await;
     assert_eq!(
         (s.as_u16(), r["error"]["code"].as_str()),
-        (400, Some("unknown_coupon")),
+        (422, Some("unknown_coupon")),
         "{r}"
     );
     let (_, config) = send(&site.manager, Method::GET, &config_url, None).await;
@@ -844,7 +848,7 @@ async fn admins_configure_coupons_and_property_managers_only_read_them() {
     .await;
     assert_eq!(
         (s.as_u16(), r["error"]["code"].as_str()),
-        (400, Some("unknown_coupon")),
+        (422, Some("unknown_coupon")),
         "{r}"
     );
 }

@@ -143,54 +143,71 @@ async fn records_and_renewals(backend: Backend) {
     let (status, body) = site.add_record(site.park_b, with_taken).await;
     assert_eq!(status, 201, "{body}");
 
-    // Client mistakes are 400s with a stable code, never a 500.
+    // Client mistakes are 4xx with a stable code, never a 500.
     let bad = |path: &str, edit: &dyn Fn(&mut Value)| {
         let mut body = monthly("粤B40001", "2026-01-15T04:00:00Z");
         let pointer = path.to_owned();
         edit(body.pointer_mut(&pointer).expect("field"));
         body
     };
-    let cases: Vec<(Value, &str)> = vec![
-        (bad("/plate", &|v| *v = json!("粤Z1")), "invalid_plate"),
-        (bad("/vip_type", &|v| *v = json!(9)), "invalid_field"),
-        (bad("", &|v| v["plate_color"] = json!(7)), "invalid_field"),
+    // 400: the body does not decode or breaks what the document states for one field; 422: it
+    // decodes, but the record rules (lengths, periods, card types) refuse it.
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (bad("/plate", &|v| *v = json!("粤Z1")), 400, "invalid_plate"),
+        (bad("/vip_type", &|v| *v = json!(9)), 400, "invalid_field"),
+        (
+            bad("", &|v| v["plate_color"] = json!(7)),
+            400,
+            "invalid_field",
+        ),
         (
             bad("/recharge/pay_type", &|v| *v = json!(3)),
+            400,
             "invalid_field",
         ),
         (
             bad("/recharge/pay_value_fen", &|v| *v = json!(-1)),
+            422,
             "invalid_field",
         ),
         (
             bad("/recharge/quantity", &|v| *v = json!(0)),
+            422,
             "invalid_field",
         ),
         (
             bad("/recharge/quantity", &|v| *v = json!(-1)),
+            400,
             "invalid_body",
         ),
-        (bad("/charge_type", &|v| *v = json!("  ")), "invalid_field"),
+        (
+            bad("/charge_type", &|v| *v = json!("  ")),
+            422,
+            "invalid_field",
+        ),
         (
             bad("/recharge", &|v| {
                 v["start"] = json!("2026-02-01T00:00:00Z");
                 v["end"] = json!("2026-01-01T00:00:00Z");
             }),
+            422,
             "invalid_field",
         ),
         (
             bad("/recharge", &|v| v["start"] = json!("2026-02-01T00:00:00Z")),
+            422,
             "invalid_field",
         ),
-        (bad("/vip_type", &|v| *v = json!(0)), "period_required"),
+        (bad("/vip_type", &|v| *v = json!(0)), 422, "period_required"),
         (
             bad("/recharge/pay_time", &|v| *v = json!("yesterday")),
+            400,
             "invalid_body",
         ),
     ];
-    for (body, code) in cases {
+    for (body, want, code) in cases {
         let (status, answer) = site.add_record(a, body.clone()).await;
-        assert_eq!(status, 400, "{body} → {answer}");
+        assert_eq!(status, want, "{body} → {answer}");
         assert_eq!(answer["error"]["code"], code, "{body} → {answer}");
     }
     let resp = site
@@ -554,13 +571,13 @@ async fn csv_import(backend: Backend) {
         .await;
     assert_eq!(
         (status, report["error"]["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!("bad_csv")),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("bad_csv")),
         "{report}"
     );
     let (status, report) = site.import(a, "", b"plate_number,colour\n".to_vec()).await;
     assert_eq!(
         (status, report["error"]["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!("bad_csv")),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("bad_csv")),
         "{report}"
     );
     let (status, _) = site
@@ -741,7 +758,7 @@ async fn csv_round_trip(backend: Backend) {
         .await;
     assert_eq!(status, 201, "{body}");
     let (status, _, body) = site.export(b, "records.csv", "encoding=gbk").await;
-    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
     let (status, _, _) = site.export(b, "records.csv", "encoding=latin1").await;
     assert_eq!(status, 400);
 }
@@ -821,7 +838,7 @@ async fn machine_api(backend: Backend) {
         "nothing of a refused call is kept"
     );
 
-    // Client mistakes are 400s.
+    // Client mistakes are refused: a row the rules refuse is 422, one that does not decode 400.
     let mut negative = row("粤X66666", "pp-6", -5);
     let (status, body) = post(
         &site,
@@ -829,7 +846,7 @@ async fn machine_api(backend: Backend) {
         json!({"park": PARK_A, "rows": [negative.clone()]}),
     )
     .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     negative["pay_value"] = json!(5);
     negative["vip_type"] = json!("9");
     let (status, body) = post(
@@ -850,7 +867,7 @@ async fn machine_api(backend: Backend) {
     whitelist["renewal_start_time"] = Value::Null;
     whitelist["renewal_end_time"] = Value::Null;
     let (status, body) = post(&site, &vip, json!({"park": PARK_A, "rows": [whitelist]})).await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
 
     // Car parks and scopes.
     let (status, body) = post(
@@ -861,7 +878,7 @@ async fn machine_api(backend: Backend) {
     .await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
-        (StatusCode::BAD_REQUEST, json!("unknown_park"))
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unknown_park"))
     );
     let coupons_only = bearer_client(&site.server.api_key("coupons", "coupons", None));
     let (status, _) = post(

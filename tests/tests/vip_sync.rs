@@ -251,7 +251,7 @@ async fn a_full_sync_replaces_pyuns_records_with_ours_and_reports_progress() {
 
     // The confirmation must be the car park's exact name; managers cannot start one.
     let (status, body) = start_full_sync(&site, "测试").await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "confirmation_mismatch");
     let (status, _) = send(
         &site.manager,

@@ -8,6 +8,7 @@ mod cmd;
 mod demo;
 mod frontend_build;
 mod fuzz;
+mod schemathesis;
 mod test;
 mod tools;
 
@@ -16,16 +17,18 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  demo    install missing tools, build the frontend, run `parkbridge demo` on 127.0.0.1
-  test    install missing tools, then fmt, clippy, the wasm32 build, all tests and browser tests
-  bench   build with --release and measure added latency and throughput (--quick: smaller)
-  fuzz    run the protocol crate's cargo-fuzz targets ([--seconds N] [TARGET ...], nightly)";
+  demo      install missing tools, build the frontend, run `parkbridge demo` on 127.0.0.1
+  test      install missing tools, then fmt, clippy, the wasm32 build, schemathesis, all tests and browser tests
+  contract  build `parkbridge` and run only the schemathesis step of `test` (the OpenAPI contract)
+  bench     build with --release and measure added latency and throughput (--quick: smaller)
+  fuzz      run the protocol crate's cargo-fuzz targets ([--seconds N] [TARGET ...], nightly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("contract") => schemathesis::build_and_run(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") => {

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
 use crate::cmd::{self, command, step};
-use crate::{frontend_build, tools};
+use crate::{frontend_build, schemathesis, tools};
 
 /// Runs every check; extra args are passed to `cargo test` (e.g. a test name filter).
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
@@ -81,6 +81,8 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     step("server binary", || {
         cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"]))
     })?;
+    // The OpenAPI document is the contract: schemathesis holds the binary just built to it.
+    step("contract (schemathesis)", schemathesis::run)?;
     step("tests (unit, integration, end-to-end, browser)", || {
         let root = cmd::root();
         let mut test = command("cargo", &["test", "--locked"]);

@@ -9,18 +9,30 @@ use crate::storage::{Db, from_ms, to_ms};
 /// One metadata key P云 assigned to the car park's event rule, with its label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MetadataKey {
-    /// P云's business key, e.g. `charge_kwh`.
+    /// P云's business key, e.g. `charge_kwh`; 1–64 characters, unique among the keys.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub key: String,
-    /// What it means, sent as the metadata entry's `name`.
+    /// What it means, sent as the metadata entry's `name`; 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
 }
 
 /// The event coupon settings of a car park.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventSettings {
-    /// P云's `api_type` for this car park's events; `None` until an admin sets it.
+    /// P云's `api_type` for this car park's events; `None` until an admin sets it (blank unsets it).
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,62}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pub api_type: Option<String>,
-    /// The metadata keys callers may send; empty when the rule is fixed.
+    /// The metadata keys callers may send (at most 16); empty when the rule is fixed.
+    #[schema(max_items = 16)]
     pub metadata_keys: Vec<MetadataKey>,
 }
 

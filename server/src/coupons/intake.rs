@@ -19,7 +19,7 @@ use crate::storage::Db;
 
 /// One metadata value as a caller sends it: the bare value, or P云's `{name, value}` shape
 /// (the name defaults to the configured label).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum MetadataValue {
     /// Just the value.
@@ -32,6 +32,25 @@ pub enum MetadataValue {
         value: i32,
     },
 }
+
+// Written by hand like the deserializer below, which refuses any other field in the entry shape.
+impl utoipa::PartialSchema for MetadataValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let int32 =
+            serde_json::json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX});
+        crate::http::schema_rules::from_json(&serde_json::json!({
+            "description": "One metadata value: the bare 32-bit integer, or P云's `{name?, value}` entry (the name defaults to the configured label).",
+            "oneOf": [int32, {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["value"],
+                "properties": {"name": {"type": ["string", "null"]}, "value": int32},
+            }],
+        }))
+    }
+}
+
+impl utoipa::ToSchema for MetadataValue {}
 
 impl<'de> Deserialize<'de> for MetadataValue {
     /// By hand, so that a wrong value says what is expected (an untagged enum's message does not).
@@ -211,7 +230,7 @@ pub fn grant(
     key("grant_id", &input.grant_id)?;
     let plate = plate(&input.plate)?;
     if product.archived {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "unknown_coupon",
             format!("coupon product {} is archived", product.name),
         ));
@@ -296,7 +315,7 @@ pub async fn product_named(db: &Db, park: &Park, name: &str) -> Result<Product, 
         .filter(|p| !p.archived)
         .map(|p| p.name)
         .collect();
-    Err(ApiError::bad_request(
+    Err(ApiError::unprocessable(
         "unknown_coupon",
         if names.is_empty() {
             format!("car park {} has no coupon products", park.fields.code)

@@ -35,9 +35,14 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<ApiKe
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewApiKey {
-    /// What the key is for, e.g. `north gate controller`.
+    /// What the key is for, e.g. `north gate controller`: 1–100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$"
+    )]
     name: String,
     /// At least one scope.
+    #[schema(min_items = 1)]
     scopes: Vec<Scope>,
     /// The one car park the key may act on; `null` or absent for all.
     #[serde(default)]
@@ -62,7 +67,8 @@ pub(crate) struct CreatedApiKey {
     request_body = NewApiKey,
     responses(
         (status = 201, description = "Created; `key` is shown only in this response", body = CreatedApiKey),
-        (status = 400, description = "Invalid name, no scopes, or unknown car park", body = ErrorBody),
+        (status = 400, description = "`invalid_name`, `invalid_scopes`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: `park_id` names no car park", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
@@ -111,7 +117,7 @@ pub(crate) async fn create(
 }
 
 fn unknown_park(park_id: i64) -> ApiError {
-    ApiError::bad_request("unknown_park", format!("car park {park_id} does not exist"))
+    ApiError::unprocessable("unknown_park", format!("car park {park_id} does not exist"))
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: revokes the key; requests with it get 401 from then on.

@@ -20,6 +20,7 @@ const MAX_LIMIT: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub(crate) struct Page {
     /// Entries per page: 1 or more (default 100); above 500 is served as 500.
+    #[param(minimum = 1)]
     limit: Option<i64>,
     /// Only entries with an id below this one (the last id of the previous page).
     before: Option<i64>,

@@ -81,6 +81,7 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     responses(
         (status = 200, description = "The stored settings (trimmed)", body = EventSettings),
         (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 422, description = "`duplicate_key`: a metadata key appears twice", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),
@@ -107,8 +108,8 @@ pub(crate) async fn set_event(
     for k in &body.metadata_keys {
         let key = text("metadata key", &k.key, 64)?;
         if keys.iter().any(|x| x.key == key) {
-            return Err(ApiError::bad_request(
-                "invalid_field",
+            return Err(ApiError::unprocessable(
+                "duplicate_key",
                 format!("metadata key `{key}` appears twice"),
             ));
         }
@@ -139,14 +140,30 @@ pub(crate) async fn set_event(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProductBody {
     /// Display name, unique per car park, 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: String,
-    /// P云 `coupon_code`.
+    /// P云 `coupon_code`, 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     coupon_code: String,
-    /// P云 `store_code`.
+    /// P云 `store_code`, 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     store_code: String,
     /// Coupons per grant, 1–100.
+    #[schema(minimum = 1, maximum = 100)]
     quantity: u32,
-    /// Default reason sent to P云.
+    /// Default reason sent to P云, up to 256 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,254}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     reason: Option<String>,
 }
 

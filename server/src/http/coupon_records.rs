@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
 use super::json::ApiJson;
+use super::{AppState, schema_rules};
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::coupons::{config, intake};
@@ -136,9 +136,12 @@ pub(crate) async fn submit_and_wait(
 pub(crate) struct ListQuery {
     /// One car park (else every car park the user may see).
     park_id: Option<i64>,
-    /// A whole plate (normalised like stored plates).
+    /// A whole plate (normalised like stored plates); empty means any.
+    #[param(schema_with = schema_rules::plate_filter)]
     plate: Option<String>,
-    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`.
+    /// `pending`, `sending`, `delivered`, `rejected`, `misconfigured`, `unknown` or `failed`;
+    /// empty means any.
+    #[param(pattern = "^(|pending|sending|delivered|rejected|misconfigured|unknown|failed)$")]
     state: Option<String>,
     /// Created at or after.
     from: Option<DateTime<Utc>>,
@@ -146,12 +149,15 @@ pub(crate) struct ListQuery {
     to: Option<DateTime<Utc>>,
     /// Only records with an id below this one (`next_before_id` of the previous page).
     before_id: Option<i64>,
-    /// Records per page, 1–200 (default 50).
+    /// Records per page (default 50); values outside 1–200 are served as 1 or 200.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
 }
 
 /// A page of records, newest first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+// Named apart from the VIP records' page, which has a `total`: one name, one schema.
+#[schema(as = CouponRecordPage)]
 pub(crate) struct RecordPage {
     records: Vec<CouponRecord>,
     /// Pass as `before_id` for the next page; `null` on the last.
@@ -241,16 +247,23 @@ pub(crate) async fn park_codes(state: &AppState) -> Result<HashMap<i64, String>,
 /// A grant a property manager asks for.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+// Named apart from the machine API's `GrantBody` (`/api/v1/coupons/grants`): one name, one schema.
+#[schema(as = ManagerGrantBody)]
 pub(crate) struct GrantBody {
     /// The car park.
     park_id: i64,
     /// A coupon product configured at that car park.
     product_id: i64,
     /// The car's plate.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
     /// Why (shown at P云).
     reason: Option<String>,
-    /// Lets the UI resubmit safely; generated when absent.
+    /// Lets the UI resubmit safely; generated when absent. 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     grant_id: Option<String>,
 }
 
@@ -265,7 +278,8 @@ pub(crate) struct GrantBody {
         (status = 200, description = "Outcome known (a repeated `grant_id` gets the first record)", body = CouponRecord),
         (status = 202, description = "Still in progress; poll the `Location`", body = CouponRecord,
             headers(("Location" = String, description = "Where to poll the record"))),
-        (status = 400, description = "`unknown_coupon`, `invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 422, description = "`unknown_coupon`: no such live coupon product at this car park", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a property manager or admin", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
@@ -286,7 +300,7 @@ pub(crate) async fn grant(
     let product = config::product(&state.db, park.id, body.product_id)
         .await?
         .ok_or_else(|| {
-            ApiError::bad_request("unknown_coupon", "no such coupon product at this car park")
+            ApiError::unprocessable("unknown_coupon", "no such coupon product at this car park")
         })?;
     let input = intake::GrantInput {
         grant_id: body

@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::AppState;
 use super::coupon_records::{CouponRecord, submit_and_wait};
 use super::json::ApiJson;
 use super::machine::park_for;
+use super::{AppState, schema_rules};
 use crate::api_keys::MachineClient;
 use crate::coupons::intake::{self, EventInput, GrantInput, MetadataValue};
 use crate::error::{ApiError, ErrorBody};
@@ -24,10 +24,16 @@ use crate::parks;
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventBody {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
-    /// Unique per caller: the idempotency key, also sent to P云.
+    /// Unique per caller: the idempotency key, also sent to P云; 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     event_id: String,
     /// The car.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
     /// What happened, e.g. the charging session.
     subject: String,
@@ -40,12 +46,18 @@ pub(crate) struct EventBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct GrantBody {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
     /// The name an admin gave the coupon product.
     coupon: String,
     /// The car.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
-    /// Unique per caller: the idempotency key.
+    /// Unique per caller: the idempotency key; 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     grant_id: String,
     /// Why; defaults to the product's reason.
     reason: Option<String>,
@@ -63,7 +75,8 @@ pub(crate) struct GrantBody {
     responses(
         (status = 200, description = "The outcome is known (delivered, rejected, …)", body = CouponRecord),
         (status = 202, description = "Accepted and durable; poll the `url` (also in `Location`)", body = CouponRecord),
-        (status = 400, description = "Invalid plate, field or metadata key", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_request`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
         (status = 409, description = "Car park not configured, or `event_id` reused for another request", body = ErrorBody),
     )
@@ -95,7 +108,8 @@ pub(crate) async fn create_event(
     responses(
         (status = 200, description = "The outcome is known", body = CouponRecord),
         (status = 202, description = "Accepted and durable; poll the `url`", body = CouponRecord),
-        (status = 400, description = "Invalid plate or unknown coupon product", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code; `unknown_coupon`: no such live coupon product there", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
         (status = 409, description = "Car park not configured, or `grant_id` reused for another request", body = ErrorBody),
     )

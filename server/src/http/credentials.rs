@@ -42,17 +42,24 @@ pub(crate) async fn list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCredential {
     /// Unique display name, 1–64 characters.
+    #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
     kind: CredentialKind,
-    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`).
+    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`); 1–128 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?\s*$"
+    )]
     app_id: Option<String>,
-    /// P云 `app_secret` (`pyun` only).
-    #[schema(value_type = Option<String>, format = Password)]
+    /// P云 `app_secret` (`pyun` only): no spaces at either end, no control characters.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     app_secret: Option<Secret>,
-    /// Mallcoo `PublicKey` (`mallcoo_outbound` only).
+    /// Mallcoo `PublicKey` (`mallcoo_outbound` only); 1–128 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?\s*$"
+    )]
     public_key: Option<String>,
-    /// Mallcoo `PrivateKey` (`mallcoo_outbound` only).
-    #[schema(value_type = Option<String>, format = Password)]
+    /// Mallcoo `PrivateKey` (`mallcoo_outbound` only): no spaces at either end, no control characters.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     private_key: Option<Secret>,
 }
 
@@ -88,7 +95,7 @@ fn required<'a, T>(
     v: &'a Option<T>,
 ) -> Result<&'a T, ApiError> {
     v.as_ref().ok_or_else(|| {
-        ApiError::bad_request(
+        ApiError::unprocessable(
             "missing_field",
             format!("{field} is required for a {} credential", kind.as_str()),
         )
@@ -97,7 +104,7 @@ fn required<'a, T>(
 
 fn unused<T>(field: &'static str, kind: CredentialKind, v: &Option<T>) -> Result<(), ApiError> {
     match v {
-        Some(_) => Err(ApiError::bad_request(
+        Some(_) => Err(ApiError::unprocessable(
             "unexpected_field",
             format!("{field} is not used by a {} credential", kind.as_str()),
         )),
@@ -169,7 +176,8 @@ fn name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> ApiError + '_ {
     request_body = NewCredential,
     responses(
         (status = 201, description = "Created; for `mallcoo_inbound`, `issued` holds the private key, shown only here", body = Created),
-        (status = 400, description = "`invalid_name`, `missing_field`, `unexpected_field`, `invalid_field`, `invalid_secret`", body = ErrorBody),
+        (status = 400, description = "`invalid_name`, `invalid_field`, `invalid_secret`", body = ErrorBody),
+        (status = 422, description = "`missing_field`, `unexpected_field`: a field this `kind` needs is absent, or one it does not use is present", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`credential_name_taken`", body = ErrorBody),
@@ -248,8 +256,8 @@ pub(crate) async fn create(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSecret {
-    /// The new secret (write-only).
-    #[schema(value_type = String, format = Password)]
+    /// The new secret (write-only): no spaces at either end, no control characters.
+    #[schema(value_type = String, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     secret: Secret,
 }
 
@@ -263,7 +271,8 @@ pub(crate) struct NewSecret {
     request_body = NewSecret,
     responses(
         (status = 200, description = "The credential, without its secret", body = CredentialView),
-        (status = 400, description = "`invalid_secret`, or `use_rotate` for a `mallcoo_inbound` key pair", body = ErrorBody),
+        (status = 400, description = "`invalid_secret`", body = ErrorBody),
+        (status = 422, description = "`use_rotate`: a `mallcoo_inbound` key pair is rotated, not replaced", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such credential", body = ErrorBody),
@@ -282,7 +291,7 @@ pub(crate) async fn replace_secret(
         CredentialKind::Pyun => "app_secret",
         CredentialKind::MallcooOutbound => "private_key",
         CredentialKind::MallcooInbound => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::unprocessable(
                 "use_rotate",
                 "we issue this key pair: rotate it with POST /api/v1/credentials/{id}/rotate",
             ));
@@ -325,7 +334,8 @@ pub(crate) async fn replace_secret(
     params(("id" = i64, Path, description = "Credential id")),
     responses(
         (status = 200, description = "The credential and its new key pair; the private key is shown only here", body = Created),
-        (status = 400, description = "`not_rotatable`: not a `mallcoo_inbound` credential", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`not_rotatable`: not a `mallcoo_inbound` credential", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such credential", body = ErrorBody),
@@ -340,7 +350,7 @@ pub(crate) async fn rotate(
         .await?
         .ok_or(ApiError::NotFound)?;
     if current.kind != CredentialKind::MallcooInbound {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "not_rotatable",
             "only a mallcoo_inbound key pair is rotated; replace other secrets with PUT …/secret",
         ));

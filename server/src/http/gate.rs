@@ -13,9 +13,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use protocol::plate::{Plate, PlateColor};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::json::ApiJson;
 use super::machine::park_for;
+use super::{AppState, schema_rules};
 use crate::api_keys::MachineClient;
 use crate::error::{ApiError, ErrorBody};
 use crate::parking::{self, Anomaly, Exited, NewEntry, SessionKey, SessionView};
@@ -30,32 +30,39 @@ const MAX_TEXT_CHARS: usize = 64;
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntryBody {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
     /// The plate as read; omit for a plate-less car.
+    #[schema(schema_with = schema_rules::optional_plate)]
     plate: Option<String>,
-    /// P云's plate colour code (1 blue … 5 green, -1 unknown).
+    /// P云's plate colour code (1 blue, 2 yellow, 3 white, 4 black, 5 green, -1 unknown).
+    #[schema(schema_with = schema_rules::optional_plate_color)]
     plate_color: Option<i32>,
-    /// The gate's ticket number; for a plate-less car without one, ParkBridge issues it.
+    /// The gate's ticket number, at most 64 characters; for a plate-less car without one,
+    /// ParkBridge issues it.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     barcode: Option<String>,
     /// When the car entered, RFC 3339; default now.
     time: Option<DateTime<Utc>>,
-    /// The gate's name.
+    /// The gate's name, at most 64 characters.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     gate: Option<String>,
 }
 
 /// A car leaving: exactly one of `plate` and `barcode`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+// Documented by `schema_rules::ExitBodySchema`, which states the "exactly one".
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExitBody {
     /// The car park's code.
     park: String,
     /// The plate as read.
     plate: Option<String>,
-    /// The ticket number of a plate-less car.
+    /// The ticket number of a plate-less car, at most 64 characters.
     barcode: Option<String>,
     /// When the car left, RFC 3339; default now.
     time: Option<DateTime<Utc>>,
-    /// The gate's name.
+    /// The gate's name, at most 64 characters.
     gate: Option<String>,
 }
 
@@ -105,7 +112,7 @@ fn event_time(time: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
     let now = Utc::now();
     match time {
         None => Ok(now),
-        Some(t) if t > now + MAX_CLOCK_AHEAD => Err(ApiError::bad_request(
+        Some(t) if t > now + MAX_CLOCK_AHEAD => Err(ApiError::unprocessable(
             "invalid_time",
             format!("`time` {t} is more than 5 minutes in the future"),
         )),
@@ -122,7 +129,8 @@ fn event_time(time: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
     request_body = EntryBody,
     responses(
         (status = 201, description = "The open session; a plate-less car without `barcode` gets an issued one in `session.barcode`", body = EntryAnswer),
-        (status = 400, description = "`unknown_park`, `invalid_plate`, `invalid_time` (over 5 min ahead), `invalid_field`, `invalid_body`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_field`, `invalid_body`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
         (status = 409, description = "`barcode_taken`: the barcode already names a car in this car park", body = ErrorBody),
     )
@@ -169,10 +177,11 @@ pub(crate) async fn entry(
     path = "/api/v1/gate/exits",
     tag = "gate",
     security(("api_key" = [])),
-    request_body = ExitBody,
+    request_body = schema_rules::ExitBodySchema,
     responses(
         (status = 200, description = "The closed session with `fee_due_fen` (tariff, VIP record, Mallcoo payments within their grace period) and `anomaly: false`; or, with no open session, `anomaly: true` and the recorded `anomaly_record`", body = ExitAnswer),
-        (status = 400, description = "`unknown_park`, `invalid_plate`, `invalid_time`, `exit_before_entry`, `invalid_field` (not exactly one of plate and barcode)", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`, `invalid_field` (not exactly one of plate and barcode)", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code; `invalid_time`: more than 5 minutes ahead; `exit_before_entry`: the exit is before the open session's entry", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
     )
 )]

@@ -53,7 +53,7 @@ pub(crate) async fn park_for(
             Ok(p)
         }
         None if client.park_id.is_some() => Err(ApiError::Forbidden),
-        None => Err(ApiError::bad_request(
+        None => Err(ApiError::unprocessable(
             "unknown_park",
             format!("no car park with code `{code}`"),
         )),

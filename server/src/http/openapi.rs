@@ -8,6 +8,7 @@ use protocol::mallcoo::sign;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate, health,
     machine, mallcoo_v14, parks, request_metrics, traffic, users, vip_csv, vip_machine,
@@ -20,7 +21,7 @@ use crate::accounts::sessions;
 #[openapi(
     info(
         title = "ParkBridge API",
-        description = "Admin API (session cookie), machine API (`Authorization: Bearer <api key>`) and Mallcoo V1.4 car-park interface (signed headers) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`, except Mallcoo's answers, which are `{\"resCode\", \"resMsg\", …}`."
+        description = "Admin API (session cookie), machine API (`Authorization: Bearer <api key>`) and Mallcoo V1.4 car-park interface (signed headers) of ParkBridge. Errors are `{\"error\": {\"code\", \"message\"}}`, except Mallcoo's answers, which are `{\"resCode\", \"resMsg\", …}`. A 400 means the request is not what this document describes (text holding U+0000 anywhere is refused too, `nul_character`); a 422 means it is, but names something that does not exist or that the current state forbids. Integers may be written as whole floats (`2.0`)."
     ),
     paths(
         auth::login,
@@ -77,7 +78,7 @@ use crate::accounts::sessions;
         health::healthz,
         request_metrics::render,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &SharedRefusals),
 )]
 pub(crate) struct ApiDoc;
 
@@ -115,12 +116,17 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(sessions::COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                sessions::COOKIE,
+                "The session cookie `POST /api/v1/auth/login` sets (`HttpOnly; SameSite=Strict`). A change (POST, PUT, DELETE) sent with it must carry an `Origin` (or, failing that, `Referer`) naming this server's own origin, or none at all; another origin is refused with 403 `cross_origin`.",
+            ))),
         );
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "A machine client's API key (`pbk_…`, created by an admin or `parkbridge apikey create`): `Authorization: Bearer <key>`. Its scopes (`gate`, `coupons`, `vip`) and car park decide what it may call (403 `forbidden` otherwise)."
+                .to_owned(),
         );
+        components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
         // A Mallcoo V1.4 call carries four headers together; its operations require all four in
         // one security requirement.
         for (name, header, description) in MALLCOO_HEADERS {
@@ -213,6 +219,67 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    fn operations() -> Vec<(String, String, serde_json::Value)> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serialisable");
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths object") {
+            for (method, op) in item.as_object().expect("path item") {
+                out.push((method.clone(), path.clone(), op.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn path_parameters_are_in_the_path_and_query_parameters_are_not() {
+        for (method, path, op) in operations() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().expect("a named parameter");
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"] == "path",
+                    in_template,
+                    "{method} {path}: parameter {name} is declared in {}",
+                    p["in"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_states_its_refusals_with_the_error_envelope() {
+        for (method, path, op) in operations() {
+            let responses = op["responses"].as_object().expect("responses");
+            let secured = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r.get("session").is_some() || r.get("api_key").is_some());
+            if secured {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} lists no 401"
+                );
+            }
+            if path.starts_with("/api/v1/") {
+                let bad = &responses
+                    .get("400")
+                    .unwrap_or_else(|| panic!("{method} {path} lists no 400"));
+                assert_eq!(
+                    bad["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path}: its 400 is not the error envelope"
+                );
+            }
+            if path.contains('{') && !path.starts_with("/mallcoo/") {
+                assert!(
+                    responses.contains_key("404"),
+                    "{method} {path} lists no 404"
+                );
             }
         }
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::json::ApiJson;
+use super::schema_rules::TariffSchema;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::credentials::{self, CredentialKind};
@@ -71,16 +72,40 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ParkInput {
+    /// 1–32 of `a-z 0-9 - _`; unique.
+    #[schema(pattern = r"^[a-z0-9_-]{1,32}$")]
     code: String,
+    /// 1–64 characters.
+    #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_park_uuid: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_api_store_code: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     pyun_merchant: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     mallcoo_park_id: Option<String>,
+    /// At most 128 characters; blank means none.
+    #[schema(
+        pattern = r"^\s*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?)?\s*$"
+    )]
     mallcoo_park_code: Option<String>,
     /// The tariff, shaped as in `PUT /api/v1/parks/{id}/tariff`; absent keeps the current one
     /// (on creation: the PROTOCOLS.md §5 example).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<TariffSchema>)]
     tariff: Option<Tariff>,
     pyun_credential_id: Option<i64>,
     mallcoo_out_credential_id: Option<i64>,
@@ -119,7 +144,7 @@ fn optional(field: &'static str, v: Option<String>) -> Result<Option<String>, Ap
 fn check_tariff(tariff: &Tariff) -> Result<(), ApiError> {
     tariff
         .validate()
-        .map_err(|e| ApiError::bad_request("invalid_tariff", format!("tariff: {e}")))
+        .map_err(|e| ApiError::unprocessable("invalid_tariff", format!("tariff: {e}")))
 }
 
 /// Each credential reference must name a credential of the kind its field needs.
@@ -132,7 +157,7 @@ async fn check_credential(
     let Some(id) = id else { return Ok(()) };
     match credentials::get(db, id).await? {
         Some(c) if c.kind == kind => Ok(()),
-        _ => Err(ApiError::bad_request(
+        _ => Err(ApiError::unprocessable(
             "invalid_credential",
             format!("{field} must name a {} credential", kind.as_str()),
         )),
@@ -213,7 +238,7 @@ fn map_write_error(f: &ParkFields) -> impl FnOnce(sqlx::Error) -> ApiError + '_ 
             format!("a car park with code {} already exists", f.code),
         ),
         None => match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => ApiError::bad_request(
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => ApiError::unprocessable(
                 "invalid_credential",
                 "a referenced credential does not exist",
             ),
@@ -247,7 +272,8 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
     request_body = ParkInput,
     responses(
         (status = 201, description = "Created", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
@@ -285,7 +311,8 @@ pub(crate) async fn create(
     request_body = ParkInput,
     responses(
         (status = 200, description = "The updated car park", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`, `invalid_tariff`, `invalid_credential`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),
@@ -329,10 +356,11 @@ pub(crate) async fn update(
     tag = "car parks",
     security(("session" = [])),
     params(("id" = i64, Path, description = "Car park id")),
-    request_body(content = Object, description = "The tariff (PROTOCOLS.md §5): `free_minutes`, `grace_minutes` (default 15), `cycle_cap` (fen per 24 h cycle, or null) and `pricing` with `kind` `simple` (`first_minutes`, `first_price`, `unit_minutes`, `unit_price`) or `time_of_day` (`first?`, `periods`)"),
+    request_body(content = TariffSchema, description = "The tariff (PROTOCOLS.md §5)"),
     responses(
         (status = 200, description = "The car park with its new tariff", body = Park),
-        (status = 400, description = "`invalid_tariff`", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Neither an admin nor a property manager of this car park", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),

@@ -18,10 +18,13 @@ use crate::parking::history::{self, PlateMatch, STATES, SessionFilter, SessionPa
 /// The days of a traffic query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TrafficQuery {
-    /// First day, `YYYY-MM-DD` Asia/Shanghai (default today).
+    /// First day, `YYYY-MM-DD` Asia/Shanghai (default today; blank means the default).
+    #[param(pattern = r"^\s*$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     from: Option<String>,
     /// Last day, inclusive (default `from`); at most 31 days in all.
+    #[param(pattern = r"^\s*$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     to: Option<String>,
 }
 
@@ -34,7 +37,8 @@ pub(crate) struct TrafficQuery {
     params(("id" = i64, Path, description = "Car park id"), TrafficQuery),
     responses(
         (status = 200, description = "Entries, exits and occupancy per hour, totals, payments", body = Traffic),
-        (status = 400, description = "A bad date, a reversed range or more than 31 days", body = ErrorBody),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 422, description = "`invalid_range`: a day that is not `YYYY-MM-DD`, a reversed range or more than 31 days", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
     )
 )]
@@ -51,21 +55,24 @@ pub(crate) async fn traffic(
         q.to.as_deref(),
         dashboard::shanghai_today(Utc::now()),
     )
-    .map_err(|e| ApiError::bad_request("invalid_range", e.to_string()))?;
+    .map_err(|e| ApiError::unprocessable("invalid_range", e.to_string()))?;
     Ok(Json(dashboard::traffic(&state.db, id, range).await?))
 }
 
 /// Filters and paging of the sessions list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SessionsQuery {
     /// A whole plate (exact match) or its beginning.
     plate: Option<String>,
-    /// `open`, `closed` or `no_exit_seen`.
+    /// `open`, `closed` or `no_exit_seen`; empty means any.
+    #[param(value_type = Option<String>, pattern = "^(|open|closed|no_exit_seen)$")]
     state: Option<String>,
     /// Sessions older than this id (the previous page's `next_before`).
     before: Option<i64>,
     /// Page size (default 50, at most 200).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -35,7 +35,11 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserV
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
+    /// 3–64 letters, digits or `_ - . @`.
+    #[schema(pattern = r"^[\w.@-]{3,64}$")]
     username: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
     password: String,
     role: Role,
     #[serde(default)]
@@ -71,7 +75,7 @@ pub(crate) fn check_password(pw: &str) -> Result<(), ApiError> {
 fn map_park_error(e: sqlx::Error) -> ApiError {
     match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            ApiError::bad_request("unknown_park", "one of the car parks does not exist")
+            ApiError::unprocessable("unknown_park", "one of the car parks does not exist")
         }
         _ => ApiError::Storage(e),
     }
@@ -86,7 +90,8 @@ fn map_park_error(e: sqlx::Error) -> ApiError {
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = UserView),
-        (status = 400, description = "Invalid username, weak password or unknown car park", body = ErrorBody),
+        (status = 400, description = "`invalid_username`, `weak_password`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: one of `parks` names no car park", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
@@ -132,6 +137,8 @@ pub(crate) struct UserChange {
     role: Option<Role>,
     parks: Option<Vec<i64>>,
     disabled: Option<bool>,
+    /// At least 8 characters; signs the user out everywhere.
+    #[schema(min_length = 8)]
     password: Option<String>,
 }
 
@@ -145,7 +152,8 @@ pub(crate) struct UserChange {
     request_body = UserChange,
     responses(
         (status = 200, description = "The changed user", body = UserView),
-        (status = 400, description = "Weak password, unknown car park or self-lockout", body = ErrorBody),
+        (status = 400, description = "`weak_password`", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: one of `parks` names no car park; `self_lockout`: an admin may not disable or demote their own account", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
@@ -164,7 +172,7 @@ pub(crate) async fn update(
     if id == actor.id
         && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin))
     {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "self_lockout",
             "you cannot disable or demote your own account",
         ));

@@ -26,9 +26,10 @@ pub(crate) const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// Options of an import.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ImportQuery {
     /// `auto` (default), `utf-8` or `gbk`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(?:auto|UTF-8|utf-8|utf8|GBK|gbk)$")]
     encoding: Option<EncodingChoice>,
     /// `true` writes the valid rows; `false` (default) only reports.
     confirm: Option<bool>,
@@ -37,7 +38,7 @@ pub(crate) struct ImportQuery {
 impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> ApiError {
         match e {
-            ImportError::BadCsv(e) => ApiError::bad_request("bad_csv", e.to_string()),
+            ImportError::BadCsv(e) => ApiError::unprocessable("bad_csv", e.to_string()),
             // Between preview and write another request took a plate or order number.
             ImportError::Records(
                 e @ (RecordsError::VipExists(_) | RecordsError::PayPartnerTaken(_)),
@@ -60,7 +61,8 @@ impl From<ImportError> for ApiError {
     request_body(content = String, content_type = "text/csv", description = "The CSV file, UTF-8 or GBK, up to 32 MiB"),
     responses(
         (status = 200, description = "The report; `written` tells whether rows were stored", body = ImportReport),
-        (status = 400, description = "`bad_csv`: undecodable or unusable header", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`bad_csv`: the text cannot be decoded in the chosen encoding, or its header lacks required columns", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
         (status = 413, description = "File larger than 32 MiB", body = ErrorBody),
     )
@@ -116,8 +118,10 @@ pub(crate) async fn import(
 /// Options of an export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ExportQuery {
     /// `utf-8` (default, with a BOM) or `gbk`.
+    #[param(pattern = "^(?:utf-8|utf8|UTF-8|gbk|GBK)$")]
     encoding: Option<String>,
 }
 
@@ -131,7 +135,7 @@ fn csv_response(text: String, encoding: Option<&str>, name: String) -> Result<Re
             (bytes, "utf-8")
         }
         "gbk" | "GBK" => (
-            csv::encode_gbk(&text).map_err(|m| ApiError::bad_request("not_gbk_encodable", m))?,
+            csv::encode_gbk(&text).map_err(|m| ApiError::unprocessable("not_gbk_encodable", m))?,
             "gbk",
         ),
         other => {
@@ -184,7 +188,8 @@ fn file_name(what: &str, code: &str) -> String {
     params(("id" = i64, Path, description = "Car park id"), ExportQuery),
     responses(
         (status = 200, description = "Records CSV, readable back by the import", content_type = "text/csv"),
-        (status = 400, description = "`not_gbk_encodable`: a character GBK cannot hold", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`not_gbk_encodable`: a stored character GBK cannot hold", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
     )
 )]
@@ -206,7 +211,8 @@ pub(crate) async fn export_records(
     params(("id" = i64, Path, description = "Car park id"), ExportQuery),
     responses(
         (status = 200, description = "Every recharge with its sync state", content_type = "text/csv"),
-        (status = 400, description = "`not_gbk_encodable`: a character GBK cannot hold", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`not_gbk_encodable`: a stored character GBK cannot hold", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
     )
 )]

@@ -10,9 +10,9 @@ use protocol::pyun::ParkingVip;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
 use super::json::ApiJson;
 use super::machine::park_for;
+use super::{AppState, schema_rules};
 use crate::api_keys::MachineClient;
 use crate::audit;
 use crate::error::{ApiError, ErrorBody};
@@ -26,9 +26,10 @@ const MAX_ROWS: usize = 1000;
 #[serde(deny_unknown_fields)]
 pub(crate) struct VipRows {
     /// The car park's code.
+    #[schema(schema_with = schema_rules::park_code)]
     park: String,
-    /// P云 `ParkingVIP` rows (PROTOCOLS.md §1.5 field names).
-    #[schema(value_type = Vec<Object>)]
+    /// P云 `ParkingVIP` rows (PROTOCOLS.md §1.5 field names), 1 to 1000.
+    #[schema(value_type = Vec<schema_rules::ParkingVipSchema>, min_items = 1, max_items = 1000)]
     rows: Vec<ParkingVip>,
 }
 
@@ -52,7 +53,8 @@ pub(crate) struct VipRowsAccepted {
     request_body = VipRows,
     responses(
         (status = 202, description = "Recorded; delivered to P云 by the sync", body = VipRowsAccepted),
-        (status = 400, description = "`unknown_park`, `invalid_body`, `invalid_field` (names the row)", body = ErrorBody),
+        (status = 400, description = "`invalid_body`, `invalid_field` (not 1 to 1000 rows)", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: no car park has this code; `invalid_field`: a row breaks a limit (lengths, `pay_value ≥ 0`, a period that ends before it starts), named by its index", body = ErrorBody),
         (status = 403, description = "The key may not act on this car park", body = ErrorBody),
         (status = 409, description = "`pay_partner_taken`: an order number already recorded with other content", body = ErrorBody),
     )

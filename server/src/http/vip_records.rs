@@ -13,8 +13,8 @@ use protocol::vip::renewal::Period;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
 use super::json::ApiJson;
+use super::{AppState, schema_rules};
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::error::{ApiError, ErrorBody};
@@ -51,12 +51,15 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiErro
 #[serde(deny_unknown_fields)]
 pub(crate) struct RechargeInput {
     /// Units bought (months, days, …); 0 only with an explicit period.
+    #[schema(value_type = i64, minimum = 0, maximum = 4294967295_i64)]
     quantity: u32,
     /// 1 cash, 2 online.
+    #[schema(minimum = 1, maximum = 2)]
     pay_type: u8,
     /// Face value as text (amount, count, days).
     value: Option<String>,
     /// Amount paid in fen (≥ 0).
+    #[schema(minimum = 0)]
     pay_value_fen: i64,
     /// When it was paid (default now).
     pay_time: Option<DateTime<Utc>>,
@@ -77,7 +80,7 @@ impl RechargeInput {
             (Some(start), Some(end)) => Some(Period { start, end }),
             (None, None) => None,
             _ => {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::unprocessable(
                     "invalid_field",
                     "give both `start` and `end`, or neither",
                 ));
@@ -102,16 +105,23 @@ impl RechargeInput {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewVipRecord {
     /// The car's plate.
+    #[schema(schema_with = schema_rules::plate)]
     plate: String,
     /// P云 colour code (default from the plate: green for new-energy, else blue).
+    #[schema(schema_with = schema_rules::optional_plate_color)]
     plate_color: Option<i32>,
     /// Logical card number.
     card_no: Option<String>,
     /// Physical card number.
     card_id: Option<String>,
-    /// The car park's VIP tariff id.
+    /// The car park's VIP tariff id, 1–64 characters.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     charge_type: String,
     /// P云 card type code 0–7.
+    #[schema(maximum = 7)]
     vip_type: u8,
     /// The first recharge.
     recharge: RechargeInput,
@@ -145,18 +155,24 @@ fn new_record(body: &NewVipRecord) -> Result<NewRecord, ApiError> {
 /// Filters of the records list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// Part of a plate.
     plate: Option<String>,
-    /// P云 card type code.
+    /// P云 card type code (0–7 are defined; others match nothing).
+    #[param(minimum = 0, maximum = 255)]
     vip_type: Option<u8>,
-    /// `valid` or `expired`.
+    /// `valid` or `expired`; empty means any.
+    #[param(pattern = "^(?:|valid|expired)$")]
     validity: Option<String>,
-    /// `queued`, `pending`, `delivered` or `problem`.
+    /// `queued`, `pending`, `delivered` or `problem`; empty means any.
+    #[param(pattern = "^(?:|queued|pending|delivered|problem)$")]
     sync: Option<String>,
     /// Records to skip.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     offset: Option<u32>,
-    /// Page size (default 50, at most 200).
+    /// Page size (default 50); values outside 1–200 are served as 1 or 200.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
 }
 
@@ -222,7 +238,8 @@ pub(crate) async fn list(
     request_body = NewVipRecord,
     responses(
         (status = 201, description = "The record with its first recharge", body = VipRecordDetail),
-        (status = 400, description = "`invalid_plate`, `invalid_field`, `period_required`", body = ErrorBody),
+        (status = 400, description = "`invalid_plate`", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: values that do not fit together (e.g. `start` without `end`, a renewal of 0 units) or break a limit; `period_required`: this card type needs an explicit `start` and `end`", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
         (status = 409, description = "`vip_exists`, `pay_partner_taken`", body = ErrorBody),
     )
@@ -301,7 +318,8 @@ pub(crate) async fn detail(
     request_body = RechargeInput,
     responses(
         (status = 201, description = "The record with the new recharge", body = VipRecordDetail),
-        (status = 400, description = "`invalid_field`, `period_required`", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: values that do not fit together (e.g. `start` without `end`, a renewal of 0 units) or break a limit; `period_required`: this card type needs an explicit `start` and `end`", body = ErrorBody),
         (status = 404, description = "No such record for this user", body = ErrorBody),
         (status = 409, description = "`pay_partner_taken`", body = ErrorBody),
     )

@@ -49,7 +49,8 @@ async fn visible_park(state: &AppState, user: &CurrentUser, key: &str) -> Result
     request_body = StartBody,
     responses(
         (status = 202, description = "Started; its batches are queued", body = SyncProgress),
-        (status = 400, description = "Confirmation does not match, or nothing to sync", body = ErrorBody),
+        (status = 400, description = "The request cannot be read", body = ErrorBody),
+        (status = 422, description = "`confirmation_mismatch`: `confirm_name` is not the car park's name; `nothing_to_sync`: the car park has no VIP records", body = ErrorBody),
         (status = 409, description = "A full sync is running, or P云 is not configured", body = ErrorBody),
     )
 )]
@@ -61,7 +62,7 @@ pub(crate) async fn start(
 ) -> Result<(StatusCode, Json<SyncProgress>), ApiError> {
     let park = visible_park(&state, &user, &id.to_string()).await?;
     if body.confirm_name.trim() != park.fields.name {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "confirmation_mismatch",
             format!(
                 "type the car park's name exactly (`{}`) to confirm: a full sync deletes every VIP record P云 holds for it first",
@@ -87,7 +88,7 @@ pub(crate) async fn start(
     .map_err(|e| match e {
         StartError::Storage(e) => ApiError::Storage(e),
         StartError::Running(_) => ApiError::conflict("sync_running", e.to_string()),
-        StartError::NothingToSync => ApiError::bad_request("nothing_to_sync", e.to_string()),
+        StartError::NothingToSync => ApiError::unprocessable("nothing_to_sync", e.to_string()),
     })?;
     state.dispatcher.notify();
     tracing::info!(

@@ -30,7 +30,7 @@ impl From<ParkingError> for ApiError {
     fn from(e: ParkingError) -> ApiError {
         match e {
             ParkingError::ExitBeforeEntry { .. } => {
-                ApiError::bad_request("exit_before_entry", e.to_string())
+                ApiError::unprocessable("exit_before_entry", e.to_string())
             }
             ParkingError::BarcodeTaken(_) => ApiError::conflict("barcode_taken", e.to_string()),
             // Our stored data is at fault, not the gate's request.

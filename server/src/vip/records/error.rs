@@ -48,9 +48,9 @@ impl From<RecordsError> for ApiError {
             }
             RecordsError::NotFound => ApiError::NotFound,
             RecordsError::PeriodRequired(_) => {
-                ApiError::bad_request("period_required", e.to_string())
+                ApiError::unprocessable("period_required", e.to_string())
             }
-            RecordsError::Invalid { .. } => ApiError::bad_request("invalid_field", e.to_string()),
+            RecordsError::Invalid { .. } => ApiError::unprocessable("invalid_field", e.to_string()),
             RecordsError::Storage(s) => ApiError::Storage(s),
         }
     }
