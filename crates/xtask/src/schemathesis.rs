@@ -263,7 +263,9 @@ fn run_identity(
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let mut c = Command::new(st);
-    c.current_dir(&root)
+    // Schemathesis keeps a cache of what it found under its working directory: keep it in
+    // target/, out of the repository.
+    c.current_dir(root.join("target/schemathesis"))
         .arg("--config-file")
         .arg(&config)
         .arg("run")
