@@ -15,6 +15,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::layout::guarded;
 use crate::pages::tariff_form::{FormError, PeriodFields, TariffForm};
 use crate::pages::{error_line, loading};
+use crate::ui::{DateTimeInput, Field};
 
 /// Stays of the preview table, in minutes: short visits to a day and more, around the cycle edge.
 pub(crate) const PREVIEW_MINUTES: [i64; 13] = [
@@ -269,7 +270,7 @@ fn preview_table(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
     }
 }
 
-/// `datetime-local`'s `yyyy-MM-ddTHH:mm`, read as Shanghai time.
+/// A kit date-time input's `2026-12-06 08:58`, read as Shanghai time.
 fn parse_local(input: &str) -> Result<DateTime<Utc>, Text> {
     parse_shanghai(&input.replacen('T', " ", 1))
 }
@@ -277,9 +278,8 @@ fn parse_local(input: &str) -> Result<DateTime<Utc>, Text> {
 fn try_pair(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
     let lang = i18n::lang();
     let now = Utc::now();
-    let as_local = |t: DateTime<Utc>| shanghai_minutes(t).replacen(' ', "T", 1);
-    let entry = RwSignal::new(as_local(now - TimeDelta::minutes(150)));
-    let exit = RwSignal::new(as_local(now));
+    let entry = RwSignal::new(shanghai_minutes(now - TimeDelta::minutes(150)));
+    let exit = RwSignal::new(shanghai_minutes(now));
     let result = move || -> Result<(i64, i64), String> {
         let l = lang.get();
         let describe = |field: Text, e: Text| format!("{}: {}", field.text(l), e.text(l));
@@ -295,16 +295,8 @@ fn try_pair(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
         <div class="result">
             <h3>{tr(Text::TryStay)}</h3>
             <div class="filters">
-                <div class="field">
-                    <label>{tr(Text::EntryTime)}</label>
-                    <input type="datetime-local" data-testid="try-entry" prop:value=entry
-                        on:input=move |ev| entry.set(event_target_value(&ev)) />
-                </div>
-                <div class="field">
-                    <label>{tr(Text::ExitTime)}</label>
-                    <input type="datetime-local" data-testid="try-exit" prop:value=exit
-                        on:input=move |ev| exit.set(event_target_value(&ev)) />
-                </div>
+                <Field label=Text::EntryTime><DateTimeInput value=entry test_id="try-entry" /></Field>
+                <Field label=Text::ExitTime><DateTimeInput value=exit test_id="try-exit" /></Field>
             </div>
             {move || match result() {
                 Ok((minutes, fen)) => view! {
