@@ -62,6 +62,8 @@ table! {
     Close => "关闭", "Close";
     Menu => "菜单", "Menu";
     Created => "已创建", "Created";
+    EndSessionsConfirm => "让“{}”在所有设备上退出登录？", "Sign “{}” out everywhere?";
+    SessionsEnded => "已退出所有登录", "Signed out everywhere";
     RevokeKeyConfirm => "吊销 API 密钥“{}”？使用它的客户端将立即无法调用。", "Revoke the API key “{}”? Clients using it stop working at once.";
     // Health badge
     HealthConnecting => "连接中…", "Connecting…";

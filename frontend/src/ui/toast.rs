@@ -40,7 +40,7 @@ pub(crate) fn provide() {
     });
 }
 
-/// Shows a toast for a few seconds (a failure stays longer), under `data-testid=test_id`.
+/// Shows a toast for a few seconds (a failure stays longer); its text has `data-testid=test_id`.
 ///
 /// ```ignore
 /// match api::set_tariff(id, &t).await {
@@ -89,8 +89,8 @@ pub(crate) fn ToastHost() -> impl IntoView {
                         ToastKind::Failed(e) => fill(Text::ActionFailed.text(lang.get()), &[&e.describe(lang.get())]),
                     };
                     view! {
-                        <div class="toast" class:toast-failed=failed data-testid=item.test_id.clone()>
-                            <span>{text}</span>
+                        <div class="toast" class:toast-failed=failed>
+                            <span data-testid=item.test_id.clone()>{text}</span>
                             <button type="button" class="toast-close" aria-label=tr(Text::Close)
                                 on:click=move |_| toasts.items.update(|v| v.retain(|i| i.id != id))>"×"</button>
                         </div>
