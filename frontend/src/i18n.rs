@@ -243,7 +243,6 @@ table! {
     PlateInvalid => "车牌号无效", "Invalid plate";
     // Coupon settings (admin)
     CouponSettings => "优惠券设置", "Coupon settings";
-    CouponSettingsTitle => "优惠券设置 · {}", "Coupon settings · {}";
     EventSettings => "活动券设置", "Event coupons";
     ApiType => "P云 api_type", "P云 api_type";
     ApiTypeHint => "留空表示不设置", "leave empty for none";
