@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use crate::api::{self, ApiError, Credential, Park, Role};
 use crate::format::describe_tariff;
 use crate::i18n::{self, Text, tr};
-use crate::pages::layout::{guarded, session};
 use crate::pages::error_line;
+use crate::pages::layout::{guarded, session};
 use crate::ui::{DataTable, Field, PageHeader, TextInput, ToastKind, toast};
 
 /// The car parks page.

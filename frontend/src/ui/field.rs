@@ -83,8 +83,10 @@ pub(crate) fn Field(
 ///
 /// ```ignore
 /// <TextInput value=name test_id="user-username" />
-/// <TextInput value=password kind="password" test_id="user-password" {..} autocomplete="new-password" />
+/// <TextInput value=password test_id="user-password" kind="password" {..} autocomplete="new-password" />
 /// ```
+/// `{..}` right after a path or variable (`test_id=id {..}`) parses as a struct literal: put a
+/// literal-valued prop just before it.
 #[component]
 pub(crate) fn TextInput(
     /// The text, kept in step both ways.
@@ -101,9 +103,12 @@ pub(crate) fn TextInput(
     /// Marks the input as wrong (`aria-invalid`, red border).
     #[prop(into, optional)]
     invalid: Signal<bool>,
+    /// The phone keyboard to show: `numeric`, `decimal`…
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     view! {
-        <input type=kind.unwrap_or("text") data-testid=test_id
+        <input type=kind.unwrap_or("text") data-testid=test_id inputmode=inputmode
             placeholder=placeholder.map(tr)
             aria-invalid=move || invalid.get().then_some("true")
             prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
