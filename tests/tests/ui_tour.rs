@@ -388,7 +388,17 @@ async fn dates_and_times_are_typed_and_shown_as_2026_12_06_08_58() {
 
     // A time in a table: the API key's creation time, to the minute.
     browser.goto(&site.server.url("/api-keys")).await;
-    let created = browser.text_of("api-key-created-gate-east").await;
+    browser.element("api-key-row-gate-east").await;
+    // The fifth cell is "创建时间" (read by position: main's table had no test id on it).
+    let created = browser
+        .client
+        .execute(
+            "return document.querySelector(`[data-testid='api-key-row-gate-east'] td:nth-child(5)`).textContent.trim();",
+            vec![],
+        )
+        .await
+        .expect("created cell");
+    let created = created.as_str().unwrap_or_default().to_owned();
     assert!(is_minute_time(&created), "created at {created:?}");
 
     // The tariff editor's entry time: shown and typed as 2026-12-06 08:58, whatever the locale.
