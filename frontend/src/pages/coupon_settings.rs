@@ -13,7 +13,9 @@ use crate::api::{self, ApiError, CouponProduct, EventConfig, MetadataKey, Produc
 use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
 use crate::pages::{error_line, loading, park_label};
-use crate::ui::{EmptyState, Field, PageHeader, Question, Table, TextInput, confirm};
+use crate::ui::{
+    EmptyState, Field, PageHeader, Question, Table, TextInput, ToastKind, confirm, toast,
+};
 
 /// The coupon settings page of the car park in the path (`/parks/:id/coupons`).
 #[component]
@@ -60,7 +62,6 @@ fn settings_page(id: i64) -> impl IntoView {
             .map(|list| park_label(&list, id))
             .unwrap_or_else(|| format!("#{id}"))
     });
-    let event_saved = RwSignal::new(false);
     view! {
         <section>
             <PageHeader title=Text::CouponSettings detail=park_name test_id="coupon-settings-title">
@@ -69,7 +70,7 @@ fn settings_page(id: i64) -> impl IntoView {
             {error_line(error, "coupon-settings-error")}
         </section>
         {move || match event.get() {
-            Some(config) => event_editor(id, config, event, event_saved).into_any(),
+            Some(config) => event_editor(id, config, event).into_any(),
             None => loading().into_any(),
         }}
         {products_section(id, products)}
@@ -117,7 +118,6 @@ fn event_editor(
     id: i64,
     initial: EventConfig,
     event: RwSignal<Option<EventConfig>>,
-    saved: RwSignal<bool>,
 ) -> impl IntoView {
     let api_type = RwSignal::new(initial.api_type.unwrap_or_default());
     let rows = RwSignal::new(
@@ -131,7 +131,6 @@ fn event_editor(
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        saved.set(false);
         let metadata_keys = match rows.with_untracked(|r| metadata(r)) {
             Ok(keys) => keys,
             Err(e) => {
@@ -147,7 +146,7 @@ fn event_editor(
         spawn_local(async move {
             match api::set_event_config(id, &config).await {
                 Ok(stored) => {
-                    saved.set(true);
+                    toast(ToastKind::Saved, "event-saved");
                     event.set(Some(stored));
                 }
                 Err(e) => error.set(Some(e)),
@@ -190,8 +189,7 @@ fn event_editor(
                     <button type="submit" data-testid="event-save">{tr(Text::Save)}</button>
                 </div>
             </form>
-            {move || saved.get().then(|| view! { <p class="ok" data-testid="event-saved">{tr(Text::Saved)}</p> })}
-            {error_line(error, "event-error")}
+                        {error_line(error, "event-error")}
         </section>
     }
 }
@@ -205,7 +203,6 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
     let quantity = RwSignal::new("1".to_owned());
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let saved = RwSignal::new(false);
     let fill_form = move |p: Option<&CouponProduct>| {
         editing.set(p.map(|p| p.id));
         name.set(p.map(|p| p.name.clone()).unwrap_or_default());
@@ -227,7 +224,6 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        saved.set(false);
         let input = ProductInput {
             name: name.get_untracked().trim().to_owned(),
             coupon_code: coupon_code.get_untracked().trim().to_owned(),
@@ -258,7 +254,7 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
                 Ok(product) => {
                     put_back(product);
                     fill_form(None);
-                    saved.set(true);
+                    toast(ToastKind::Saved, "product-saved");
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -343,8 +339,7 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
                     })}
                 </div>
             </form>
-            {move || saved.get().then(|| view! { <p class="ok" data-testid="product-saved">{tr(Text::Saved)}</p> })}
-            {error_line(error, "product-error")}
+                        {error_line(error, "product-error")}
         </section>
     }
 }
