@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use e2e::browser::Browser;
+use e2e::coupon_site::bearer_client;
 use e2e::server::workspace_root;
+use e2e::traffic_site;
 use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -76,7 +78,8 @@ const ROLES: [(&str, &str); 3] = [
     ("staff", "staff"),
 ];
 
-/// A site with two car parks, one user per role, a VIP card with a recharge and an API key.
+/// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key
+/// and the stays of eight cars.
 async fn site() -> (VipSite, i64) {
     let site = VipSite::start(e2e::server::Backend::Sqlite).await;
     let (status, created) = site
@@ -91,7 +94,10 @@ async fn site() -> (VipSite, i64) {
         .await;
     assert_eq!(status, 201, "{created}");
     let record = created["record"]["id"].as_i64().expect("record id");
-    site.server.api_key("gate-east", "gate", Some(PARK_A));
+    // Cars in and out through the gate API, so the sessions and traffic pages have rows.
+    let key = site.server.api_key("gate-east", "gate", Some(PARK_A));
+    let visits: Vec<_> = traffic_site::two_days().into_iter().take(8).collect();
+    traffic_site::feed(&site.server, &bearer_client(&key), PARK_A, &visits).await;
     (site, record)
 }
 
