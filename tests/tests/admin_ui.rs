@@ -350,6 +350,8 @@ async fn an_api_key_is_shown_once_and_never_listed() {
     assert!(!browser.page_text().await.contains(&key));
 
     browser.click("api-key-revoke-gate-east").await;
+    // Revoking asks first (the kit's confirm dialog).
+    browser.click("confirm-yes").await;
     browser
         .wait_for_text("api-key-revoked-gate-east", |t| t == "已吊销")
         .await;
