@@ -316,7 +316,6 @@ table! {
     SyncState => "同步状态", "Sync state";
     PlateSearch => "车牌号（包含）", "Plate (contains)";
     PageInfo => "第 {}–{} 条，共 {} 条", "Rows {}–{} of {}";
-    Total => "共 {} 条", "{} in all";
     PrevPage => "上一页", "Previous";
     NextPage => "下一页", "Next";
     VipQuantity => "数量", "Quantity";

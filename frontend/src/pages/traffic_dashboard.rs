@@ -16,7 +16,7 @@ use crate::api::{self, ApiError, ChannelPayments, Traffic};
 use crate::format::{shanghai_date, yuan};
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::layout::guarded;
-use crate::pages::traffic_charts::{bar_chart, occupancy_chart};
+use crate::pages::traffic_charts::{Present, bar_chart, occupancy_chart};
 use crate::pages::vip_labels::{chosen_park, park_select};
 use crate::pages::{error_line, every, local_time};
 
@@ -155,6 +155,8 @@ fn figures(t: Traffic) -> impl IntoView {
         }
     };
     let updated = local_time(&t.generated_at);
+    // Read at each render: the 10 s refresh moves the charts' end along with the clock.
+    let now = Present::at(Utc::now());
     view! {
         <div class="totals" data-testid="traffic-totals" data-from=t.from.clone() data-to=t.to.clone()>
             {total(Text::EntriesTotal, t.totals.entries, "traffic-in-total")}
@@ -163,9 +165,9 @@ fn figures(t: Traffic) -> impl IntoView {
         </div>
         <h3>{tr(Text::EntriesExitsPerHour)}</h3>
         <p class="small legend"><span class="key key-in"></span>{tr(Text::EntriesTotal)}" "<span class="key key-out"></span>{tr(Text::ExitsTotal)}</p>
-        {bar_chart(&t.hours)}
+        {bar_chart(&t.hours, &now)}
         <h3>{tr(Text::OccupancyOverTime)}</h3>
-        {occupancy_chart(&t.hours)}
+        {occupancy_chart(&t.hours, &now)}
         <h3>{tr(Text::PaymentsByChannel)}</h3>
         {payments(t.payments_by_channel)}
         <p class="muted small" data-testid="traffic-updated">

@@ -198,9 +198,8 @@ fn records_section(list: VipList) -> impl IntoView {
                     }}
                 </span>
                 " "
-                <span data-testid="vip-total">{move || fill(Text::Total.text(lang.get()), &[&total().to_string()])}</span>
-                " "
-                <button type="button" data-testid="vip-next" disabled=move || offset() + shown() >= total()
+                // Braced: a bare `>=` in an attribute closure would end the tag (rstml).
+                <button type="button" data-testid="vip-next" disabled={move || offset() + shown() >= total()}
                     on:click=move |_| list.go(offset() + PAGE_SIZE)>{tr(Text::NextPage)}</button>
             </div>
         </section>
