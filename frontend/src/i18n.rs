@@ -53,6 +53,18 @@ table! {
     AppTitle => "ParkBridge 停车对接网关", "ParkBridge parking gateway";
     SwitchLanguage => "English", "中文";
     Loading => "加载中…", "Loading…";
+    // UI kit and frame
+    PagerRangeOf => "第 {}–{} 条，共 {} 条", "Rows {}–{} of {}";
+    PagerRange => "第 {}–{} 条", "Rows {}–{}";
+    DateFormatError => "日期格式应为 2026-12-06", "Dates take the form 2026-12-06";
+    DateTimeFormatError => "时间格式应为 2026-12-06 08:58", "Times take the form 2026-12-06 08:58";
+    ActionFailed => "操作失败：{}", "Failed: {}";
+    Close => "关闭", "Close";
+    Menu => "菜单", "Menu";
+    Created => "已创建", "Created";
+    EndSessionsConfirm => "让“{}”在所有设备上退出登录？", "Sign “{}” out everywhere?";
+    SessionsEnded => "已退出所有登录", "Signed out everywhere";
+    RevokeKeyConfirm => "吊销 API 密钥“{}”？使用它的客户端将立即无法调用。", "Revoke the API key “{}”? Clients using it stop working at once.";
     // Health badge
     HealthConnecting => "连接中…", "Connecting…";
     HealthOk => "服务正常", "Service OK";
@@ -231,7 +243,6 @@ table! {
     PlateInvalid => "车牌号无效", "Invalid plate";
     // Coupon settings (admin)
     CouponSettings => "优惠券设置", "Coupon settings";
-    CouponSettingsTitle => "优惠券设置 · {}", "Coupon settings · {}";
     EventSettings => "活动券设置", "Event coupons";
     ApiType => "P云 api_type", "P云 api_type";
     ApiTypeHint => "留空表示不设置", "leave empty for none";

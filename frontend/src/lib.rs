@@ -5,6 +5,7 @@ mod format;
 pub mod i18n;
 mod lazy_pages;
 pub mod pages;
+mod ui;
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -19,6 +20,7 @@ use pages::layout::{Layout, provide_session};
 pub fn App() -> impl IntoView {
     i18n::provide_language();
     provide_session();
+    ui::provide();
     let lang = i18n::lang();
     // The tab title follows the language too.
     Effect::new(move |_| document().set_title(Text::AppTitle.text(lang.get())));
@@ -52,6 +54,8 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                 </Routes>
             </main>
+            <ui::ToastHost />
+            <ui::ConfirmHost />
         </Router>
     }
 }

@@ -11,7 +11,8 @@ use crate::server::{Backend, TestServer};
 pub const PARK_A: &str = "vip-a";
 /// Code of the second car park.
 pub const PARK_B: &str = "vip-b";
-const PASSWORD: &str = "vip-password-1";
+/// Every user's password (test only).
+pub const PASSWORD: &str = "vip-password-1";
 
 /// The real server with two car parks and three signed-in people.
 pub struct VipSite {

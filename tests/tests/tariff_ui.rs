@@ -164,7 +164,8 @@ async fn a_manager_edits_the_tariff_with_a_live_preview_and_the_gate_bills_what_
     let exit_at = Utc::now() - Duration::hours(1);
     let exit_at = exit_at - Duration::seconds(exit_at.timestamp() % 60);
     let entry_at = exit_at - Duration::minutes(130);
-    let local = |t: DateTime<Utc>| protocol::time::format_mallcoo(t)[..16].replacen(' ', "T", 1);
+    // The kit's date-time inputs read `2026-12-06 08:58`, whatever the browser's locale.
+    let local = |t: DateTime<Utc>| protocol::time::format_mallcoo(t)[..16].to_owned();
     set_value(&browser, "try-entry", &local(entry_at)).await;
     set_value(&browser, "try-exit", &local(exit_at)).await;
     browser.wait_for_text("try-fee", |t| t == "¥20.50").await;

@@ -7,7 +7,8 @@ use leptos::task::spawn_local;
 use crate::api::{self, ApiError, ApiKey, Park};
 use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
-use crate::pages::{error_line, loading, local_time, park_label};
+use crate::pages::{error_line, local_time, park_label};
+use crate::ui::{DataTable, Field, PageHeader, Question, TextInput, ToastKind, confirm, toast};
 
 /// The API keys page.
 #[component]
@@ -27,38 +28,8 @@ fn api_keys_page() -> impl IntoView {
     let keys: Keys = LocalResource::new(api::api_keys);
     let parks = LocalResource::new(api::parks);
     let park_list = Signal::derive(move || parks.get().and_then(Result::ok).unwrap_or_default());
-    let error = RwSignal::new(None::<ApiError>);
     // The key just created: shown once, gone on reload or when dismissed.
     let new_key = RwSignal::new(None::<String>);
-
-    let list = move || {
-        keys.get().map(|r| match r {
-            Err(e) => {
-                let error = RwSignal::new(Some(e));
-                error_line(error, "api-keys-error").into_any()
-            }
-            Ok(list) => {
-                let all_parks = park_list.get();
-                view! {
-                    <table data-testid="api-keys-table">
-                        <thead><tr>
-                            <th>{tr(Text::Name)}</th>
-                            <th>{tr(Text::Prefix)}</th>
-                            <th>{tr(Text::Scopes)}</th>
-                            <th>{tr(Text::Park)}</th>
-                            <th>{tr(Text::CreatedAt)}</th>
-                            <th>{tr(Text::LastUsed)}</th>
-                            <th>{tr(Text::Actions)}</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|k| key_row(k, &all_parks, keys, error)).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }
-        })
-    };
     view! {
         {move || new_key.get().map(|key| view! {
             <section class="once" data-testid="new-api-key-box">
@@ -68,47 +39,59 @@ fn api_keys_page() -> impl IntoView {
             </section>
         })}
         <section>
-            <h2>{tr(Text::ApiKeysTitle)}</h2>
-            {move || list().unwrap_or_else(|| loading().into_any())}
-            {error_line(error, "api-key-action-error")}
+            <PageHeader title=Text::ApiKeysTitle />
+            <DataTable test_id="api-keys-table" error_test_id="api-keys-error"
+                columns=vec![Text::Name, Text::Prefix, Text::Scopes, Text::Park, Text::CreatedAt, Text::LastUsed, Text::Actions]
+                // Re-drawn when the car parks' names arrive too.
+                rows=move || { park_list.track(); keys.get() }
+                row=move |k: ApiKey| {
+                    let park = k.park_id.map(|p| park_list.with_untracked(|all| park_label(all, p)));
+                    key_row(k, park, keys)
+                } />
         </section>
         {create_form(park_list, keys, new_key)}
     }
 }
 
-fn key_row(
-    k: ApiKey,
-    parks: &[Park],
-    keys: Keys,
-    error: RwSignal<Option<ApiError>>,
-) -> impl IntoView {
+fn key_row(k: ApiKey, park: Option<String>, keys: Keys) -> impl IntoView {
     let id = k.id;
-    let revoke = move |_| {
-        error.set(None);
-        spawn_local(async move {
-            match api::revoke_api_key(id).await {
-                Ok(_) => keys.refetch(),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    let park = k.park_id.map(|p| park_label(parks, p));
     let name = k.name.clone();
+    let revoke = {
+        let name = name.clone();
+        move |_| {
+            let ask = Question::new(Text::RevokeKeyConfirm)
+                .arg(name.clone())
+                .yes(Text::Revoke);
+            confirm(ask, move || {
+                spawn_local(async move {
+                    match api::revoke_api_key(id).await {
+                        Ok(_) => {
+                            toast(ToastKind::Done(Text::Revoked), "api-key-revoked-toast");
+                            keys.refetch();
+                        }
+                        Err(e) => toast(ToastKind::Failed(e), "api-key-action-error"),
+                    }
+                });
+            });
+        }
+    };
     view! {
         <tr data-testid=format!("api-key-row-{name}") class:revoked=k.revoked>
-            <td>{k.name.clone()}</td>
-            <td><code>{k.prefix.clone()}</code></td>
-            <td>{k.scopes.join(", ")}</td>
-            <td>{match park {
+            <td data-label=tr(Text::Name)>{k.name.clone()}</td>
+            <td data-label=tr(Text::Prefix)><code>{k.prefix.clone()}</code></td>
+            <td data-label=tr(Text::Scopes)>{k.scopes.join(", ")}</td>
+            <td data-label=tr(Text::Park)>{match park {
                 Some(p) => p.into_any(),
                 None => tr(Text::AllParks).into_any(),
             }}</td>
-            <td>{k.created_at.as_deref().map(local_time).unwrap_or_default()}</td>
-            <td>{match k.last_used_at.as_deref() {
+            <td data-label=tr(Text::CreatedAt) data-testid=format!("api-key-created-{name}")>
+                {k.created_at.as_deref().map(local_time).unwrap_or_default()}
+            </td>
+            <td data-label=tr(Text::LastUsed)>{match k.last_used_at.as_deref() {
                 Some(t) => local_time(t).into_any(),
                 None => tr(Text::Never).into_any(),
             }}</td>
-            <td>{if k.revoked {
+            <td data-label=tr(Text::Actions)>{if k.revoked {
                 view! { <span class="muted" data-testid=format!("api-key-revoked-{name}")>{tr(Text::Revoked)}</span> }.into_any()
             } else {
                 view! { <button data-testid=format!("api-key-revoke-{name}") on:click=revoke>{tr(Text::Revoke)}</button> }.into_any()
@@ -146,6 +129,7 @@ fn create_form(
         spawn_local(async move {
             match api::create_api_key(key_name.trim(), &chosen, park_id).await {
                 Ok(created) => {
+                    toast(ToastKind::Done(Text::Created), "api-key-created-toast");
                     new_key.set(Some(created.key));
                     name.set(String::new());
                     for (_, _, on) in scopes {
@@ -161,9 +145,10 @@ fn create_form(
         <section>
             <h3>{tr(Text::NewApiKey)}</h3>
             <form data-testid="api-key-form" on:submit=submit>
-                <label>{tr(Text::Name)}</label>
-                <input data-testid="api-key-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-                <label>{tr(Text::Scopes)}</label>
+                <Field label=Text::Name>
+                    <TextInput value=name test_id="api-key-name" />
+                </Field>
+                <Field label=Text::Scopes group=true>
                 <div class="checks">
                     {scopes.into_iter().map(|(scope, label, on)| view! {
                         <label class="check">
@@ -173,13 +158,15 @@ fn create_form(
                         </label>
                     }).collect_view()}
                 </div>
-                <label>{tr(Text::Park)}</label>
-                <select data-testid="api-key-park" on:change=move |ev| park.set(event_target_value(&ev))>
-                    <option value="">{tr(Text::AllParks)}</option>
-                    {move || parks.get().into_iter().map(|p| view! {
-                        <option value=p.id.to_string()>{format!("{} {}", p.code, p.name)}</option>
-                    }).collect_view()}
-                </select>
+                </Field>
+                <Field label=Text::Park>
+                    <select data-testid="api-key-park" on:change=move |ev| park.set(event_target_value(&ev))>
+                        <option value="">{tr(Text::AllParks)}</option>
+                        {move || parks.get().into_iter().map(|p| view! {
+                            <option value=p.id.to_string()>{format!("{} {}", p.code, p.name)}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
                 <div class="actions">
                     <button type="submit" data-testid="api-key-create">{tr(Text::Create)}</button>
                 </div>

@@ -7,6 +7,7 @@ use crate::api::{self, ApiError, AuditEntry};
 use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
 use crate::pages::{error_line, local_time};
+use crate::ui::{EmptyState, PageHeader, Table};
 
 const PAGE: u32 = 50;
 
@@ -39,34 +40,29 @@ fn audit_page() -> impl IntoView {
     load();
     view! {
         <section>
-            <h2>{tr(Text::AuditTitle)}</h2>
-            <table data-testid="audit-table">
-                <thead><tr>
-                    <th>{tr(Text::At)}</th>
-                    <th>{tr(Text::Actor)}</th>
-                    <th>{tr(Text::Action)}</th>
-                    <th>{tr(Text::Target)}</th>
-                    <th>{tr(Text::Detail)}</th>
-                </tr></thead>
-                <tbody>
-                    <For each=move || entries.get() key=|e| e.id let(e)>
-                        <tr data-testid="audit-row">
-                            <td>{local_time(&e.at)}</td>
-                            <td>{e.actor.clone()}</td>
-                            <td data-testid="audit-action">{e.action.clone()}</td>
-                            <td>{e.target.clone()}</td>
-                            <td><code>{e.detail.to_string()}</code></td>
-                        </tr>
-                    </For>
-                </tbody>
-            </table>
+            <PageHeader title=Text::AuditTitle />
+            // Older pages are appended by "更多", so rows are keyed rather than paged here.
+            <Table test_id="audit-table" columns=vec![Text::At, Text::Actor, Text::Action, Text::Target, Text::Detail]>
+                <For each=move || entries.get() key=|e| e.id let(e)>
+                    <tr data-testid="audit-row">
+                        <td data-label=tr(Text::At) class="nowrap">{local_time(&e.at)}</td>
+                        <td data-label=tr(Text::Actor)>{e.actor.clone()}</td>
+                        <td data-label=tr(Text::Action) data-testid="audit-action">{e.action.clone()}</td>
+                        <td data-label=tr(Text::Target)>{e.target.clone()}</td>
+                        <td data-label=tr(Text::Detail)><code class="small">{e.detail.to_string()}</code></td>
+                    </tr>
+                </For>
+            </Table>
+            {move || (more.get() == Some(false) && entries.with(Vec::is_empty)).then(|| view! {
+                <EmptyState test_id="audit-empty" />
+            })}
             {error_line(error, "audit-error")}
             {move || match more.get() {
                 None => crate::pages::loading().into_any(),
                 Some(true) => view! {
                     <button data-testid="audit-more" on:click=move |_| { more.set(None); load(); }>{tr(Text::More)}</button>
                 }.into_any(),
-                Some(false) => view! { <p class="muted" data-testid="audit-end">{tr(Text::NoMore)}</p> }.into_any(),
+                Some(false) => view! { <p class="muted small" data-testid="audit-end">{tr(Text::NoMore)}</p> }.into_any(),
             }}
         </section>
     }

@@ -10,9 +10,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError, CouponProduct, EventConfig, MetadataKey, ProductInput};
-use crate::i18n::{self, Text, fill, tr};
+use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
 use crate::pages::{error_line, loading, park_label};
+use crate::ui::{
+    EmptyState, Field, PageHeader, Question, Table, TextInput, ToastKind, confirm, toast,
+};
 
 /// The coupon settings page of the car park in the path (`/parks/:id/coupons`).
 #[component]
@@ -37,7 +40,6 @@ fn invalid(what: Text, detail: String) -> Option<ApiError> {
 }
 
 fn settings_page(id: i64) -> impl IntoView {
-    let lang = i18n::lang();
     let parks = LocalResource::new(api::parks);
     let event = RwSignal::new(None::<EventConfig>);
     let products: Products = RwSignal::new(None);
@@ -53,23 +55,22 @@ fn settings_page(id: i64) -> impl IntoView {
             }
         }
     });
-    let title = move || {
-        let name = parks
+    let park_name = Signal::derive(move || {
+        parks
             .get()
             .and_then(Result::ok)
             .map(|list| park_label(&list, id))
-            .unwrap_or_else(|| format!("#{id}"));
-        fill(Text::CouponSettingsTitle.text(lang.get()), &[&name])
-    };
-    let event_saved = RwSignal::new(false);
+            .unwrap_or_else(|| format!("#{id}"))
+    });
     view! {
         <section>
-            <h2 data-testid="coupon-settings-title">{title}</h2>
-            <A href="/parks">{tr(Text::ParksTitle)}</A>
+            <PageHeader title=Text::CouponSettings detail=park_name test_id="coupon-settings-title">
+                <A href="/parks">{tr(Text::ParksTitle)}</A>
+            </PageHeader>
             {error_line(error, "coupon-settings-error")}
         </section>
         {move || match event.get() {
-            Some(config) => event_editor(id, config, event, event_saved).into_any(),
+            Some(config) => event_editor(id, config, event).into_any(),
             None => loading().into_any(),
         }}
         {products_section(id, products)}
@@ -117,7 +118,6 @@ fn event_editor(
     id: i64,
     initial: EventConfig,
     event: RwSignal<Option<EventConfig>>,
-    saved: RwSignal<bool>,
 ) -> impl IntoView {
     let api_type = RwSignal::new(initial.api_type.unwrap_or_default());
     let rows = RwSignal::new(
@@ -131,7 +131,6 @@ fn event_editor(
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        saved.set(false);
         let metadata_keys = match rows.with_untracked(|r| metadata(r)) {
             Ok(keys) => keys,
             Err(e) => {
@@ -147,7 +146,7 @@ fn event_editor(
         spawn_local(async move {
             match api::set_event_config(id, &config).await {
                 Ok(stored) => {
-                    saved.set(true);
+                    toast(ToastKind::Saved, "event-saved");
                     event.set(Some(stored));
                 }
                 Err(e) => error.set(Some(e)),
@@ -165,29 +164,23 @@ fn event_editor(
         <section>
             <h3>{tr(Text::EventSettings)}</h3>
             <form data-testid="event-form" on:submit=save>
-                <label>{tr(Text::ApiType)}</label>
-                <input data-testid="event-api-type" placeholder=tr(Text::ApiTypeHint)
-                    prop:value=api_type on:input=move |ev| api_type.set(event_target_value(&ev)) />
-                <label>{tr(Text::MetadataKeys)}</label>
-                <table data-testid="event-metadata">
-                    <thead><tr>
-                        <th>{tr(Text::MetadataKey)}</th>
-                        <th>{tr(Text::MetadataName)}</th>
-                        <th></th>
-                    </tr></thead>
-                    <tbody>
+                <Field label=Text::ApiType>
+                    <TextInput value=api_type test_id="event-api-type" placeholder=Text::ApiTypeHint />
+                </Field>
+                <Field label=Text::MetadataKeys group=true>
+                    <Table test_id="event-metadata" columns=vec![Text::MetadataKey, Text::MetadataName, Text::Actions]>
                         {move || rows.get().into_iter().enumerate().map(|(i, row)| view! {
                             <tr data-testid=format!("event-meta-row-{i}")>
-                                <td><input data-testid=format!("event-meta-key-{i}") placeholder="charge_kwh"
+                                <td data-label=tr(Text::MetadataKey)><input data-testid=format!("event-meta-key-{i}") placeholder="charge_kwh"
                                     prop:value=row.key on:input=move |ev| row.key.set(event_target_value(&ev)) /></td>
-                                <td><input data-testid=format!("event-meta-name-{i}") placeholder="充电度数"
+                                <td data-label=tr(Text::MetadataName)><input data-testid=format!("event-meta-name-{i}") placeholder="充电度数"
                                     prop:value=row.name on:input=move |ev| row.name.set(event_target_value(&ev)) /></td>
-                                <td><button type="button" data-testid=format!("event-meta-remove-{i}")
+                                <td data-label=tr(Text::Actions)><button type="button" data-testid=format!("event-meta-remove-{i}")
                                     on:click=move |_| remove(i)>{tr(Text::Remove)}</button></td>
                             </tr>
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
+                </Field>
                 <div class="actions">
                     <button type="button" data-testid="event-meta-add"
                         on:click=move |_| rows.update(|r| r.push(Row::new(String::new(), String::new())))>
@@ -196,14 +189,12 @@ fn event_editor(
                     <button type="submit" data-testid="event-save">{tr(Text::Save)}</button>
                 </div>
             </form>
-            {move || saved.get().then(|| view! { <p class="ok" data-testid="event-saved">{tr(Text::Saved)}</p> })}
-            {error_line(error, "event-error")}
+                        {error_line(error, "event-error")}
         </section>
     }
 }
 
 fn products_section(id: i64, products: Products) -> impl IntoView {
-    let lang = i18n::lang();
     // `None` adds a product; `Some(pid)` edits that one.
     let editing = RwSignal::new(None::<i64>);
     let name = RwSignal::new(String::new());
@@ -212,7 +203,6 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
     let quantity = RwSignal::new("1".to_owned());
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
-    let saved = RwSignal::new(false);
     let fill_form = move |p: Option<&CouponProduct>| {
         editing.set(p.map(|p| p.id));
         name.set(p.map(|p| p.name.clone()).unwrap_or_default());
@@ -234,7 +224,6 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        saved.set(false);
         let input = ProductInput {
             name: name.get_untracked().trim().to_owned(),
             coupon_code: coupon_code.get_untracked().trim().to_owned(),
@@ -265,26 +254,27 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
                 Ok(product) => {
                     put_back(product);
                     fill_form(None);
-                    saved.set(true);
+                    toast(ToastKind::Saved, "product-saved");
                 }
                 Err(e) => error.set(Some(e)),
             }
         });
     };
     let archive = move |p: CouponProduct| {
-        let question = fill(Text::ArchiveConfirm.text(lang.get_untracked()), &[&p.name]);
-        if !window().confirm_with_message(&question).unwrap_or(false) {
-            return;
-        }
-        error.set(None);
-        spawn_local(async move {
-            match api::archive_product(id, p.id).await {
-                Ok(_) => put_back(CouponProduct {
-                    archived: true,
-                    ..p
-                }),
-                Err(e) => error.set(Some(e)),
-            }
+        let ask = Question::new(Text::ArchiveConfirm)
+            .arg(p.name.clone())
+            .yes(Text::Archive);
+        confirm(ask, move || {
+            error.set(None);
+            spawn_local(async move {
+                match api::archive_product(id, p.id).await {
+                    Ok(_) => put_back(CouponProduct {
+                        archived: true,
+                        ..p
+                    }),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
         });
     };
     let row = move |p: CouponProduct| {
@@ -305,41 +295,29 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
         };
         view! {
             <tr data-testid=format!("product-row-{}", p.name) class:revoked=p.archived>
-                <td>{p.name.clone()}</td>
-                <td><code>{p.coupon_code.clone()}</code></td>
-                <td><code>{p.store_code.clone()}</code></td>
-                <td>{p.quantity}</td>
-                <td>{p.reason.clone().unwrap_or_default()}</td>
-                <td>{actions}</td>
+                <td data-label=tr(Text::Name)>{p.name.clone()}</td>
+                <td data-label=tr(Text::CouponCode)><code>{p.coupon_code.clone()}</code></td>
+                <td data-label=tr(Text::StoreCode)><code>{p.store_code.clone()}</code></td>
+                <td data-label=tr(Text::Quantity)>{p.quantity}</td>
+                <td data-label=tr(Text::ReasonColumn)>{p.reason.clone().unwrap_or_default()}</td>
+                <td data-label=tr(Text::Actions) class="actions">{actions}</td>
             </tr>
         }
     };
     let field = move |label: Text, test_id: &'static str, value: RwSignal<String>| {
-        view! {
-            <label>{tr(label)}</label>
-            <input data-testid=test_id prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
-        }
+        view! { <Field label=label><TextInput value=value test_id=test_id /></Field> }
     };
     view! {
         <section>
             <h3>{tr(Text::Products)}</h3>
             {move || match products.get() {
                 None => loading().into_any(),
-                Some(list) if list.is_empty() => {
-                    view! { <p class="muted" data-testid="products-empty">{tr(Text::Empty)}</p> }.into_any()
-                }
+                Some(list) if list.is_empty() => view! { <EmptyState test_id="products-empty" /> }.into_any(),
                 Some(list) => view! {
-                    <table data-testid="products-table">
-                        <thead><tr>
-                            <th>{tr(Text::Name)}</th>
-                            <th>{tr(Text::CouponCode)}</th>
-                            <th>{tr(Text::StoreCode)}</th>
-                            <th>{tr(Text::Quantity)}</th>
-                            <th>{tr(Text::ReasonColumn)}</th>
-                            <th>{tr(Text::Actions)}</th>
-                        </tr></thead>
-                        <tbody>{list.into_iter().map(row).collect_view()}</tbody>
-                    </table>
+                    <Table test_id="products-table"
+                        columns=vec![Text::Name, Text::CouponCode, Text::StoreCode, Text::Quantity, Text::ReasonColumn, Text::Actions]>
+                        {list.into_iter().map(row).collect_view()}
+                    </Table>
                 }
                 .into_any(),
             }}
@@ -350,9 +328,9 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
                 {field(Text::Name, "product-name", name)}
                 {field(Text::CouponCode, "product-coupon-code", coupon_code)}
                 {field(Text::StoreCode, "product-store-code", store_code)}
-                <label>{tr(Text::Quantity)}</label>
-                <input type="number" min="1" step="1" data-testid="product-quantity"
-                    prop:value=quantity on:input=move |ev| quantity.set(event_target_value(&ev)) />
+                <Field label=Text::Quantity>
+                    <TextInput value=quantity kind="number" test_id="product-quantity" {..} min="1" step="1" />
+                </Field>
                 {field(Text::Reason, "product-reason", reason)}
                 <div class="actions">
                     <button type="submit" data-testid="product-save">{tr(Text::Save)}</button>
@@ -361,8 +339,7 @@ fn products_section(id: i64, products: Products) -> impl IntoView {
                     })}
                 </div>
             </form>
-            {move || saved.get().then(|| view! { <p class="ok" data-testid="product-saved">{tr(Text::Saved)}</p> })}
-            {error_line(error, "product-error")}
+                        {error_line(error, "product-error")}
         </section>
     }
 }

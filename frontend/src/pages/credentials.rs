@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use crate::api::{self, ApiError, Credential, Issued};
 use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
-use crate::pages::{error_line, loading, local_time};
+use crate::pages::{error_line, local_time};
+use crate::ui::{DataTable, Field, PageHeader, TextInput, ToastKind, toast};
 
 /// The credentials page.
 #[component]
@@ -36,66 +37,38 @@ fn kind_label(kind: &str) -> Text {
 
 fn credentials_page() -> impl IntoView {
     let creds: Credentials = LocalResource::new(api::credentials);
-    let error = RwSignal::new(None::<ApiError>);
     let issued = RwSignal::new(None::<Issued>);
     // The credential whose secret is being replaced.
     let replacing = RwSignal::new(None::<Credential>);
-    let replaced = RwSignal::new(false);
 
-    let list = move || {
-        creds.get().map(|r| match r {
-            Err(e) => {
-                let error = RwSignal::new(Some(e));
-                error_line(error, "credentials-error").into_any()
-            }
-            Ok(list) => view! {
-                <table data-testid="credentials-table">
-                    <thead><tr>
-                        <th>{tr(Text::Name)}</th>
-                        <th>{tr(Text::Kind)}</th>
-                        <th>{tr(Text::AppId)}</th>
-                        <th>{tr(Text::PublicKey)}</th>
-                        <th>{tr(Text::UpdatedAt)}</th>
-                        <th>{tr(Text::Actions)}</th>
-                    </tr></thead>
-                    <tbody>
-                        {list.into_iter().map(|c| credential_row(c, error, issued, replacing, replaced)).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any(),
-        })
-    };
     view! {
         {move || issued.get().map(|pair| issued_box(pair, issued))}
         <section>
-            <h2>{tr(Text::CredentialsTitle)}</h2>
+            <PageHeader title=Text::CredentialsTitle />
             <p class="muted">{tr(Text::SecretWriteOnly)}</p>
-            {move || list().unwrap_or_else(|| loading().into_any())}
-            {error_line(error, "credential-action-error")}
-            {move || replaced.get().then(|| view! { <p class="ok" data-testid="secret-replaced">{tr(Text::SecretReplaced)}</p> })}
+            <DataTable test_id="credentials-table" error_test_id="credentials-error"
+                columns=vec![Text::Name, Text::Kind, Text::AppId, Text::PublicKey, Text::UpdatedAt, Text::Actions]
+                rows=move || creds.get()
+                row=move |c: Credential| credential_row(c, issued, replacing) />
         </section>
-        {move || replacing.get().map(|c| replace_form(c, replacing, replaced, creds))}
+        {move || replacing.get().map(|c| replace_form(c, replacing, creds))}
         {create_form(creds, issued)}
     }
 }
 
 fn credential_row(
     c: Credential,
-    error: RwSignal<Option<ApiError>>,
     issued: RwSignal<Option<Issued>>,
     replacing: RwSignal<Option<Credential>>,
-    replaced: RwSignal<bool>,
 ) -> impl IntoView {
     let id = c.id;
     let name = c.name.clone();
     let inbound = c.kind == "mallcoo_inbound";
     let rotate = move |_| {
-        error.set(None);
         spawn_local(async move {
             match api::rotate_credential(id).await {
                 Ok(created) => issued.set(created.issued),
-                Err(e) => error.set(Some(e)),
+                Err(e) => toast(ToastKind::Failed(e), "credential-action-error"),
             }
         });
     };
@@ -115,17 +88,16 @@ fn credential_row(
         .unwrap_or_default();
     view! {
         <tr data-testid=format!("credential-row-{name}")>
-            <td>{c.name.clone()}</td>
-            <td>{tr(kind_label(&c.kind))}</td>
-            <td>{c.public.app_id.clone().unwrap_or_default()}</td>
-            <td><code title=c.public.public_key.clone().unwrap_or_default()>{public_key}</code></td>
-            <td>{c.updated_at.as_deref().map(local_time).unwrap_or_default()}</td>
-            <td class="actions">{if inbound {
+            <td data-label=tr(Text::Name)>{c.name.clone()}</td>
+            <td data-label=tr(Text::Kind)>{tr(kind_label(&c.kind))}</td>
+            <td data-label=tr(Text::AppId)>{c.public.app_id.clone().unwrap_or_default()}</td>
+            <td data-label=tr(Text::PublicKey)><code title=c.public.public_key.clone().unwrap_or_default()>{public_key}</code></td>
+            <td data-label=tr(Text::UpdatedAt)>{c.updated_at.as_deref().map(local_time).unwrap_or_default()}</td>
+            <td data-label=tr(Text::Actions) class="actions">{if inbound {
                 view! { <button data-testid=format!("credential-rotate-{name}") on:click=rotate>{tr(Text::Rotate)}</button> }.into_any()
             } else {
                 view! {
                     <button data-testid=format!("credential-replace-{name}") on:click=move |_| {
-                        replaced.set(false);
                         replacing.set(Some(this.clone()));
                     }>{tr(Text::ReplaceSecret)}</button>
                 }.into_any()
@@ -154,7 +126,6 @@ fn issued_box(pair: Issued, issued: RwSignal<Option<Issued>>) -> impl IntoView {
 fn replace_form(
     c: Credential,
     replacing: RwSignal<Option<Credential>>,
-    replaced: RwSignal<bool>,
     creds: Credentials,
 ) -> impl IntoView {
     let secret = RwSignal::new(String::new());
@@ -174,7 +145,7 @@ fn replace_form(
             match api::replace_secret(id, &value).await {
                 Ok(_) => {
                     replacing.set(None);
-                    replaced.set(true);
+                    toast(ToastKind::Done(Text::SecretReplaced), "secret-replaced");
                     creds.refetch();
                 }
                 Err(e) => error.set(Some(e)),
@@ -185,9 +156,9 @@ fn replace_form(
         <section data-testid="replace-secret-form">
             <h3>{tr(Text::ReplaceSecret)}" · "{c.name.clone()}</h3>
             <form on:submit=submit>
-                <label>{tr(label)}</label>
-                <input type="password" data-testid="secret-input" autocomplete="new-password"
-                    prop:value=secret on:input=move |ev| secret.set(event_target_value(&ev)) />
+                <Field label=label>
+                    <TextInput value=secret kind="password" test_id="secret-input" {..} autocomplete="new-password" />
+                </Field>
                 <div class="actions">
                     <button type="submit" data-testid="secret-save">{tr(Text::Save)}</button>
                     <button type="button" on:click=move |_| replacing.set(None)>{tr(Text::Cancel)}</button>
@@ -236,6 +207,7 @@ fn create_form(creds: Credentials, issued: RwSignal<Option<Issued>>) -> impl Int
         spawn_local(async move {
             match api::create_credential(Value::Object(body)).await {
                 Ok(created) => {
+                    toast(ToastKind::Done(Text::Created), "credential-created");
                     name.set(String::new());
                     issued.set(created.issued);
                     creds.refetch();
@@ -249,31 +221,30 @@ fn create_form(creds: Credentials, issued: RwSignal<Option<Issued>>) -> impl Int
         <section>
             <h3>{tr(Text::NewCredential)}</h3>
             <form data-testid="credential-form" on:submit=submit>
-                <label>{tr(Text::Name)}</label>
-                <input data-testid="credential-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-                <label>{tr(Text::Kind)}</label>
-                <select data-testid="credential-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                    {KINDS.into_iter().map(|(k, label)| view! {
-                        <option value=k selected=move || kind.get() == k>{tr(label)}</option>
-                    }).collect_view()}
-                </select>
+                <Field label=Text::Name><TextInput value=name test_id="credential-name" /></Field>
+                <Field label=Text::Kind>
+                    <select data-testid="credential-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        {KINDS.into_iter().map(|(k, label)| view! {
+                            <option value=k selected=move || kind.get() == k>{tr(label)}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
                 <Show when=shows(&["pyun", "mallcoo_outbound"])>
-                    <label>{tr(Text::AppId)}</label>
-                    <input data-testid="credential-app-id" prop:value=app_id
-                        on:input=move |ev| app_id.set(event_target_value(&ev)) />
+                    <Field label=Text::AppId><TextInput value=app_id test_id="credential-app-id" /></Field>
                 </Show>
                 <Show when=shows(&["pyun"])>
-                    <label>{tr(Text::AppSecret)}</label>
-                    <input type="password" data-testid="credential-app-secret" autocomplete="new-password"
-                        prop:value=app_secret on:input=move |ev| app_secret.set(event_target_value(&ev)) />
+                    <Field label=Text::AppSecret>
+                        <TextInput value=app_secret kind="password" test_id="credential-app-secret" {..} autocomplete="new-password" />
+                    </Field>
                 </Show>
                 <Show when=shows(&["mallcoo_outbound"])>
-                    <label>{tr(Text::PublicKey)}</label>
-                    <textarea data-testid="credential-public-key" rows="4" prop:value=public_key
-                        on:input=move |ev| public_key.set(event_target_value(&ev))></textarea>
-                    <label>{tr(Text::PrivateKey)}</label>
-                    <input type="password" data-testid="credential-private-key" autocomplete="new-password"
-                        prop:value=private_key on:input=move |ev| private_key.set(event_target_value(&ev)) />
+                    <Field label=Text::PublicKey>
+                        <textarea data-testid="credential-public-key" rows="4" prop:value=public_key
+                            on:input=move |ev| public_key.set(event_target_value(&ev))></textarea>
+                    </Field>
+                    <Field label=Text::PrivateKey>
+                        <TextInput value=private_key kind="password" test_id="credential-private-key" {..} autocomplete="new-password" />
+                    </Field>
                 </Show>
                 <div class="actions">
                     <button type="submit" data-testid="credential-create">{tr(Text::Create)}</button>

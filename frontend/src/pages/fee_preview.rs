@@ -8,6 +8,7 @@ use protocol::tariff::Tariff;
 use crate::format::{describe_tariff, parse_shanghai, shanghai_minutes, yuan};
 use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::layout::guarded;
+use crate::ui::{DateTimeInput, Field, PageHeader, TextInput};
 
 /// Why no quote could be shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,17 +78,15 @@ fn preview() -> impl IntoView {
 
     view! {
         <section>
-            <h2>{tr(Text::PreviewTitle)}</h2>
-            <p data-testid="tariff-description">{move || format!("{}{}", Text::SampleTariff.text(lang.get()), describe_tariff(&Tariff::example(), lang.get()))}</p>
-            <label for="entry-time">{tr(Text::EntryTime)}</label>
-            <input id="entry-time" data-testid="entry-time" placeholder="2026-11-23 08:30"
-                prop:value=entry on:input=move |ev| entry.set(event_target_value(&ev)) />
-            <label for="query-time">{tr(Text::QueryTime)}</label>
-            <input id="query-time" data-testid="query-time" placeholder="2026-11-23 10:00"
-                prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
-            <label for="free-minutes">{tr(Text::FreeMinutes)}</label>
-            <input id="free-minutes" data-testid="free-minutes" inputmode="numeric"
-                prop:value=free_minutes on:input=move |ev| free_minutes.set(event_target_value(&ev)) />
+            <PageHeader title=Text::PreviewTitle />
+            <p class="muted" data-testid="tariff-description">{move || format!("{}{}", Text::SampleTariff.text(lang.get()), describe_tariff(&Tariff::example(), lang.get()))}</p>
+            <div class="filters">
+                <Field label=Text::EntryTime><DateTimeInput value=entry test_id="entry-time" /></Field>
+                <Field label=Text::QueryTime><DateTimeInput value=query test_id="query-time" /></Field>
+                <Field label=Text::FreeMinutes>
+                    <TextInput value=free_minutes test_id="free-minutes" inputmode="numeric" />
+                </Field>
+            </div>
             {move || match result.get() {
                 Ok(q) => view! {
                     <div class="fee" data-testid="fee-total">{yuan(q.total)}</div>

@@ -196,26 +196,38 @@ pub fn Layout() -> impl IntoView {
         });
     };
     let lang = i18n::lang();
+    // The phone's menu: folded until the button opens it, folded again once a link is chosen.
+    let open = RwSignal::new(false);
     view! {
-        <nav data-testid="nav">
-            {move || session.get().map(|user| {
-                SECTIONS
-                    .iter()
-                    .filter(|s| s.in_nav && admits(s, user.role))
-                    .map(|s| view! {
-                        <A href=s.path {..} data-testid=format!("nav-{}", s.id)>{tr(s.label)}</A>
-                    })
-                    .collect_view()
-            })}
-            <span class="spacer"></span>
-            <span class="who" data-testid="current-user">
-                {move || session.get().map(|u| format!("{} · {}", u.username, u.role.label().text(lang.get())))}
-            </span>
-            <button data-testid="sign-out" on:click=sign_out>{tr(Text::SignOut)}</button>
+        <nav class="topnav" class:open=open data-testid="nav">
+            <button type="button" class="menu-toggle" data-testid="menu-toggle"
+                aria-controls="nav-links" aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                "☰ "{tr(Text::Menu)}
+            </button>
+            <div class="links" id="nav-links" on:click=move |_| open.set(false)>
+                {move || session.get().map(|user| {
+                    SECTIONS
+                        .iter()
+                        .filter(|s| s.in_nav && admits(s, user.role))
+                        .map(|s| view! {
+                            <A href=s.path {..} data-testid=format!("nav-{}", s.id)>{tr(s.label)}</A>
+                        })
+                        .collect_view()
+                })}
+            </div>
+            <div class="account">
+                <span class="who" data-testid="current-user">
+                    {move || session.get().map(|u| format!("{} · {}", u.username, u.role.label().text(lang.get())))}
+                </span>
+                <button type="button" data-testid="sign-out" on:click=sign_out>{tr(Text::SignOut)}</button>
+            </div>
         </nav>
-        {error_line(error, "layout-error")}
-        <Show when=move || session.with(Option::is_some) fallback=crate::pages::loading>
-            <Outlet />
-        </Show>
+        <div class="page">
+            {error_line(error, "layout-error")}
+            <Show when=move || session.with(Option::is_some) fallback=crate::pages::loading>
+                <Outlet />
+            </Show>
+        </div>
     }
 }

@@ -9,6 +9,7 @@ use crate::api::{self, ApiError};
 use crate::i18n::{Text, tr};
 use crate::pages::error_line;
 use crate::pages::layout::session;
+use crate::ui::{Field, PageHeader, TextInput};
 
 /// Username and password; on success the session is set and the car parks open.
 #[component]
@@ -42,15 +43,14 @@ pub fn LoginPage() -> impl IntoView {
     };
     view! {
         <section class="login">
-            <h2>{tr(Text::SignIn)}</h2>
+            <PageHeader title=Text::SignIn />
             <form data-testid="login-form" on:submit=submit>
-                <label for="login-username">{tr(Text::Username)}</label>
-                <input id="login-username" data-testid="login-username" autocomplete="username"
-                    prop:value=username on:input=move |ev| username.set(event_target_value(&ev)) />
-                <label for="login-password">{tr(Text::Password)}</label>
-                <input id="login-password" data-testid="login-password" type="password"
-                    autocomplete="current-password"
-                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                <Field label=Text::Username>
+                    <TextInput value=username test_id="login-username" kind="text" {..} autocomplete="username" />
+                </Field>
+                <Field label=Text::Password>
+                    <TextInput value=password test_id="login-password" kind="password" {..} autocomplete="current-password" />
+                </Field>
                 <div class="actions">
                     <button type="submit" data-testid="login-submit" disabled=busy>{tr(Text::SignIn)}</button>
                 </div>

@@ -60,10 +60,11 @@ pub(crate) fn loading() -> impl IntoView {
     view! { <p class="muted">{tr(Text::Loading)}</p> }
 }
 
-/// An RFC 3339 time from the server as Shanghai wall-clock time; unreadable text as it is.
+/// An RFC 3339 time from the server as Shanghai wall-clock time to the minute,
+/// `2026-12-06 08:58` (the form date-time inputs take); unreadable text as it is.
 pub(crate) fn local_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| protocol::time::format_mallcoo(t.with_timezone(&chrono::Utc)))
+        .map(|t| crate::format::shanghai_minutes(t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 

@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 use crate::api::{self, ApiError, Credential, Park, Role};
 use crate::format::describe_tariff;
 use crate::i18n::{self, Text, tr};
+use crate::pages::error_line;
 use crate::pages::layout::{guarded, session};
-use crate::pages::{error_line, loading};
+use crate::ui::{DataTable, Field, PageHeader, TextInput, ToastKind, toast};
 
 /// The car parks page.
 #[component]
@@ -51,91 +52,62 @@ fn parks_page() -> impl IntoView {
     let is_admin = role == Some(Role::Admin);
     let lang = i18n::lang();
     let parks = LocalResource::new(api::parks);
-    // The car park whose tariff is being edited, and the text in the editor.
+    // The car park whose tariff is being edited as JSON.
     let editing = RwSignal::new(None::<Park>);
-    let saved = RwSignal::new(false);
     let may_edit_tariff = move |p: &Park| match role {
         Some(Role::Admin) => true,
         Some(Role::PropertyManager) => my_parks.contains(&p.id),
         _ => false,
     };
 
-    let list = move || {
-        parks.get().map(|r| match r {
-            Err(e) => {
-                let error = RwSignal::new(Some(e));
-                error_line(error, "parks-error").into_any()
-            }
-            Ok(list) if list.is_empty() => {
-                view! { <p class="muted" data-testid="parks-empty">{tr(Text::Empty)}</p> }.into_any()
-            }
-            Ok(list) => view! {
-                <table data-testid="parks-table">
-                    <thead><tr>
-                        <th>{tr(Text::ParkCode)}</th>
-                        <th>{tr(Text::Name)}</th>
-                        <th>{tr(Text::PyunParkUuid)}</th>
-                        <th>{tr(Text::MallcooParkId)}</th>
-                        <th>{tr(Text::Tariff)}</th>
-                        <th>{tr(Text::Actions)}</th>
-                    </tr></thead>
-                    <tbody>
-                        {list.into_iter().map(|p| {
-                            let editable = may_edit_tariff(&p);
-                            let code = p.code.clone();
-                            let tariff = p
-                                .tariff
-                                .clone()
-                                .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
-                            let park = p.clone();
-                            view! {
-                                <tr data-testid=format!("park-row-{code}")>
-                                    <td>{p.code.clone()}</td>
-                                    <td data-testid=format!("park-name-{code}")>{p.name.clone()}</td>
-                                    <td>{p.pyun_park_uuid.clone().unwrap_or_default()}</td>
-                                    <td>{p.mallcoo_park_id.as_ref().map(show_value).unwrap_or_default()}</td>
-                                    <td class="small" data-testid=format!("park-tariff-{code}")>
-                                        {move || tariff.as_ref().map(|t| describe_tariff(t, lang.get())).unwrap_or_default()}
-                                    </td>
-                                    <td>
-                                        {if editable {
-                                            view! {
-                                                <A href=format!("/parks/{}/tariff", p.id) {..} data-testid=format!("park-tariff-link-{code}")>
-                                                    {tr(Text::TariffLink)}
-                                                </A>
-                                                " "
-                                                <button data-testid=format!("edit-tariff-{code}") on:click=move |_| {
-                                                    saved.set(false);
-                                                    editing.set(Some(park.clone()));
-                                                }>{tr(Text::TariffJsonEdit)}</button>
-                                            }.into_any()
-                                        } else {
-                                            view! { <span class="muted">{tr(Text::ReadOnly)}</span> }.into_any()
-                                        }}
-                                        {is_admin.then(|| view! {
-                                            " "
-                                            <A href=format!("/parks/{}/coupons", p.id) {..} data-testid=format!("park-coupons-{code}")>
-                                                {tr(Text::CouponSettings)}
-                                            </A>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any(),
-        })
+    let row = move |p: Park| {
+        let editable = may_edit_tariff(&p);
+        let code = p.code.clone();
+        let tariff = p
+            .tariff
+            .clone()
+            .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
+        let park = p.clone();
+        view! {
+            <tr data-testid=format!("park-row-{code}")>
+                <td data-label=tr(Text::ParkCode)>{p.code.clone()}</td>
+                <td data-label=tr(Text::Name) data-testid=format!("park-name-{code}")>{p.name.clone()}</td>
+                <td data-label=tr(Text::PyunParkUuid)>{p.pyun_park_uuid.clone().unwrap_or_default()}</td>
+                <td data-label=tr(Text::MallcooParkId)>{p.mallcoo_park_id.as_ref().map(show_value).unwrap_or_default()}</td>
+                <td data-label=tr(Text::Tariff) class="small" data-testid=format!("park-tariff-{code}")>
+                    {move || tariff.as_ref().map(|t| describe_tariff(t, lang.get())).unwrap_or_default()}
+                </td>
+                <td data-label=tr(Text::Actions) class="actions">
+                    {if editable {
+                        view! {
+                            <A href=format!("/parks/{}/tariff", p.id) {..} data-testid=format!("park-tariff-link-{code}")>
+                                {tr(Text::TariffLink)}
+                            </A>
+                            <button data-testid=format!("edit-tariff-{code}") on:click=move |_| {
+                                editing.set(Some(park.clone()));
+                            }>{tr(Text::TariffJsonEdit)}</button>
+                        }.into_any()
+                    } else {
+                        view! { <span class="muted">{tr(Text::ReadOnly)}</span> }.into_any()
+                    }}
+                    {is_admin.then(|| view! {
+                        <A href=format!("/parks/{}/coupons", p.id) {..} data-testid=format!("park-coupons-{code}")>
+                            {tr(Text::CouponSettings)}
+                        </A>
+                    })}
+                </td>
+            </tr>
+        }
     };
 
     view! {
         <section>
-            <h2>{tr(Text::ParksTitle)}</h2>
-            {move || list().unwrap_or_else(|| loading().into_any())}
-            {move || saved.get().then(|| view! { <p class="ok" data-testid="tariff-saved">{tr(Text::Saved)}</p> })}
+            <PageHeader title=Text::ParksTitle />
+            <DataTable test_id="parks-table" empty_test_id="parks-empty" error_test_id="parks-error"
+                columns=vec![Text::ParkCode, Text::Name, Text::PyunParkUuid, Text::MallcooParkId, Text::Tariff, Text::Actions]
+                rows=move || parks.get() row=row />
         </section>
-        {move || editing.get().map(|p| tariff_editor(p, editing, saved, parks))}
+        {move || editing.get().map(|p| tariff_editor(p, editing, parks))}
         {is_admin.then(|| create_form(parks))}
     }
 }
@@ -177,6 +149,7 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
         spawn_local(async move {
             match api::create_park(Value::Object(body)).await {
                 Ok(_) => {
+                    toast(ToastKind::Done(Text::Created), "park-created");
                     code.set(String::new());
                     name.set(String::new());
                     for (_, _, value) in optional {
@@ -195,14 +168,15 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
         <section>
             <h3>{tr(Text::NewPark)}</h3>
             <form data-testid="park-form" on:submit=submit>
-                <label>{tr(Text::ParkCode)}</label>
-                <input data-testid="park-code" placeholder=tr(Text::ParkCodeHint) prop:value=code on:input=move |ev| code.set(event_target_value(&ev)) />
-                <label>{tr(Text::Name)}</label>
-                <input data-testid="park-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+                <div class="fields">
+                <Field label=Text::ParkCode>
+                    <TextInput value=code test_id="park-code" placeholder=Text::ParkCodeHint />
+                </Field>
+                <Field label=Text::Name><TextInput value=name test_id="park-name" /></Field>
                 {optional.into_iter().map(|(field, label, value)| view! {
-                    <label>{tr(label)}</label>
-                    <input data-testid=format!("park-{}", field.replace('_', "-")) prop:value=value
-                        on:input=move |ev| value.set(event_target_value(&ev)) />
+                    <Field label=label>
+                        <TextInput value=value test_id=format!("park-{}", field.replace('_', "-")) />
+                    </Field>
                 }).collect_view()}
                 {links.into_iter().map(|(field, kind, label, value)| {
                     let choices = move || {
@@ -215,16 +189,18 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
                             .collect::<Vec<_>>()
                     };
                     view! {
-                        <label>{tr(label)}</label>
-                        <select data-testid=format!("park-{}", field.replace('_', "-"))
-                            prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
-                            <option value="">{tr(Text::NoCredential)}</option>
-                            {move || choices().into_iter().map(|c| view! {
-                                <option value=c.id.to_string()>{c.name}</option>
-                            }).collect_view()}
-                        </select>
+                        <Field label=label>
+                            <select data-testid=format!("park-{}", field.replace('_', "-"))
+                                prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                                <option value="">{tr(Text::NoCredential)}</option>
+                                {move || choices().into_iter().map(|c| view! {
+                                    <option value=c.id.to_string()>{c.name}</option>
+                                }).collect_view()}
+                            </select>
+                        </Field>
                     }
                 }).collect_view()}
+                </div>
                 <div class="actions">
                     <button type="submit" data-testid="park-create">{tr(Text::Create)}</button>
                 </div>
@@ -251,7 +227,6 @@ fn check_tariff(text: &str) -> Result<Tariff, ApiError> {
 fn tariff_editor(
     park: Park,
     editing: RwSignal<Option<Park>>,
-    saved: RwSignal<bool>,
     parks: LocalResource<Result<Vec<Park>, ApiError>>,
 ) -> impl IntoView {
     let initial = park
@@ -276,7 +251,7 @@ fn tariff_editor(
             match api::set_tariff(id, &tariff).await {
                 Ok(_) => {
                     editing.set(None);
-                    saved.set(true);
+                    toast(ToastKind::Saved, "tariff-saved");
                     parks.refetch();
                 }
                 Err(e) => error.set(Some(e)),
@@ -286,9 +261,10 @@ fn tariff_editor(
     view! {
         <section data-testid="tariff-editor">
             <h3>{tr(Text::EditTariff)}" · "{format!("{} {}", park.code, park.name)}</h3>
-            <label for="tariff-json">{tr(Text::TariffHint)}</label>
-            <textarea id="tariff-json" data-testid="tariff-json" rows="16"
-                prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <Field label=Text::TariffHint>
+                <textarea data-testid="tariff-json" rows="16"
+                    prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </Field>
             <div class="actions">
                 <button data-testid="tariff-save" on:click=save>{tr(Text::Save)}</button>
                 <button data-testid="tariff-cancel" on:click=move |_| editing.set(None)>{tr(Text::Cancel)}</button>

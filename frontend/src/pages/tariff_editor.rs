@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use protocol::quote::{Session, quote};
 use protocol::tariff::Tariff;
@@ -15,6 +16,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::layout::guarded;
 use crate::pages::tariff_form::{FormError, PeriodFields, TariffForm};
 use crate::pages::{error_line, loading};
+use crate::ui::{DateTimeInput, Field, PageHeader, Table, TextInput, ToastKind, toast};
 
 /// Stays of the preview table, in minutes: short visits to a day and more, around the cycle edge.
 pub(crate) const PREVIEW_MINUTES: [i64; 13] = [
@@ -43,12 +45,17 @@ pub fn TariffEditorPage() -> impl IntoView {
 
 fn editor_page(id: i64) -> impl IntoView {
     let park = LocalResource::new(move || api::park(id));
+    let name = Signal::derive(move || {
+        park.get()
+            .and_then(Result::ok)
+            .map(|p| format!("{} {}", p.code, p.name))
+            .unwrap_or_default()
+    });
     view! {
         <section>
-            <h2 data-testid="tariff-title">
-                {tr(Text::EditTariff)}
-                {move || park.get().and_then(Result::ok).map(|p| format!(" · {} {}", p.code, p.name))}
-            </h2>
+            <PageHeader title=Text::EditTariff detail=name test_id="tariff-title">
+                <A href="/parks">{tr(Text::ParksTitle)}</A>
+            </PageHeader>
             {move || park.get().map(|r| match r {
                 Ok(p) => editor(p).into_any(),
                 Err(e) => error_line(RwSignal::new(Some(e)), "tariff-load-error").into_any(),
@@ -88,13 +95,7 @@ fn editor(park: Park) -> impl IntoView {
         .unwrap_or_else(Tariff::example);
     let form = TariffForm::of(&initial);
     let tariff = Memo::new(move |_| form.tariff());
-    let saved = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    Effect::new(move |_| {
-        // Any change after a save makes "saved" stale.
-        tariff.track();
-        saved.set(false);
-    });
     let id = park.id;
     let save = move |_| {
         let Ok(t) = tariff.get_untracked() else {
@@ -103,7 +104,7 @@ fn editor(park: Park) -> impl IntoView {
         error.set(None);
         spawn_local(async move {
             match api::set_tariff(id, &t).await {
-                Ok(_) => saved.set(true),
+                Ok(_) => toast(ToastKind::Saved, "tariff-saved"),
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -123,7 +124,6 @@ fn editor(park: Park) -> impl IntoView {
                 <button data-testid="tariff-save" disabled=move || tariff.with(Result::is_err) on:click=save>
                     {tr(Text::Save)}
                 </button>
-                {move || saved.get().then(|| view! { <span class="ok" data-testid="tariff-saved">{tr(Text::Saved)}</span> })}
             </div>
             {error_line(error, "tariff-save-error")}
         </div>
@@ -132,14 +132,12 @@ fn editor(park: Park) -> impl IntoView {
     }
 }
 
-/// A labelled text input bound to `value`.
+/// A labelled number (元 or minutes) bound to `value`.
 fn input(label: Text, value: RwSignal<String>, test_id: String) -> impl IntoView {
     view! {
-        <div class="field">
-            <label>{tr(label)}</label>
-            <input data-testid=test_id inputmode="decimal" prop:value=value
-                on:input=move |ev| value.set(event_target_value(&ev)) />
-        </div>
+        <Field label=label>
+            <TextInput value=value test_id=test_id inputmode="decimal" />
+        </Field>
     }
 }
 
@@ -149,14 +147,13 @@ fn general_fields(form: TariffForm) -> impl IntoView {
             {input(Text::FreeTime, form.free_minutes, "tariff-free-minutes".into())}
             {input(Text::GraceMinutes, form.grace_minutes, "tariff-grace-minutes".into())}
             {input(Text::CycleCap, form.cycle_cap, "tariff-cycle-cap".into())}
-            <div class="field">
-                <label>{tr(Text::PricingKind)}</label>
+            <Field label=Text::PricingKind>
                 <select data-testid="tariff-kind"
                     on:change=move |ev| form.time_of_day.set(event_target_value(&ev) == "time_of_day")>
                     <option value="simple" selected=move || !form.time_of_day.get()>{tr(Text::PricingSimple)}</option>
                     <option value="time_of_day" selected=move || form.time_of_day.get()>{tr(Text::PricingTimeOfDay)}</option>
                 </select>
-            </div>
+            </Field>
         </div>
     }
 }
@@ -199,41 +196,33 @@ fn time_of_day_fields(form: TariffForm) -> impl IntoView {
                 {input(Text::FirstMinutes, form.tod_first_minutes, "tariff-tod-first-minutes".into())}
                 {input(Text::FirstPrice, form.tod_first_price, "tariff-tod-first-price".into())}
             </div>
-            <table data-testid="tariff-periods">
-                <thead><tr>
-                    <th>{tr(Text::TodStart)}</th>
-                    <th>{tr(Text::TodEnd)}</th>
-                    <th>{tr(Text::UnitMinutes)}</th>
-                    <th>{tr(Text::UnitPrice)}</th>
-                    <th>{tr(Text::PeriodCap)}</th>
-                    <th></th>
-                </tr></thead>
-                <tbody>
-                    <For each=rows key=|(i, p)| (*i, p.key) let(row)>
-                        {period_row(form, row.0, row.1)}
-                    </For>
-                </tbody>
-            </table>
+            <Table test_id="tariff-periods" columns=vec![
+                Text::TodStart, Text::TodEnd, Text::UnitMinutes, Text::UnitPrice, Text::PeriodCap, Text::Actions,
+            ]>
+                <For each=rows key=|(i, p)| (*i, p.key) let(row)>
+                    {period_row(form, row.0, row.1)}
+                </For>
+            </Table>
             <button type="button" data-testid="period-add" on:click=add>{tr(Text::AddPeriod)}</button>
         </div>
     }
 }
 
 fn period_row(form: TariffForm, i: usize, p: PeriodFields) -> impl IntoView {
-    let cell = |value: RwSignal<String>, name: &str| {
+    let cell = |value: RwSignal<String>, name: &str, label: Text| {
         let test_id = format!("period-{i}-{name}");
         view! {
-            <td><input data-testid=test_id prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></td>
+            <td data-label=tr(label)><input data-testid=test_id prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></td>
         }
     };
     view! {
         <tr data-testid=format!("period-{i}")>
-            {cell(p.start, "start")}
-            {cell(p.end, "end")}
-            {cell(p.unit_minutes, "unit-minutes")}
-            {cell(p.unit_price, "unit-price")}
-            {cell(p.cap, "cap")}
-            <td><button type="button" data-testid=format!("period-remove-{i}")
+            {cell(p.start, "start", Text::TodStart)}
+            {cell(p.end, "end", Text::TodEnd)}
+            {cell(p.unit_minutes, "unit-minutes", Text::UnitMinutes)}
+            {cell(p.unit_price, "unit-price", Text::UnitPrice)}
+            {cell(p.cap, "cap", Text::PeriodCap)}
+            <td data-label=tr(Text::Actions)><button type="button" data-testid=format!("period-remove-{i}")
                 on:click=move |_| form.remove_period(p.key)>{tr(Text::Remove)}</button></td>
         </tr>
     }
@@ -269,7 +258,7 @@ fn preview_table(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
     }
 }
 
-/// `datetime-local`'s `yyyy-MM-ddTHH:mm`, read as Shanghai time.
+/// A kit date-time input's `2026-12-06 08:58`, read as Shanghai time.
 fn parse_local(input: &str) -> Result<DateTime<Utc>, Text> {
     parse_shanghai(&input.replacen('T', " ", 1))
 }
@@ -277,9 +266,8 @@ fn parse_local(input: &str) -> Result<DateTime<Utc>, Text> {
 fn try_pair(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
     let lang = i18n::lang();
     let now = Utc::now();
-    let as_local = |t: DateTime<Utc>| shanghai_minutes(t).replacen(' ', "T", 1);
-    let entry = RwSignal::new(as_local(now - TimeDelta::minutes(150)));
-    let exit = RwSignal::new(as_local(now));
+    let entry = RwSignal::new(shanghai_minutes(now - TimeDelta::minutes(150)));
+    let exit = RwSignal::new(shanghai_minutes(now));
     let result = move || -> Result<(i64, i64), String> {
         let l = lang.get();
         let describe = |field: Text, e: Text| format!("{}: {}", field.text(l), e.text(l));
@@ -295,16 +283,8 @@ fn try_pair(tariff: Memo<Result<Tariff, FormError>>) -> impl IntoView {
         <div class="result">
             <h3>{tr(Text::TryStay)}</h3>
             <div class="filters">
-                <div class="field">
-                    <label>{tr(Text::EntryTime)}</label>
-                    <input type="datetime-local" data-testid="try-entry" prop:value=entry
-                        on:input=move |ev| entry.set(event_target_value(&ev)) />
-                </div>
-                <div class="field">
-                    <label>{tr(Text::ExitTime)}</label>
-                    <input type="datetime-local" data-testid="try-exit" prop:value=exit
-                        on:input=move |ev| exit.set(event_target_value(&ev)) />
-                </div>
+                <Field label=Text::EntryTime><DateTimeInput value=entry test_id="try-entry" /></Field>
+                <Field label=Text::ExitTime><DateTimeInput value=exit test_id="try-exit" /></Field>
             </div>
             {move || match result() {
                 Ok((minutes, fen)) => view! {

@@ -8,7 +8,10 @@ use serde_json::json;
 use crate::api::{self, ApiError, Park, Role, User};
 use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
-use crate::pages::{error_line, loading, park_label, park_picker};
+use crate::pages::{error_line, park_label, park_picker};
+use crate::ui::{
+    Badge, DataTable, Field, PageHeader, Question, TextInput, ToastKind, Tone, confirm, toast,
+};
 
 /// The users page.
 #[component]
@@ -37,40 +40,20 @@ fn users_page() -> impl IntoView {
     // Park names for the pickers; an error here only hides the names.
     let parks = LocalResource::new(api::parks);
     let park_list = Signal::derive(move || parks.get().and_then(Result::ok).unwrap_or_default());
-    let error = RwSignal::new(None::<ApiError>);
     let editing = RwSignal::new(None::<User>);
-
-    let list = move || {
-        users.get().map(|r| match r {
-            Err(e) => {
-                let error = RwSignal::new(Some(e));
-                error_line(error, "users-error").into_any()
-            }
-            Ok(list) => {
-                let all_parks = park_list.get();
-                view! {
-                    <table data-testid="users-table">
-                        <thead><tr>
-                            <th>{tr(Text::Username)}</th>
-                            <th>{tr(Text::Role)}</th>
-                            <th>{tr(Text::Parks)}</th>
-                            <th>{tr(Text::Status)}</th>
-                            <th>{tr(Text::Actions)}</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|u| user_row(u, &all_parks, users, editing, error)).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }
-        })
-    };
     view! {
         <section>
-            <h2>{tr(Text::UsersTitle)}</h2>
-            {move || list().unwrap_or_else(|| loading().into_any())}
-            {error_line(error, "user-action-error")}
+            <PageHeader title=Text::UsersTitle />
+            <DataTable test_id="users-table" error_test_id="users-error"
+                columns=vec![Text::Username, Text::Role, Text::Parks, Text::Status, Text::Actions]
+                // Re-drawn when the car parks' names arrive too.
+                rows=move || { park_list.track(); users.get() }
+                row=move |u: User| {
+                    let parks = park_list.with_untracked(|all| {
+                        u.parks.iter().map(|id| park_label(all, *id)).collect::<Vec<_>>().join(", ")
+                    });
+                    user_row(u, parks, users, editing)
+                } />
         </section>
         {move || editing.get().map(|u| edit_form(u, park_list, users, editing))}
         {create_form(park_list, users)}
@@ -79,43 +62,48 @@ fn users_page() -> impl IntoView {
 
 fn user_row(
     u: User,
-    all_parks: &[Park],
+    parks: String,
     users: Users,
     editing: RwSignal<Option<User>>,
-    error: RwSignal<Option<ApiError>>,
 ) -> impl IntoView {
-    let parks = u
-        .parks
-        .iter()
-        .map(|id| park_label(all_parks, *id))
-        .collect::<Vec<_>>()
-        .join(", ");
     let (id, disabled, name) = (u.id, u.disabled, u.username.clone());
     let toggle = move |_| {
-        error.set(None);
         spawn_local(async move {
             match api::update_user(id, json!({ "disabled": !disabled })).await {
                 Ok(_) => users.refetch(),
-                Err(e) => error.set(Some(e)),
+                Err(e) => toast(ToastKind::Failed(e), "user-action-error"),
             }
         });
     };
-    let end_sessions = move |_| {
-        error.set(None);
-        spawn_local(async move {
-            if let Err(e) = api::end_sessions(id).await {
-                error.set(Some(e));
-            }
-        });
+    let end_sessions = {
+        let name = name.clone();
+        move |_| {
+            let name = name.clone();
+            let ask = Question::new(Text::EndSessionsConfirm)
+                .arg(name)
+                .yes(Text::EndSessions);
+            confirm(ask, move || {
+                spawn_local(async move {
+                    match api::end_sessions(id).await {
+                        Ok(_) => toast(ToastKind::Done(Text::SessionsEnded), "user-sessions-ended"),
+                        Err(e) => toast(ToastKind::Failed(e), "user-action-error"),
+                    }
+                });
+            });
+        }
     };
     let edit_user = u.clone();
     view! {
         <tr data-testid=format!("user-row-{name}")>
-            <td>{u.username.clone()}</td>
-            <td data-testid=format!("user-role-{name}")>{tr(u.role.label())}</td>
-            <td>{parks}</td>
-            <td data-testid=format!("user-status-{name}")>{tr(if disabled { Text::Disabled } else { Text::Active })}</td>
-            <td class="actions">
+            <td data-label=tr(Text::Username)>{u.username.clone()}</td>
+            <td data-label=tr(Text::Role) data-testid=format!("user-role-{name}")>{tr(u.role.label())}</td>
+            <td data-label=tr(Text::Parks)>{parks}</td>
+            <td data-label=tr(Text::Status)>
+                <Badge tone={if disabled { Tone::Neutral } else { Tone::Ok }} test_id=format!("user-status-{name}")>
+                    {tr(if disabled { Text::Disabled } else { Text::Active })}
+                </Badge>
+            </td>
+            <td data-label=tr(Text::Actions) class="actions">
                 <button data-testid=format!("user-edit-{name}") on:click=move |_| editing.set(Some(edit_user.clone()))>
                     {tr(Text::Edit)}
                 </button>
@@ -154,6 +142,7 @@ fn edit_form(
             match api::update_user(id, body).await {
                 Ok(_) => {
                     editing.set(None);
+                    toast(ToastKind::Saved, "user-saved");
                     users.refetch();
                 }
                 Err(e) => error.set(Some(e)),
@@ -164,14 +153,14 @@ fn edit_form(
         <section data-testid="user-edit-form">
             <h3>{tr(Text::Edit)}" · "{user.username.clone()}</h3>
             <form on:submit=save>
-                <label>{tr(Text::Role)}</label>
-                {role_select(role, "user-edit-role".to_owned())}
-                <label>{tr(Text::Parks)}</label>
-                <div class="checks">{park_picker(parks, chosen, "user-edit-park")}</div>
-                <label>{tr(Text::NewPassword)}</label>
-                <input data-testid="user-edit-password" type="password" autocomplete="new-password"
-                    placeholder=tr(Text::NewPasswordHint) prop:value=password
-                    on:input=move |ev| password.set(event_target_value(&ev)) />
+                <Field label=Text::Role>{role_select(role, "user-edit-role".to_owned())}</Field>
+                <Field label=Text::Parks group=true>
+                    <div class="checks">{park_picker(parks, chosen, "user-edit-park")}</div>
+                </Field>
+                <Field label=Text::NewPassword>
+                    <TextInput value=password placeholder=Text::NewPasswordHint test_id="user-edit-password"
+                        kind="password" {..} autocomplete="new-password" />
+                </Field>
                 <div class="actions">
                     <button type="submit" data-testid="user-edit-save">{tr(Text::Save)}</button>
                     <button type="button" on:click=move |_| editing.set(None)>{tr(Text::Cancel)}</button>
@@ -200,6 +189,7 @@ fn create_form(parks: Signal<Vec<Park>>, users: Users) -> impl IntoView {
         spawn_local(async move {
             match api::create_user(name.trim(), &pass, r, &p).await {
                 Ok(_) => {
+                    toast(ToastKind::Done(Text::Created), "user-created");
                     username.set(String::new());
                     password.set(String::new());
                     chosen.set(Vec::new());
@@ -213,16 +203,16 @@ fn create_form(parks: Signal<Vec<Park>>, users: Users) -> impl IntoView {
         <section>
             <h3>{tr(Text::NewUser)}</h3>
             <form data-testid="user-form" on:submit=submit>
-                <label>{tr(Text::Username)}</label>
-                <input data-testid="user-username" autocomplete="off" prop:value=username
-                    on:input=move |ev| username.set(event_target_value(&ev)) />
-                <label>{tr(Text::Password)}</label>
-                <input data-testid="user-password" type="password" autocomplete="new-password" prop:value=password
-                    on:input=move |ev| password.set(event_target_value(&ev)) />
-                <label>{tr(Text::Role)}</label>
-                {role_select(role, "user-role".to_owned())}
-                <label>{tr(Text::Parks)}</label>
-                <div class="checks">{park_picker(parks, chosen, "user-park")}</div>
+                <Field label=Text::Username>
+                    <TextInput value=username test_id="user-username" {..} autocomplete="off" />
+                </Field>
+                <Field label=Text::Password>
+                    <TextInput value=password kind="password" test_id="user-password" {..} autocomplete="new-password" />
+                </Field>
+                <Field label=Text::Role>{role_select(role, "user-role".to_owned())}</Field>
+                <Field label=Text::Parks group=true>
+                    <div class="checks">{park_picker(parks, chosen, "user-park")}</div>
+                </Field>
                 <div class="actions">
                     <button type="submit" data-testid="user-create">{tr(Text::Create)}</button>
                 </div>

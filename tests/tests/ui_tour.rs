@@ -1,0 +1,503 @@
+//! The UI kit and the frame in headless Chromium: every page of every role fits a 390 px phone
+//! and is photographed at 1366×860 and 390×844 into `target/screenshots/`; the admin's
+//! navigation stays on one line on a laptop and folds into a menu on a phone; the header's
+//! health badge is readable; dates and times read `2026-12-06` / `2026-12-06 08:58`; revoking
+//! an API key asks first and confirms with a toast.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use e2e::browser::Browser;
+use e2e::server::workspace_root;
+use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const DESKTOP: (u32, u32) = (1366, 860);
+const PHONE: (u32, u32) = (390, 844);
+
+/// A page of the signed-in area: its name in screenshots, its path, an element that says it
+/// has rendered, and who may open it (admin, property manager, mall staff).
+struct Page {
+    name: &'static str,
+    path: String,
+    ready: &'static str,
+    roles: [bool; 3],
+}
+
+/// Every page of the frame's section table (`frontend/src/pages/layout.rs`), with real ids.
+fn pages(park: i64, vip_record: i64) -> Vec<Page> {
+    const ALL: [bool; 3] = [true, true, true];
+    const MANAGERS: [bool; 3] = [true, true, false];
+    const ADMIN: [bool; 3] = [true, false, false];
+    let page = |name, path: &str, ready, roles| Page {
+        name,
+        path: path.to_owned(),
+        ready,
+        roles,
+    };
+    vec![
+        page("parks", "/parks", "parks-table", ALL),
+        page("credentials", "/credentials", "credentials-table", ADMIN),
+        page("users", "/users", "users-table", ADMIN),
+        page("api-keys", "/api-keys", "api-keys-table", ADMIN),
+        page("audit", "/audit", "audit-table", ADMIN),
+        page("coupons", "/coupons", "coupon-grant-form", MANAGERS),
+        page("vip", "/vip", "vip-records", MANAGERS),
+        page(
+            "vip-record",
+            &format!("/vip/{vip_record}"),
+            "vip-recharges",
+            MANAGERS,
+        ),
+        page("vip-import", "/vip/import", "vip-import-file", MANAGERS),
+        page(
+            "coupon-settings",
+            &format!("/parks/{park}/coupons"),
+            "coupon-settings-title",
+            ADMIN,
+        ),
+        page("traffic", "/traffic", "traffic-totals", ALL),
+        page("sessions", "/sessions", "sessions-table", ALL),
+        page(
+            "tariff",
+            &format!("/parks/{park}/tariff"),
+            "tariff-editor",
+            MANAGERS,
+        ),
+        page("preview", "/preview", "fee-total", ALL),
+    ]
+}
+
+/// The three roles: screenshot name, user name.
+const ROLES: [(&str, &str); 3] = [
+    ("admin", "root"),
+    ("manager", "manager"),
+    ("staff", "staff"),
+];
+
+/// A site with two car parks, one user per role, a VIP card with a recharge and an API key.
+async fn site() -> (VipSite, i64) {
+    let site = VipSite::start(e2e::server::Backend::Sqlite).await;
+    let (status, created) = site
+        .add_record(
+            site.park_a,
+            json!({
+                "plate": "粤B12345", "charge_type": "MON_A", "vip_type": 1, "card_no": "C-1",
+                "recharge": {"quantity": 1, "pay_type": 1, "pay_value_fen": 30000,
+                             "pay_time": "2026-12-06T00:58:00Z"}
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let record = created["record"]["id"].as_i64().expect("record id");
+    site.server.api_key("gate-east", "gate", Some(PARK_A));
+    (site, record)
+}
+
+/// Resizes the window so that the page's viewport (`innerWidth` × `innerHeight`) is `size`.
+async fn viewport(browser: &Browser, (w, h): (u32, u32)) {
+    let mut outer = (w, h);
+    for _ in 0..3 {
+        browser
+            .client
+            .set_window_size(outer.0, outer.1)
+            .await
+            .expect("resize window");
+        let inner = browser
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("read viewport");
+        let (iw, ih) = (
+            inner[0].as_u64().unwrap_or(0),
+            inner[1].as_u64().unwrap_or(0),
+        );
+        if (iw, ih) == (u64::from(w), u64::from(h)) {
+            return;
+        }
+        // Headless Chromium may count a frame around the viewport; grow the window by it.
+        outer = (
+            (i64::from(outer.0) + i64::from(w) - iw as i64) as u32,
+            (i64::from(outer.1) + i64::from(h) - ih as i64) as u32,
+        );
+    }
+    panic!("cannot size the viewport to {w}×{h}");
+}
+
+/// What sticks out sideways: the document's own width, and elements past the right or left
+/// edge that no ancestor clips (a scrolling box counts: its content is still wider).
+const OVERFLOW_JS: &str = r#"
+const w = window.innerWidth;
+const name = (el) => el.tagName.toLowerCase()
+    + (el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : '')
+    + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+const clipped = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === 'hidden' || o === 'clip') return true;
+    }
+    return false;
+};
+const wide = [];
+for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if ((r.right > w + 1 || r.left < -1) && !clipped(el)) {
+        wide.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)})`);
+    }
+}
+return { scroll: document.documentElement.scrollWidth, inner: w, wide: wide.slice(0, 6) };
+"#;
+
+/// Saves a screenshot of the whole page (the window grown to the page's height) as
+/// `target/screenshots/<file>.png`, then puts the viewport back.
+async fn screenshot(browser: &Browser, size: (u32, u32), file: &str) {
+    let height = browser
+        .client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .expect("page height")
+        .as_u64()
+        .unwrap_or(u64::from(size.1)) as u32;
+    viewport(browser, (size.0, height.clamp(size.1, 6000))).await;
+    let png = browser.client.screenshot().await.expect("screenshot");
+    let dir: PathBuf = workspace_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{file}.png")), png).expect("write screenshot");
+    viewport(browser, size).await;
+}
+
+/// Waits for `page` to render: its element, then no "加载中…" left, then a moment for the
+/// last fetches to paint.
+async fn open(browser: &Browser, base: &str, page: &Page) {
+    browser.goto(&format!("{base}{}", page.path)).await;
+    browser.element(page.ready).await;
+    for _ in 0..50 {
+        let loading = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.muted')].some(e => e.textContent.includes('加载中'));",
+                vec![],
+            )
+            .await
+            .expect("loading check");
+        if loading != Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes() {
+    let (site, record) = site().await;
+    let base = site.server.base_url.clone();
+    let browser = Browser::start().await;
+    let mut overflowing = Vec::new();
+    for (i, (role, user)) in ROLES.into_iter().enumerate() {
+        viewport(&browser, DESKTOP).await;
+        browser.sign_in(&base, user, PASSWORD).await;
+        for page in pages(site.park_a, record).iter().filter(|p| p.roles[i]) {
+            viewport(&browser, PHONE).await;
+            open(&browser, &base, page).await;
+            let found = browser
+                .client
+                .execute(OVERFLOW_JS, vec![])
+                .await
+                .expect("overflow check");
+            let (scroll, inner) = (found["scroll"].as_u64(), found["inner"].as_u64());
+            let wide = found["wide"].as_array().cloned().unwrap_or_default();
+            if scroll > inner || !wide.is_empty() {
+                overflowing.push(format!(
+                    "{role} {}: scrollWidth {scroll:?} > innerWidth {inner:?} or wider elements {wide:?}",
+                    page.path
+                ));
+            }
+            screenshot(&browser, PHONE, &format!("{role}-{}-phone", page.name)).await;
+            viewport(&browser, DESKTOP).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            screenshot(&browser, DESKTOP, &format!("{role}-{}-desktop", page.name)).await;
+        }
+        browser.sign_out().await;
+    }
+    browser.close().await;
+    assert!(
+        overflowing.is_empty(),
+        "pages scroll sideways at 390 px:\n{}",
+        overflowing.join("\n")
+    );
+}
+
+/// The bounding boxes of the navigation's links and sign-out button, and the nav's own.
+const NAV_BOXES_JS: &str = r#"
+const nav = document.querySelector('[data-testid=nav]');
+const items = [...nav.querySelectorAll('[data-testid^=nav-]'), document.querySelector('[data-testid=sign-out]')];
+const box = (e) => { const r = e.getBoundingClientRect(); return { id: e.dataset.testid, top: r.top, bottom: r.bottom, width: r.width }; };
+const links = nav.querySelector('.links');
+return { nav: box(nav), items: items.map(box),
+         clipped: links ? links.scrollWidth > links.clientWidth + 1 : false };
+"#;
+
+/// Asserts that every nav item is visible and on the first item's line, nothing scrolled away.
+async fn assert_nav_on_one_line(browser: &Browser, lang: &str) {
+    let boxes = browser
+        .client
+        .execute(NAV_BOXES_JS, vec![])
+        .await
+        .expect("nav boxes");
+    let items = boxes["items"].as_array().expect("items");
+    assert!(items.len() >= 11, "links and sign-out: {items:?}");
+    let row_bottom = items[0]["bottom"].as_f64().expect("bottom");
+    for item in items {
+        assert!(
+            item["width"].as_f64().unwrap_or(0.0) > 0.0,
+            "{lang}: {} is hidden at 1366 px",
+            item["id"]
+        );
+        assert!(
+            item["top"].as_f64().expect("top") < row_bottom,
+            "{lang}: {} wraps to a second line at 1366 px: {boxes}",
+            item["id"]
+        );
+    }
+    assert_eq!(
+        boxes["clipped"],
+        Value::Bool(false),
+        "{lang}: links scrolled out of view"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_phone() {
+    let (site, _) = site().await;
+    let browser = Browser::start().await;
+    viewport(&browser, DESKTOP).await;
+    browser
+        .sign_in(&site.server.base_url, "root", PASSWORD)
+        .await;
+    browser.element("nav-preview").await;
+    assert_nav_on_one_line(&browser, "zh-CN").await;
+    browser.click("lang-switch").await;
+    browser.wait_for_text("sign-out", |t| t == "Sign out").await;
+    assert_nav_on_one_line(&browser, "en").await;
+    browser.click("lang-switch").await;
+    browser.wait_for_text("sign-out", |t| t == "退出登录").await;
+
+    // A phone: the links wait behind the menu button, which opens and closes them.
+    viewport(&browser, PHONE).await;
+    let shown = |id: &'static str| {
+        let browser = &browser;
+        async move {
+            let w = browser
+                .client
+                .execute(
+                    "const e = document.querySelector(`[data-testid='${arguments[0]}']`); \
+                     return e ? e.getBoundingClientRect().width : 0;",
+                    vec![id.into()],
+                )
+                .await
+                .expect("width");
+            w.as_f64().unwrap_or(0.0) > 0.0
+        }
+    };
+    assert!(shown("menu-toggle").await, "no menu button on a phone");
+    assert!(
+        !shown("nav-users").await,
+        "links show before the menu opens"
+    );
+    assert_eq!(
+        browser
+            .attr_of("menu-toggle", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    browser.click("menu-toggle").await;
+    assert!(shown("nav-users").await, "the menu does not open");
+    assert!(shown("sign-out").await, "sign-out is not in the open menu");
+    browser.click("nav-users").await;
+    browser.element("users-table").await;
+    assert!(
+        !shown("nav-users").await,
+        "the menu stays open after a choice"
+    );
+    browser.close().await;
+}
+
+/// The WCAG contrast ratio of an element's text against the first opaque background behind it.
+const CONTRAST_JS: &str = r#"
+const el = document.querySelector(`[data-testid='${arguments[0]}']`);
+const rgba = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => {
+    const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+let bg = null;
+for (let e = el; e; e = e.parentElement) {
+    const c = rgba(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) { bg = c; break; }
+}
+bg = bg || [255, 255, 255];
+const fg = rgba(getComputedStyle(el).color);
+const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+return { ratio: (a + 0.05) / (b + 0.05), color: getComputedStyle(el).color, background: `rgb(${bg.slice(0, 3)})`, text: el.textContent };
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_badge_is_readable() {
+    let (site, _) = site().await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "root", PASSWORD)
+        .await;
+    browser.wait_for_text("health", |t| t == "服务正常").await;
+    let found = browser
+        .client
+        .execute(CONTRAST_JS, vec!["health".into()])
+        .await
+        .expect("contrast");
+    let ratio = found["ratio"].as_f64().expect("ratio");
+    assert!(
+        ratio >= 4.5,
+        "the health badge's text has contrast {ratio:.2} < 4.5: {found}"
+    );
+    browser.close().await;
+}
+
+/// `2026-12-06 08:58`: four-digit year, dashes, a space, hours and minutes, no seconds.
+fn is_minute_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 16
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_and_times_are_typed_and_shown_as_2026_12_06_08_58() {
+    let (site, _) = site().await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "root", PASSWORD)
+        .await;
+
+    // A time in a table: the API key's creation time, to the minute.
+    browser.goto(&site.server.url("/api-keys")).await;
+    browser.element("api-key-row-gate-east").await;
+    // The fifth cell is "创建时间" (read by position: main's table had no test id on it).
+    let created = browser
+        .client
+        .execute(
+            "return document.querySelector(`[data-testid='api-key-row-gate-east'] td:nth-child(5)`).textContent.trim();",
+            vec![],
+        )
+        .await
+        .expect("created cell");
+    let created = created.as_str().unwrap_or_default().to_owned();
+    assert!(is_minute_time(&created), "created at {created:?}");
+
+    // The tariff editor's entry time: shown and typed as 2026-12-06 08:58, whatever the locale.
+    browser
+        .goto(&site.server.url(&format!("/parks/{}/tariff", site.park_a)))
+        .await;
+    browser.element("tariff-editor").await;
+    let shown = browser.value_of("try-entry").await;
+    assert!(is_minute_time(&shown), "entry shows {shown:?}");
+    assert_eq!(
+        browser.attr_of("try-entry", "type").await.as_deref(),
+        Some("text"),
+        "a native date input shows the browser's locale (12/06/2026)"
+    );
+    browser.type_into("try-entry", "2026-12-06 08:58").await;
+    browser.type_into("try-exit", "2026-12-06 10:28").await;
+    for _ in 0..100 {
+        let minutes = browser.attr_of("try-minutes", "data-minutes").await;
+        if minutes.as_deref() == Some("90") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        browser
+            .attr_of("try-minutes", "data-minutes")
+            .await
+            .as_deref(),
+        Some("90")
+    );
+    assert_eq!(browser.value_of("try-entry").await, "2026-12-06 08:58");
+
+    // A wrong date is explained under the field once the field is left.
+    browser.type_into("try-entry", "12/06/2026").await;
+    browser.click("try-exit").await;
+    let error = browser.text_of("try-entry-error").await;
+    assert!(error.contains("2026-12-06"), "{error}");
+    assert_eq!(
+        browser
+            .attr_of("try-entry", "aria-invalid")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_an_api_key_asks_first_and_confirms_with_a_toast() {
+    let (site, _) = site().await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "root", PASSWORD)
+        .await;
+    browser.click("nav-api-keys").await;
+
+    // Cancelled: nothing happens.
+    browser.click("api-key-revoke-gate-east").await;
+    let question = browser.text_of("confirm-message").await;
+    assert!(question.contains("gate-east"), "{question}");
+    browser.click("confirm-no").await;
+    browser.wait_gone("confirm-dialog").await;
+    assert!(browser.exists("api-key-revoke-gate-east").await);
+
+    // Confirmed: the key is revoked and a toast says so, in a live region.
+    browser.click("api-key-revoke-gate-east").await;
+    browser.click("confirm-yes").await;
+    let toast = browser.text_of("api-key-revoked-toast").await;
+    assert!(toast.contains("已吊销"), "{toast}");
+    let role = browser
+        .client
+        .execute(
+            "return document.querySelector(`[data-testid='api-key-revoked-toast']`).closest('[role=status]') !== null;",
+            vec![],
+        )
+        .await
+        .expect("live region");
+    assert_eq!(
+        role,
+        Value::Bool(true),
+        "the toast is not in a role=status region"
+    );
+    browser.element("api-key-revoked-gate-east").await;
+    let (status, keys) = e2e::coupon_site::send(
+        &site.admin,
+        Method::GET,
+        &site.server.url("/api/v1/api-keys"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{keys}");
+    assert!(
+        keys.as_array()
+            .expect("keys")
+            .iter()
+            .any(|k| k["name"] == "gate-east" && k["revoked"] == true),
+        "{keys}"
+    );
+    // The toast goes away by itself.
+    browser.wait_gone("api-key-revoked-toast").await;
+    browser.close().await;
+}
