@@ -326,7 +326,6 @@ table! {
     RechargeCount => "充值次数", "Recharges";
     SyncState => "同步状态", "Sync state";
     PlateSearch => "车牌号（包含）", "Plate (contains)";
-    PageInfo => "第 {}–{} 条，共 {} 条", "Rows {}–{} of {}";
     PrevPage => "上一页", "Previous";
     NextPage => "下一页", "Next";
     VipQuantity => "数量", "Quantity";

@@ -41,19 +41,29 @@ async fn inner_size(browser: &Browser) -> (u32, u32) {
     (n(0), n(1))
 }
 
-/// Asserts that the page is no wider than the viewport (`scrollWidth <= innerWidth`); when it
-/// is, the message names the elements that stick out on the right, so the culprit is known.
+/// Asserts that the page fits the viewport: it does not scroll sideways
+/// (`scrollWidth <= innerWidth`) and nothing on it is cut off at the right edge, not even
+/// inside a box that scrolls by itself (a wide table in an `overflow-x: auto` wrapper is cut
+/// off on a phone however the page scrolls). The message names what sticks out.
 pub async fn assert_fits_width(browser: &Browser, page: &str) {
+    // Visually hidden parts (a card table's 1 px heading row) and hidden elements are skipped.
     let v: Value = browser
         .client
         .execute(
             "const w = window.innerWidth; \
+             const hidden = e => { \
+               for (let a = e; a; a = a.parentElement) { \
+                 const r = a.getBoundingClientRect(), s = getComputedStyle(a); \
+                 if (r.width <= 1 || r.height <= 1 || s.visibility === 'hidden') return true; \
+               } \
+               return false; }; \
+             const name = e => e.tagName.toLowerCase() \
+               + (e.dataset && e.dataset.testid ? `[${e.dataset.testid}]` : '') \
+               + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/ +/).join('.') : ''); \
              const out = [...document.querySelectorAll('body *')] \
-               .filter(e => e.getBoundingClientRect().right > w + 0.5) \
+               .filter(e => e.getBoundingClientRect().right > w + 0.5 && !hidden(e)) \
                .slice(0, 8) \
-               .map(e => `${e.tagName.toLowerCase()}${e.dataset.testid ? '[' + e.dataset.testid + ']' : ''}\
-${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''} \
-right=${Math.round(e.getBoundingClientRect().right)}`); \
+               .map(e => `${name(e)} right=${Math.round(e.getBoundingClientRect().right)}`); \
              return [document.documentElement.scrollWidth, w, out];",
             vec![],
         )
@@ -61,10 +71,10 @@ right=${Math.round(e.getBoundingClientRect().right)}`); \
         .expect("measure the page");
     let scroll = v[0].as_u64().unwrap_or(u64::MAX);
     let inner = v[1].as_u64().unwrap_or(0);
+    let out = v[2].as_array().cloned().unwrap_or_default();
     assert!(
-        scroll <= inner,
-        "{page} scrolls sideways: {scroll} px wide in a {inner} px viewport; sticking out: {}",
-        v[2]
+        scroll <= inner && out.is_empty(),
+        "{page} does not fit a {inner} px viewport: {scroll} px wide; cut off at the right: {out:?}"
     );
 }
 

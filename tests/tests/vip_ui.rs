@@ -309,12 +309,12 @@ async fn an_admin_starts_a_full_sync_and_watches_it_complete() {
     browser.close().await;
 }
 
-/// `n` monthly cards as an import file, plates `粤D00000`… in order.
-fn many_cards(n: usize) -> Vec<u8> {
+/// `n` monthly cards as an import file, plates `粤{authority}00000`… in order.
+fn cards(authority: char, n: usize) -> Vec<u8> {
     let mut csv = String::from("车牌号,车牌颜色,收费类型,VIP类型,开始时间,结束时间,金额(元)\n");
     for i in 0..n {
         csv.push_str(&format!(
-            "粤D{i:05},蓝,MON_A,月卡,2026-01-01,2026-01-31,300\n"
+            "粤{authority}{i:05},蓝,MON_A,月卡,2026-01-01,2026-01-31,300\n"
         ));
     }
     csv.into_bytes()
@@ -323,7 +323,7 @@ fn many_cards(n: usize) -> Vec<u8> {
 /// Waits until the pager's range reads `range` (e.g. `第 51–100 条`).
 async fn wait_for_range(browser: &Browser, range: &str) {
     browser
-        .wait_for_text("vip-page-info", |t| t.contains(range))
+        .wait_for_text("vip-range", |t| t.contains(range))
         .await;
 }
 
@@ -331,7 +331,7 @@ async fn wait_for_range(browser: &Browser, range: &str) {
 async fn the_records_pager_shows_its_own_labels_counts_once_and_pages_through_every_record() {
     let site = VipSite::start(Backend::Sqlite).await;
     let (status, report) = site
-        .import(site.park_a, "confirm=true", many_cards(120))
+        .import(site.park_a, "confirm=true", cards('D', 120))
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"], 120, "{report}");
@@ -388,7 +388,7 @@ async fn the_records_pager_shows_its_own_labels_counts_once_and_pages_through_ev
 async fn on_a_phone_the_list_a_record_and_an_import_preview_fit_the_screen() {
     let site = VipSite::start(Backend::Sqlite).await;
     let (status, report) = site
-        .import(site.park_a, "confirm=true", many_cards(3))
+        .import(site.park_a, "confirm=true", cards('D', 3))
         .await;
     assert_eq!(status, 200, "{report}");
     add_person(&site, "pm", "property_manager", &[site.park_a]).await;
@@ -407,7 +407,7 @@ async fn on_a_phone_the_list_a_record_and_an_import_preview_fit_the_screen() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cards.csv");
-    let mut bytes = many_cards(2);
+    let mut bytes = cards('E', 2);
     bytes.extend_from_slice("粤Z1,蓝,MON_A,周卡,2026-01-01,2026-01-31,300\n".as_bytes());
     std::fs::write(&file, bytes).unwrap();
     browser

@@ -11,6 +11,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupon_records::{Records, records_section};
 use crate::pages::error_line;
 use crate::pages::layout::guarded;
+use crate::ui::{Badge, Tone};
 
 /// The coupons page.
 #[component]
@@ -35,7 +36,19 @@ pub(crate) fn state_badge(state: &str, test_id: &'static str) -> impl IntoView +
     badge(state, label, test_id)
 }
 
-/// A state as a badge classed `state-{state}`, showing `label` (else the raw state).
+/// The kit's tone for a state of a coupon, recharge, sync job, session or card.
+fn tone_of(state: &str) -> Tone {
+    match state {
+        "delivered" | "done" | "closed" | "valid" => Tone::Ok,
+        "sending" | "running" | "open" => Tone::Info,
+        "unknown" | "misconfigured" | "problem" | "no_exit_seen" | "expired" => Tone::Warn,
+        "rejected" | "failed" => Tone::Danger,
+        _ => Tone::Neutral,
+    }
+}
+
+/// A state as the kit's badge, toned by the state, showing `label` (else the raw state);
+/// `data-state` keeps the raw one for the tests.
 pub(crate) fn badge(
     state: &str,
     label: Option<Text>,
@@ -45,9 +58,9 @@ pub(crate) fn badge(
     let raw = state.to_owned();
     let shown = raw.clone();
     view! {
-        <span class=format!("badge state state-{raw}") data-testid=test_id data-state=raw>
+        <Badge tone={tone_of(&raw)} test_id={test_id} {..} data-state={raw}>
             {move || label.map(|l| l.text(lang.get()).to_owned()).unwrap_or_else(|| shown.clone())}
-        </span>
+        </Badge>
     }
 }
 
