@@ -283,7 +283,6 @@ table! {
     // VIP (固定车)
     NavVip => "固定车", "VIP cars";
     VipTitle => "固定车", "VIP cars";
-    VipRecordTitle => "固定车 · {}", "VIP car · {}";
     VipImportTitle => "导入固定车", "Import VIP cars";
     VipAddTitle => "新增固定车", "Add a VIP car";
     VipAddToggle => "新增", "Add";
