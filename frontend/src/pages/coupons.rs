@@ -11,7 +11,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupon_records::{Records, records_section};
 use crate::pages::error_line;
 use crate::pages::layout::guarded;
-use crate::ui::{Badge, Tone};
+use crate::ui::{Badge, Field, PageHeader, TextInput, Tone};
 
 /// The coupons page.
 #[component]
@@ -167,7 +167,7 @@ fn coupons_page() -> impl IntoView {
     let records = Records::new(result);
     view! {
         <section>
-            <h2>{tr(Text::CouponsTitle)}</h2>
+            <PageHeader title=Text::CouponsTitle />
             {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-parks-error"))}
             {grant_form(park_list, records, result)}
         </section>
@@ -273,26 +273,28 @@ fn grant_form(
     view! {
         <h3>{tr(Text::GrantTitle)}</h3>
         <form data-testid="coupon-grant-form" on:submit=submit>
-            <label>{tr(Text::Park)}</label>
-            <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
-                {move || parks.get().into_iter().map(|p| {
-                    let id = p.id.to_string();
-                    let value = id.clone();
-                    view! {
-                        <option value=value selected=move || park.get() == id>{format!("{} {}", p.code, p.name)}</option>
-                    }
-                }).collect_view()}
-            </select>
-            <label>{tr(Text::Product)}</label>
-            <select data-testid="coupon-product" prop:value=product on:change=move |ev| product.set(event_target_value(&ev))>
-                {move || products.get().into_iter().map(|p| {
-                    let id = p.id.to_string();
-                    let value = id.clone();
-                    view! {
-                        <option value=value selected=move || product.get() == id>{p.name}</option>
-                    }
-                }).collect_view()}
-            </select>
+            <Field label=Text::Park>
+                <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
+                    {move || parks.get().into_iter().map(|p| {
+                        let id = p.id.to_string();
+                        let value = id.clone();
+                        view! {
+                            <option value=value selected=move || park.get() == id>{format!("{} {}", p.code, p.name)}</option>
+                        }
+                    }).collect_view()}
+                </select>
+            </Field>
+            <Field label=Text::Product>
+                <select data-testid="coupon-product" prop:value=product on:change=move |ev| product.set(event_target_value(&ev))>
+                    {move || products.get().into_iter().map(|p| {
+                        let id = p.id.to_string();
+                        let value = id.clone();
+                        view! {
+                            <option value=value selected=move || product.get() == id>{p.name}</option>
+                        }
+                    }).collect_view()}
+                </select>
+            </Field>
             {move || {
                 let loaded = config.get().is_some_and(|r| r.is_ok());
                 (loaded && products.with(Vec::is_empty)).then(|| view! {
@@ -301,8 +303,7 @@ fn grant_form(
             }}
             {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
             {plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}
-            <label>{tr(Text::Reason)}</label>
-            <input data-testid="coupon-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+            <Field label=Text::Reason><TextInput value=reason test_id="coupon-reason" /></Field>
             <div class="actions">
                 <button type="submit" data-testid="coupon-grant-submit" disabled=move || sending.get()>
                     {move || if sending.get() { tr(Text::Granting)() } else { tr(Text::Grant)() }}

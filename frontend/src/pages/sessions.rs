@@ -112,8 +112,14 @@ fn sessions_page() -> impl IntoView {
             .with(|p| p.as_ref().map(|p| p.sessions.clone()).unwrap_or_default())
     };
     // Keyset paging knows no total; the range counts the pages walked so far.
-    let offset = move || list.trail.with(|t| (t.len() as u64 - 1) * u64::from(SESSIONS_PAGE));
-    let shown = move || list.page.with(|p| p.as_ref().map_or(0, |p| p.sessions.len() as u64));
+    let offset = move || {
+        list.trail
+            .with(|t| (t.len() as u64 - 1) * u64::from(SESSIONS_PAGE))
+    };
+    let shown = move || {
+        list.page
+            .with(|p| p.as_ref().map_or(0, |p| p.sessions.len() as u64))
+    };
     view! {
         <section>
             <PageHeader title=Text::SessionsTitle />

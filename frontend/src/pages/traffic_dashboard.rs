@@ -205,8 +205,7 @@ fn payments(rows: Vec<ChannelPayments>) -> impl IntoView {
         move || label.map_or_else(|| code.to_string(), |l| l.text(lang.get()).to_owned())
     };
     if rows.is_empty() {
-        return view! { <EmptyState test_id="payments-empty" text=Text::NoPayments /> }
-            .into_any();
+        return view! { <EmptyState test_id="payments-empty" text=Text::NoPayments /> }.into_any();
     }
     view! {
         <Table test_id="payments-table" columns=vec![

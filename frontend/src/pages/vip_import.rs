@@ -11,10 +11,10 @@ use crate::api::{self, ApiError, ImportPreviewRow, ImportReport, ImportRowError}
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::error_line;
 use crate::pages::layout::guarded;
-use crate::ui::{Field, PageHeader, Table};
 use crate::pages::vip_labels::{
     PLATE_COLORS, VIP_TYPES, chosen_park, label_of, label_text, park_select, period_text,
 };
+use crate::ui::{Field, PageHeader, Table};
 
 /// The import page.
 #[component]

@@ -85,7 +85,11 @@ fn record_page() -> impl IntoView {
         })
     };
     let plate = Signal::derive(move || {
-        detail.with(|d| d.as_ref().map(|d| d.record.plate.clone()).unwrap_or_default())
+        detail.with(|d| {
+            d.as_ref()
+                .map(|d| d.record.plate.clone())
+                .unwrap_or_default()
+        })
     });
     view! {
         <section>
