@@ -38,7 +38,7 @@ fn pages(park: i64, vip_record: i64) -> Vec<Page> {
     };
     vec![
         page("parks", "/parks", "parks-table", ALL),
-        page("credentials", "/credentials", "credentials-table", ADMIN),
+        page("credentials", "/credentials", "credential-form", ADMIN),
         page("users", "/users", "users-table", ADMIN),
         page("api-keys", "/api-keys", "api-keys-table", ADMIN),
         page("audit", "/audit", "audit-table", ADMIN),

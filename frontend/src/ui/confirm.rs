@@ -35,19 +35,30 @@ impl Question {
     }
 }
 
-/// The open question and what to do on "yes"; provided once by [`provide`].
+/// The open question and what to do on "yes"; made once by [`provide`].
 #[derive(Clone, Copy)]
 struct Pending {
     question: RwSignal<Option<Question>>,
     on_yes: StoredValue<Option<Box<dyn FnOnce()>>, LocalStorage>,
 }
 
-/// Makes [`confirm`] available below the root; `App` calls it once.
+thread_local! {
+    // Not a context, so that a question can be asked from anywhere (an event handler, after
+    // an `await`), where no reactive owner may be current.
+    static PENDING: std::cell::Cell<Option<Pending>> = const { std::cell::Cell::new(None) };
+}
+
+fn pending() -> Option<Pending> {
+    PENDING.with(std::cell::Cell::get)
+}
+
+/// Makes [`confirm`] work; `App` calls it once.
 pub(crate) fn provide() {
-    provide_context(Pending {
+    let pending = Pending {
         question: RwSignal::new(None),
         on_yes: StoredValue::new_local(None),
-    });
+    };
+    PENDING.with(|p| p.set(Some(pending)));
 }
 
 /// Asks `question` in the modal dialog and runs `on_yes` only if confirmed.
@@ -58,7 +69,9 @@ pub(crate) fn provide() {
 /// });
 /// ```
 pub(crate) fn confirm(question: Question, on_yes: impl FnOnce() + 'static) {
-    let pending = expect_context::<Pending>();
+    let Some(pending) = pending() else {
+        return;
+    };
     pending.on_yes.set_value(Some(Box::new(on_yes)));
     pending.question.set(Some(question));
 }
@@ -67,7 +80,7 @@ pub(crate) fn confirm(question: Question, on_yes: impl FnOnce() + 'static) {
 /// `confirm-yes`, `confirm-no`.
 #[component]
 pub(crate) fn ConfirmHost() -> impl IntoView {
-    let pending = expect_context::<Pending>();
+    let pending = pending()?;
     let lang = i18n::lang();
     let close = move || {
         pending.on_yes.set_value(None);
@@ -88,7 +101,7 @@ pub(crate) fn ConfirmHost() -> impl IntoView {
             let _ = b.focus();
         }
     });
-    move || {
+    Some(move || {
         pending.question.get().map(|q| {
             let message = move || {
                 let args: Vec<&str> = q.args.iter().map(String::as_str).collect();
@@ -112,5 +125,5 @@ pub(crate) fn ConfirmHost() -> impl IntoView {
                 </div>
             }
         })
-    }
+    })
 }

@@ -25,19 +25,26 @@ struct Item {
     test_id: String,
 }
 
-/// The toasts on screen; provided once by [`provide`].
+/// The toasts on screen; made once by [`provide`].
 #[derive(Clone, Copy)]
 struct Toasts {
     items: RwSignal<Vec<Item>>,
     next_id: StoredValue<u64>,
 }
 
-/// Makes [`toast`] available below the root; `App` calls it once.
+thread_local! {
+    // Not a context: a toast is mostly raised after an `await`, where no reactive owner (and so
+    // no context) is current.
+    static TOASTS: std::cell::Cell<Option<Toasts>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`toast`] work; `App` calls it once.
 pub(crate) fn provide() {
-    provide_context(Toasts {
+    let toasts = Toasts {
         items: RwSignal::new(Vec::new()),
         next_id: StoredValue::new(0),
-    });
+    };
+    TOASTS.with(|t| t.set(Some(toasts)));
 }
 
 /// Shows a toast for a few seconds (a failure stays longer); its text has `data-testid=test_id`.
@@ -49,7 +56,7 @@ pub(crate) fn provide() {
 /// }
 /// ```
 pub(crate) fn toast(kind: ToastKind, test_id: impl Into<String>) {
-    let Some(toasts) = use_context::<Toasts>() else {
+    let Some(toasts) = TOASTS.with(std::cell::Cell::get) else {
         return;
     };
     let id = toasts.next_id.get_value();
@@ -74,9 +81,9 @@ pub(crate) fn toast(kind: ToastKind, test_id: impl Into<String>) {
 /// Where toasts appear (top right; full width on a phone); `App` places it once.
 #[component]
 pub(crate) fn ToastHost() -> impl IntoView {
-    let toasts = expect_context::<Toasts>();
+    let toasts = TOASTS.with(std::cell::Cell::get)?;
     let lang = i18n::lang();
-    view! {
+    Some(view! {
         <div class="toasts" role="status" aria-live="polite">
             <For each=move || toasts.items.get() key=|i| i.id let(item)>
                 {
@@ -98,5 +105,5 @@ pub(crate) fn ToastHost() -> impl IntoView {
                 }
             </For>
         </div>
-    }
+    })
 }
