@@ -273,6 +273,7 @@ fn grant_form(
     view! {
         <h3>{tr(Text::GrantTitle)}</h3>
         <form data-testid="coupon-grant-form" on:submit=submit>
+            <div class="fields">
             <Field label=Text::Park>
                 <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
                     {move || parks.get().into_iter().map(|p| {
@@ -302,8 +303,9 @@ fn grant_form(
                 })
             }}
             {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
-            {plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}
+            <div class="field">{plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}</div>
             <Field label=Text::Reason><TextInput value=reason test_id="coupon-reason" /></Field>
+            </div>
             <div class="actions">
                 <button type="submit" data-testid="coupon-grant-submit" disabled=move || sending.get()>
                     {move || if sending.get() { tr(Text::Granting)() } else { tr(Text::Grant)() }}

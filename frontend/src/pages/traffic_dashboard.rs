@@ -135,7 +135,7 @@ fn dashboard() -> impl IntoView {
                 {park_select(park_list, d.park, "traffic-park")}
                 {date_input(d.from, Text::FromDay, "traffic-from")}
                 {date_input(d.to, Text::ToDay, "traffic-to")}
-                <div class="field">
+                <div class="field quick-days">
                     <button type="button" data-testid="traffic-today" on:click=move |_| d.last_days(1, 0)>{tr(Text::Today)}</button>
                     " "
                     <button type="button" data-testid="traffic-yesterday" on:click=move |_| d.last_days(1, 1)>{tr(Text::Yesterday)}</button>

@@ -100,7 +100,7 @@ pub(crate) fn add_form(park: Signal<Option<i64>>) -> impl IntoView {
         view! { <Field label=label><TextInput value=signal test_id=test_id /></Field> }
     };
     view! {
-        <form data-testid="vip-add-form" on:submit=submit>
+        <form class="vip-add" data-testid="vip-add-form" on:submit=submit>
             <h3>{tr(Text::VipAddTitle)}</h3>
             <div class="fields">
                 <div class="field">{plate_field(plate, checked, "vip-add-plate", "vip-add-plate-hint")}</div>

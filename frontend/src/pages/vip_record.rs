@@ -123,7 +123,7 @@ fn record_fields(r: VipRecordView) -> impl IntoView {
         view! { <dt>{tr(label)}</dt><dd data-testid=test_id>{value}</dd> }
     };
     view! {
-        <dl class="fields" data-testid="vip-detail" data-id=r.id.to_string() data-sync=r.sync.clone()
+        <dl class="detail-list" data-testid="vip-detail" data-id=r.id.to_string() data-sync=r.sync.clone()
             data-valid=r.valid_now.to_string()>
             <dt>{tr(Text::Plate)}</dt><dd data-testid="vip-detail-plate">{r.plate.clone()}</dd>
             <dt>{tr(Text::PlateColor)}</dt><dd data-testid="vip-detail-color">{plate_color_name(r.plate_color)}</dd>
