@@ -296,6 +296,9 @@ fn grant_form(
                     }).collect_view()}
                 </select>
             </Field>
+            <div class="field">{plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}</div>
+            <Field label=Text::Reason><TextInput value=reason test_id="coupon-reason" /></Field>
+            </div>
             {move || {
                 let loaded = config.get().is_some_and(|r| r.is_ok());
                 (loaded && products.with(Vec::is_empty)).then(|| view! {
@@ -303,9 +306,6 @@ fn grant_form(
                 })
             }}
             {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
-            <div class="field">{plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}</div>
-            <Field label=Text::Reason><TextInput value=reason test_id="coupon-reason" /></Field>
-            </div>
             <div class="actions">
                 <button type="submit" data-testid="coupon-grant-submit" disabled=move || sending.get()>
                     {move || if sending.get() { tr(Text::Granting)() } else { tr(Text::Grant)() }}
