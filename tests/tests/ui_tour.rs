@@ -95,34 +95,45 @@ async fn site() -> (VipSite, i64) {
     (site, record)
 }
 
+/// The page's viewport, `innerWidth` × `innerHeight`.
+async fn inner_size(browser: &Browser) -> (i64, i64) {
+    let inner = browser
+        .client
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .expect("read viewport");
+    (
+        inner[0].as_i64().unwrap_or(0),
+        inner[1].as_i64().unwrap_or(0),
+    )
+}
+
 /// Resizes the window so that the page's viewport (`innerWidth` × `innerHeight`) is `size`.
 async fn viewport(browser: &Browser, (w, h): (u32, u32)) {
-    let mut outer = (w, h);
+    let want = (i64::from(w), i64::from(h));
+    let mut outer = want;
     for _ in 0..3 {
         browser
             .client
-            .set_window_size(outer.0, outer.1)
+            .set_window_size(outer.0 as u32, outer.1 as u32)
             .await
             .expect("resize window");
-        let inner = browser
-            .client
-            .execute("return [window.innerWidth, window.innerHeight];", vec![])
-            .await
-            .expect("read viewport");
-        let (iw, ih) = (
-            inner[0].as_u64().unwrap_or(0),
-            inner[1].as_u64().unwrap_or(0),
-        );
-        if (iw, ih) == (u64::from(w), u64::from(h)) {
-            return;
+        // The page sees the new size a moment after the window has it.
+        let mut inner = inner_size(browser).await;
+        for _ in 0..40 {
+            if inner == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            inner = inner_size(browser).await;
         }
         // Headless Chromium may count a frame around the viewport; grow the window by it.
-        outer = (
-            (i64::from(outer.0) + i64::from(w) - iw as i64) as u32,
-            (i64::from(outer.1) + i64::from(h) - ih as i64) as u32,
-        );
+        outer = (outer.0 + want.0 - inner.0, outer.1 + want.1 - inner.1);
     }
-    panic!("cannot size the viewport to {w}×{h}");
+    panic!(
+        "cannot size the viewport to {w}×{h}: it stays {:?}",
+        inner_size(browser).await
+    );
 }
 
 /// What sticks out sideways: the document's own width, and elements past the right or left
