@@ -149,7 +149,7 @@ fn sessions_page() -> impl IntoView {
             <Pager prefix="sessions" offset=offset shown=shown
                 has_prev={move || list.trail.with(|t| t.len() > 1)}
                 has_next=move || list.page.with(|p| p.as_ref().is_some_and(|p| p.next_before.is_some()))
-                on_prev=prev on_next=next />
+                on_prev=prev on_next=next hide_idle_buttons=true />
         </section>
     }
 }

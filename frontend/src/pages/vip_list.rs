@@ -178,7 +178,7 @@ fn records_section(list: VipList) -> impl IntoView {
                 has_prev={move || offset() > 0}
                 has_next={move || offset() + shown() < total()}
                 on_prev=move || list.go(offset().saturating_sub(PAGE_SIZE))
-                on_next=move || list.go(offset() + PAGE_SIZE) />
+                on_next=move || list.go(offset() + PAGE_SIZE) hide_idle_buttons=true />
         </section>
     }
 }
