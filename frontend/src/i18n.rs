@@ -283,7 +283,6 @@ table! {
     // VIP (固定车)
     NavVip => "固定车", "VIP cars";
     VipTitle => "固定车", "VIP cars";
-    VipRecordTitle => "固定车 · {}", "VIP car · {}";
     VipImportTitle => "导入固定车", "Import VIP cars";
     VipAddTitle => "新增固定车", "Add a VIP car";
     VipAddToggle => "新增", "Add";
@@ -326,8 +325,6 @@ table! {
     RechargeCount => "充值次数", "Recharges";
     SyncState => "同步状态", "Sync state";
     PlateSearch => "车牌号（包含）", "Plate (contains)";
-    PageInfo => "第 {}–{} 条，共 {} 条", "Rows {}–{} of {}";
-    Total => "共 {} 条", "{} in all";
     PrevPage => "上一页", "Previous";
     NextPage => "下一页", "Next";
     VipQuantity => "数量", "Quantity";

@@ -4,6 +4,7 @@
 
 use e2e::browser::Browser;
 use e2e::coupon_site::{self, ADMIN_PW, CouponSite, FAST_RETRIES, MANAGER_PW};
+use e2e::page_checks::{PHONE, assert_date_shown, assert_fits_width, set_viewport};
 use e2e::server::Backend;
 use sandbox::pyun::{Endpoint, Fault, FaultRule};
 
@@ -166,5 +167,42 @@ async fn an_admin_adds_a_coupon_product_that_managers_can_then_grant() {
         site.pyun.coupons()[0].coupon_code.as_deref(),
         Some("CC-FREE-1H")
     );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_coupons_page_with_its_records_fits_the_screen() {
+    let site = CouponSite::start(
+        Backend::Sqlite,
+        coupon_site::sandbox(&[PLATE]),
+        &FAST_RETRIES,
+    )
+    .await;
+    let (status, body) = site.grant("phone-grant-1", PLATE).await;
+    assert!(status.is_success(), "{status} {body}");
+    let browser = Browser::start().await;
+    set_viewport(&browser, PHONE.0, PHONE.1).await;
+    browser
+        .sign_in(&site.server.base_url, "manager", MANAGER_PW)
+        .await;
+    // On a phone the navigation is folded behind its menu: go by address.
+    browser.goto(&site.server.url("/coupons")).await;
+    browser.element("coupon-record-plate").await;
+    assert_fits_width(&browser, "the coupons page").await;
+
+    // The date filters read `YYYY-MM-DD` whatever the browser's locale, and filter by it.
+    let today = protocol::time::to_shanghai(chrono::Utc::now()).date_naive();
+    let day = today.to_string();
+    browser.type_into("coupon-filter-from", &day).await;
+    browser.type_into("coupon-filter-to", &day).await;
+    assert_date_shown(&browser, "coupon-filter-from", &day).await;
+    assert_date_shown(&browser, "coupon-filter-to", &day).await;
+    browser.click("coupon-filter-apply").await;
+    browser.element("coupon-record-plate").await;
+    let yesterday = (today - chrono::Days::new(1)).to_string();
+    browser.type_into("coupon-filter-from", &yesterday).await;
+    browser.type_into("coupon-filter-to", &yesterday).await;
+    browser.click("coupon-filter-apply").await;
+    browser.element("coupon-records-empty").await;
     browser.close().await;
 }

@@ -3,8 +3,10 @@
 //! mall staff shows exactly those counts in its totals, bars and occupancy line, and picks up a
 //! new entry by itself.
 
+use chrono::Timelike;
 use e2e::browser::Browser;
 use e2e::coupon_site::{bearer_client, send};
+use e2e::page_checks::{PHONE, assert_date_shown, assert_fits_width, set_viewport};
 use e2e::server::Backend;
 use e2e::traffic_site::{
     Expected, PERSON_PASSWORD, add_person, at, feed, first_day, mallcoo_client, pay, two_days,
@@ -192,5 +194,147 @@ async fn mall_staff_see_the_fed_traffic_per_hour_and_the_dashboard_refreshes_its
         s
     };
     assert_eq!(states, ["open", "no_exit_seen"]);
+    browser.close().await;
+}
+
+/// The Shanghai hour now, 0–23.
+fn shanghai_hour() -> usize {
+    protocol::time::to_shanghai(chrono::Utc::now()).hour() as usize
+}
+
+/// The occupancy chart as drawn: the plot's left and right edge (its grid lines) and the x of
+/// every point of the line.
+async fn occupancy_geometry(browser: &Browser) -> (f64, f64, Vec<f64>) {
+    let v = browser
+        .client
+        .execute(
+            "const svg = document.querySelector(\"[data-testid='occupancy-chart']\"); \
+             const grid = svg.querySelector('line.grid'); \
+             const line = svg.querySelector(\"[data-testid='occupancy-line']\"); \
+             return [grid.getAttribute('x1'), grid.getAttribute('x2'), line.getAttribute('points')];",
+            vec![],
+        )
+        .await
+        .expect("read the occupancy chart");
+    let num = |i: usize| v[i].as_str().and_then(|s| s.parse::<f64>().ok()).unwrap();
+    let xs = v[2]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|p| p.split(',').next().unwrap().parse::<f64>().unwrap())
+        .collect();
+    (num(0), num(1), xs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todays_charts_stop_at_the_present_hour_and_a_past_day_runs_its_whole_length() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    // A car that came in a minute ago: today has something to draw.
+    let (status, body) = send(
+        &gate,
+        Method::POST,
+        &site.server.url("/api/v1/gate/entries"),
+        Some(json!({"park": PARK_A, "plate": "沪A20001",
+            "time": (chrono::Utc::now() - chrono::TimeDelta::minutes(1)).to_rfc3339()})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    add_person(&site, "floor", "mall_staff", &[site.park_a]).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "floor", PERSON_PASSWORD)
+        .await;
+    let today = protocol::time::to_shanghai(chrono::Utc::now()).date_naive();
+    let open = |day: chrono::NaiveDate| {
+        site.server.url(&format!(
+            "/traffic?park={}&from={day}&to={day}",
+            site.park_a
+        ))
+    };
+
+    // Today: bars and line end with the hour under way. Read twice if an hour turned meanwhile.
+    let mut checked = false;
+    for _ in 0..2 {
+        let hour = shanghai_hour();
+        browser.goto(&open(today)).await;
+        browser.element("occupancy-line").await;
+        let (left, right, xs) = occupancy_geometry(&browser).await;
+        let bars_in = browser.count("[data-testid^='bar-in-']").await;
+        let bars_out = browser.count("[data-testid^='bar-out-']").await;
+        let values = browser
+            .attr_of("occupancy-line", "data-values")
+            .await
+            .unwrap_or_default();
+        if shanghai_hour() != hour {
+            continue;
+        }
+        let slot = (right - left) / 24.0;
+        let hour_start = left + slot * hour as f64;
+        let hour_end = hour_start + slot;
+        assert_eq!(xs.len(), hour + 1, "one point per hour begun: {xs:?}");
+        assert!(
+            xs.iter().all(|x| *x <= hour_end + 0.05),
+            "no point after the present hour (ends at x={hour_end}): {xs:?}"
+        );
+        let last = xs.last().copied().unwrap_or_default();
+        assert!(
+            last >= hour_start - 0.05,
+            "the line reaches the present hour (x≥{hour_start}): {xs:?}"
+        );
+        assert_eq!(
+            (bars_in, bars_out),
+            (hour + 1, hour + 1),
+            "no bars, not even empty ones, for hours to come"
+        );
+        assert!(!browser.exists(&format!("bar-in-{}", hour + 1)).await);
+        assert_eq!(values.split(',').count(), hour + 1, "{values}");
+        assert!(values.ends_with('1'), "the car inside now: {values}");
+        checked = true;
+        break;
+    }
+    assert!(checked, "the hour kept turning");
+    // The day picker shows the day as `YYYY-MM-DD`, not in the browser's locale.
+    assert_date_shown(&browser, "traffic-from", &today.to_string()).await;
+    assert_date_shown(&browser, "traffic-to", &today.to_string()).await;
+
+    // A past day: every hour, the line to the right edge.
+    browser.goto(&open(today - chrono::Days::new(1))).await;
+    browser.element("occupancy-line").await;
+    let (_, right, xs) = occupancy_geometry(&browser).await;
+    assert_eq!(xs.len(), 24, "{xs:?}");
+    assert!((xs[23] - right).abs() < 0.05, "{xs:?} ends at {right}");
+    assert_eq!(browser.count("[data-testid^='bar-in-']").await, 24);
+    assert_eq!(browser.count("[data-testid^='bar-out-']").await, 24);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_dashboard_and_the_sessions_list_fit_the_screen() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    feed(&site.server, &gate, PARK_A, &two_days()).await;
+    add_person(&site, "floor", "mall_staff", &[site.park_a]).await;
+    let browser = Browser::start().await;
+    set_viewport(&browser, PHONE.0, PHONE.1).await;
+    browser
+        .sign_in(&site.server.base_url, "floor", PERSON_PASSWORD)
+        .await;
+    let (from, to) = Expected::days();
+    browser
+        .goto(&site.server.url(&format!(
+            "/traffic?park={}&from={from}&to={to}",
+            site.park_a
+        )))
+        .await;
+    browser.element("bar-in-47").await;
+    assert_fits_width(&browser, "the traffic dashboard").await;
+
+    // On a phone the navigation is folded behind its menu: go by address.
+    browser
+        .goto(&site.server.url(&format!("/sessions?park={}", site.park_a)))
+        .await;
+    browser.element("session-plate").await;
+    assert_fits_width(&browser, "the sessions list").await;
     browser.close().await;
 }

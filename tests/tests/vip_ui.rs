@@ -9,7 +9,10 @@ use std::time::Duration;
 use chrono::Utc;
 use e2e::browser::Browser;
 use e2e::coupon_site::{self, ADMIN_PW, APP_ID, CouponSite, MANAGER_PW, PARK, bearer_client, send};
+use e2e::page_checks::{PHONE, assert_date_shown, assert_fits_width, set_viewport};
 use e2e::server::Backend;
+use e2e::traffic_site::{PERSON_PASSWORD, add_person};
+use e2e::vip_site::VipSite;
 use protocol::pyun::VipType;
 use protocol::time::format_mallcoo;
 use protocol::vip::renewal_period;
@@ -303,5 +306,127 @@ async fn an_admin_starts_a_full_sync_and_watches_it_complete() {
         .map(|r| r.pay_partner)
         .collect();
     assert_eq!(held.len(), 300);
+    browser.close().await;
+}
+
+/// `n` monthly cards as an import file, plates `粤{authority}00000`… in order.
+fn cards(authority: char, n: usize) -> Vec<u8> {
+    let mut csv = String::from("车牌号,车牌颜色,收费类型,VIP类型,开始时间,结束时间,金额(元)\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "粤{authority}{i:05},蓝,MON_A,月卡,2026-01-01,2026-01-31,300\n"
+        ));
+    }
+    csv.into_bytes()
+}
+
+/// Waits until the pager's range reads `range` (e.g. `第 51–100 条`).
+async fn wait_for_range(browser: &Browser, range: &str) {
+    browser
+        .wait_for_text("vip-range", |t| t.contains(range))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_pager_shows_its_own_labels_counts_once_and_pages_through_every_record() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let (status, report) = site
+        .import(site.park_a, "confirm=true", cards('D', 120))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 120, "{report}");
+    add_person(&site, "pm", "property_manager", &[site.park_a]).await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&site.server.base_url, "pm", PERSON_PASSWORD)
+        .await;
+    browser.click("nav-vip").await;
+    wait_for_range(&browser, "第 1–50 条，共 120 条").await;
+
+    // The buttons say what they do and nothing of the page's source leaks onto it (a bare
+    // `>=` in a `view!` attribute once ended the tag and printed the rest as text).
+    assert_eq!(browser.text_of("vip-prev").await, "上一页");
+    assert_eq!(browser.text_of("vip-next").await, "下一页");
+    let text = browser.page_text().await;
+    for source in ["total()", "on : click", "move |", "PAGE_SIZE", "offset()"] {
+        assert!(!text.contains(source), "{source:?} on the page: {text}");
+    }
+    assert_eq!(text.matches("共 120 条").count(), 1, "{text}");
+
+    let enabled = |id: &'static str| {
+        let browser = &browser;
+        async move { browser.element(id).await.is_enabled().await.unwrap() }
+    };
+    assert!(!enabled("vip-prev").await, "no page before the first");
+    assert!(enabled("vip-next").await);
+    assert_eq!(browser.count("tr[data-testid^='vip-record-']").await, 50);
+    browser.click("vip-next").await;
+    wait_for_range(&browser, "第 51–100 条").await;
+    assert!(enabled("vip-prev").await && enabled("vip-next").await);
+    browser.click("vip-next").await;
+    wait_for_range(&browser, "第 101–120 条").await;
+    assert!(!enabled("vip-next").await, "no page after the last");
+    assert_eq!(browser.count("tr[data-testid^='vip-record-']").await, 20);
+    browser.click("vip-prev").await;
+    wait_for_range(&browser, "第 51–100 条").await;
+
+    // The add form's period dates read `YYYY-MM-DD` whatever the browser's locale.
+    browser.click("vip-add-toggle").await;
+    browser.type_into("vip-add-start", "2026-12-06").await;
+    browser.type_into("vip-add-end", "2027-01-05").await;
+    assert_date_shown(&browser, "vip-add-start", "2026-12-06").await;
+    assert_date_shown(&browser, "vip-add-end", "2027-01-05").await;
+    browser
+        .wait_for_text("vip-add-period", |t| {
+            t.contains("2026-12-06") && t.contains("2027-01-05")
+        })
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_list_a_record_and_an_import_preview_fit_the_screen() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let (status, report) = site
+        .import(site.park_a, "confirm=true", cards('D', 3))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    add_person(&site, "pm", "property_manager", &[site.park_a]).await;
+    let browser = Browser::start().await;
+    set_viewport(&browser, PHONE.0, PHONE.1).await;
+    browser
+        .sign_in(&site.server.base_url, "pm", PERSON_PASSWORD)
+        .await;
+    // On a phone the navigation is folded behind its menu: go by address.
+    browser.goto(&site.server.url("/vip")).await;
+    browser.element("vip-record-plate").await;
+    assert_fits_width(&browser, "the VIP list").await;
+
+    browser.click("vip-record-plate").await;
+    browser.element("vip-recharge-pay-partner").await;
+    assert_fits_width(&browser, "a VIP record").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cards.csv");
+    let mut bytes = cards('E', 2);
+    bytes.extend_from_slice("粤Z1,蓝,MON_A,周卡,2026-01-01,2026-01-31,300\n".as_bytes());
+    std::fs::write(&file, bytes).unwrap();
+    browser
+        .goto(
+            &site
+                .server
+                .url(&format!("/vip/import?park={}", site.park_a)),
+        )
+        .await;
+    browser
+        .element("vip-import-file")
+        .await
+        .send_keys(&file.to_string_lossy())
+        .await
+        .unwrap();
+    browser.click("vip-import-preview").await;
+    browser.element("vip-import-errors").await;
+    browser.element("vip-import-rows").await;
+    assert_fits_width(&browser, "the VIP import preview").await;
     browser.close().await;
 }

@@ -17,6 +17,7 @@ use crate::format::shanghai_day_start;
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::coupons::{STATES, answer_view, state_badge};
 use crate::pages::{error_line, every, loading, local_time};
+use crate::ui::{DateInput, EmptyState, Field, Table, TextInput, ToastKind, toast};
 
 /// How often in-flight records are looked at again.
 const REFRESH: Duration = Duration::from_secs(5);
@@ -221,31 +222,17 @@ pub(crate) fn records_section(parks: Signal<Vec<Park>>, records: Records) -> imp
             <h3>{tr(Text::RecordsTitle)}</h3>
             {filters(parks, records)}
             {move || reconciling.get().map(|r| reconcile_form(r, records))}
-            <div class="wide">
-                <table data-testid="coupon-records">
-                    <thead><tr>
-                        <th>{tr(Text::At)}</th>
-                        <th>{tr(Text::Park)}</th>
-                        <th>{tr(Text::KindColumn)}</th>
-                        <th>{tr(Text::Plate)}</th>
-                        <th>{tr(Text::Summary)}</th>
-                        <th>{tr(Text::State)}</th>
-                        <th>{tr(Text::PyunAnswer)}</th>
-                        <th>{tr(Text::Seqno)}</th>
-                        <th>{tr(Text::GrantSerial)}</th>
-                        <th>{tr(Text::Attempts)}</th>
-                        <th>{tr(Text::RequestedBy)}</th>
-                        <th>{tr(Text::Actions)}</th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=move || records.rows.get()
-                            key=|r| (r.id, r.updated_at.clone(), r.state.clone(), r.reconciliation.is_some())
-                            let(r)>
-                            {record_row(r, reconciling)}
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+            <Table test_id="coupon-records" columns=vec![
+                Text::At, Text::Park, Text::KindColumn, Text::Plate, Text::Summary, Text::State,
+                Text::PyunAnswer, Text::Seqno, Text::GrantSerial, Text::Attempts, Text::RequestedBy,
+                Text::Actions,
+            ]>
+                <For each=move || records.rows.get()
+                    key=|r| (r.id, r.updated_at.clone(), r.state.clone(), r.reconciliation.is_some())
+                    let(r)>
+                    {record_row(r, reconciling)}
+                </For>
+            </Table>
             {error_line(records.error, "coupon-records-error")}
             {move || {
                 if records.loading.get() {
@@ -255,7 +242,7 @@ pub(crate) fn records_section(parks: Signal<Vec<Park>>, records: Records) -> imp
                         <button data-testid="coupon-records-more" on:click=move |_| records.more()>{tr(Text::More)}</button>
                     }.into_any()
                 } else if records.rows.with(Vec::is_empty) {
-                    view! { <p class="muted" data-testid="coupon-records-empty">{tr(Text::Empty)}</p> }.into_any()
+                    view! { <EmptyState test_id="coupon-records-empty" /> }.into_any()
                 } else {
                     view! { <p class="muted" data-testid="coupon-records-end">{tr(Text::NoMore)}</p> }.into_any()
                 }
@@ -306,23 +293,23 @@ fn record_row(r: CouponRecord, reconciling: RwSignal<Option<CouponRecord>>) -> i
     });
     view! {
         <tr data-testid=format!("coupon-record-{}", r.id) data-state=r.state.clone()>
-            <td class="small" title=r.finished_at.as_deref().map(local_time).unwrap_or_default()>{local_time(&r.created_at)}</td>
-            <td>{r.park_code.clone()}</td>
-            <td title=r.key.clone()>{move || kind.map(|k| k.text(lang.get()).to_owned()).unwrap_or_else(|| raw_kind.clone())}</td>
-            <td data-testid="coupon-record-plate">{r.plate.clone()}</td>
-            <td>{r.summary.clone()}</td>
-            <td>
+            <td data-label=tr(Text::At) class="small" title=r.finished_at.as_deref().map(local_time).unwrap_or_default()>{local_time(&r.created_at)}</td>
+            <td data-label=tr(Text::Park)>{r.park_code.clone()}</td>
+            <td data-label=tr(Text::KindColumn) title=r.key.clone()>{move || kind.map(|k| k.text(lang.get()).to_owned()).unwrap_or_else(|| raw_kind.clone())}</td>
+            <td data-label=tr(Text::Plate) data-testid="coupon-record-plate">{r.plate.clone()}</td>
+            <td data-label=tr(Text::Summary)>{r.summary.clone()}</td>
+            <td data-label=tr(Text::State)>
                 {state_badge(&r.state, "coupon-record-state")}
                 {next.map(|t| view! {
                     <br /><span class="small muted">{move || fill(Text::NextAttempt.text(lang.get()), &[&t])}</span>
                 })}
             </td>
-            <td>{answer_view(&r)}</td>
-            <td><code>{pyun.seqno.unwrap_or_default()}</code></td>
-            <td><code>{pyun.grant_serial.unwrap_or_default()}</code></td>
-            <td>{r.attempts}</td>
-            <td>{r.requested_by.clone()}</td>
-            <td>{settle}{settled}</td>
+            <td data-label=tr(Text::PyunAnswer)>{answer_view(&r)}</td>
+            <td data-label=tr(Text::Seqno)><code>{pyun.seqno.unwrap_or_default()}</code></td>
+            <td data-label=tr(Text::GrantSerial)><code>{pyun.grant_serial.unwrap_or_default()}</code></td>
+            <td data-label=tr(Text::Attempts)>{r.attempts}</td>
+            <td data-label=tr(Text::RequestedBy)>{r.requested_by.clone()}</td>
+            <td data-label=tr(Text::Actions)>{settle}{settled}</td>
         </tr>
     }
 }
@@ -371,37 +358,26 @@ fn filters(parks: Signal<Vec<Park>>, records: Records) -> impl IntoView {
     };
     view! {
         <form class="filters" data-testid="coupon-filters" on:submit=apply>
-            <div>
-                <label>{tr(Text::Park)}</label>
+            <Field label=Text::Park>
                 <select data-testid="coupon-filter-park" on:change=move |ev| park.set(event_target_value(&ev))>
                     <option value="">{tr(Text::AllParks)}</option>
                     {move || parks.get().into_iter().map(|p| view! {
                         <option value=p.id.to_string()>{format!("{} {}", p.code, p.name)}</option>
                     }).collect_view()}
                 </select>
-            </div>
-            <div>
-                <label>{tr(Text::Plate)}</label>
-                <input data-testid="coupon-filter-plate" prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
-            </div>
-            <div>
-                <label>{tr(Text::State)}</label>
+            </Field>
+            <Field label=Text::Plate><TextInput value=plate test_id="coupon-filter-plate" /></Field>
+            <Field label=Text::State>
                 <select data-testid="coupon-filter-state" on:change=move |ev| state.set(event_target_value(&ev))>
                     <option value="">{tr(Text::AllStates)}</option>
                     {STATES.into_iter().map(|(code, label)| view! {
                         <option value=code>{tr(label)}</option>
                     }).collect_view()}
                 </select>
-            </div>
-            <div>
-                <label>{tr(Text::DateFrom)}</label>
-                <input type="date" data-testid="coupon-filter-from" prop:value=from on:input=move |ev| from.set(event_target_value(&ev)) />
-            </div>
-            <div>
-                <label>{tr(Text::DateTo)}</label>
-                <input type="date" data-testid="coupon-filter-to" prop:value=to on:input=move |ev| to.set(event_target_value(&ev)) />
-            </div>
-            <div>
+            </Field>
+            <Field label=Text::DateFrom><DateInput value=from test_id="coupon-filter-from" /></Field>
+            <Field label=Text::DateTo><DateInput value=to test_id="coupon-filter-to" /></Field>
+            <div class="field">
                 <button type="submit" data-testid="coupon-filter-apply">{tr(Text::Filter)}</button>
             </div>
         </form>
@@ -433,6 +409,7 @@ fn reconcile_form(record: CouponRecord, records: Records) -> impl IntoView {
                 Ok(updated) => {
                     records.reconciling.set(None);
                     records.replace(updated);
+                    toast(ToastKind::Saved, "reconcile-saved");
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -458,8 +435,7 @@ fn reconcile_form(record: CouponRecord, records: Records) -> impl IntoView {
                 {choice("delivered", Text::ResolvedDelivered, "reconcile-delivered")}
                 {choice("not_delivered", Text::ResolvedNotDelivered, "reconcile-not-delivered")}
             </div>
-            <label>{tr(Text::Note)}</label>
-            <input data-testid="reconcile-note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev)) />
+            <Field label=Text::Note><TextInput value=note test_id="reconcile-note" /></Field>
             <div class="actions">
                 <button type="submit" data-testid="reconcile-submit">{tr(Text::Confirm)}</button>
                 <button type="button" data-testid="reconcile-cancel" on:click=move |_| records.reconciling.set(None)>{tr(Text::Cancel)}</button>

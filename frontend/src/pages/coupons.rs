@@ -11,6 +11,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupon_records::{Records, records_section};
 use crate::pages::error_line;
 use crate::pages::layout::guarded;
+use crate::ui::{Badge, Field, PageHeader, TextInput, Tone};
 
 /// The coupons page.
 #[component]
@@ -35,7 +36,19 @@ pub(crate) fn state_badge(state: &str, test_id: &'static str) -> impl IntoView +
     badge(state, label, test_id)
 }
 
-/// A state as a badge classed `state-{state}`, showing `label` (else the raw state).
+/// The kit's tone for a state of a coupon, recharge, sync job, session or card.
+fn tone_of(state: &str) -> Tone {
+    match state {
+        "delivered" | "done" | "closed" | "valid" => Tone::Ok,
+        "sending" | "running" | "open" => Tone::Info,
+        "unknown" | "misconfigured" | "problem" | "no_exit_seen" | "expired" => Tone::Warn,
+        "rejected" | "failed" => Tone::Danger,
+        _ => Tone::Neutral,
+    }
+}
+
+/// A state as the kit's badge, toned by the state, showing `label` (else the raw state);
+/// `data-state` keeps the raw one for the tests.
 pub(crate) fn badge(
     state: &str,
     label: Option<Text>,
@@ -45,9 +58,9 @@ pub(crate) fn badge(
     let raw = state.to_owned();
     let shown = raw.clone();
     view! {
-        <span class=format!("badge state state-{raw}") data-testid=test_id data-state=raw>
+        <Badge tone={tone_of(&raw)} test_id={test_id} {..} data-state={raw}>
             {move || label.map(|l| l.text(lang.get()).to_owned()).unwrap_or_else(|| shown.clone())}
-        </span>
+        </Badge>
     }
 }
 
@@ -154,7 +167,7 @@ fn coupons_page() -> impl IntoView {
     let records = Records::new(result);
     view! {
         <section>
-            <h2>{tr(Text::CouponsTitle)}</h2>
+            <PageHeader title=Text::CouponsTitle />
             {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-parks-error"))}
             {grant_form(park_list, records, result)}
         </section>
@@ -260,26 +273,32 @@ fn grant_form(
     view! {
         <h3>{tr(Text::GrantTitle)}</h3>
         <form data-testid="coupon-grant-form" on:submit=submit>
-            <label>{tr(Text::Park)}</label>
-            <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
-                {move || parks.get().into_iter().map(|p| {
-                    let id = p.id.to_string();
-                    let value = id.clone();
-                    view! {
-                        <option value=value selected=move || park.get() == id>{format!("{} {}", p.code, p.name)}</option>
-                    }
-                }).collect_view()}
-            </select>
-            <label>{tr(Text::Product)}</label>
-            <select data-testid="coupon-product" prop:value=product on:change=move |ev| product.set(event_target_value(&ev))>
-                {move || products.get().into_iter().map(|p| {
-                    let id = p.id.to_string();
-                    let value = id.clone();
-                    view! {
-                        <option value=value selected=move || product.get() == id>{p.name}</option>
-                    }
-                }).collect_view()}
-            </select>
+            <div class="fields">
+            <Field label=Text::Park>
+                <select data-testid="coupon-park" prop:value=park on:change=move |ev| park.set(event_target_value(&ev))>
+                    {move || parks.get().into_iter().map(|p| {
+                        let id = p.id.to_string();
+                        let value = id.clone();
+                        view! {
+                            <option value=value selected=move || park.get() == id>{format!("{} {}", p.code, p.name)}</option>
+                        }
+                    }).collect_view()}
+                </select>
+            </Field>
+            <Field label=Text::Product>
+                <select data-testid="coupon-product" prop:value=product on:change=move |ev| product.set(event_target_value(&ev))>
+                    {move || products.get().into_iter().map(|p| {
+                        let id = p.id.to_string();
+                        let value = id.clone();
+                        view! {
+                            <option value=value selected=move || product.get() == id>{p.name}</option>
+                        }
+                    }).collect_view()}
+                </select>
+            </Field>
+            <div class="field">{plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}</div>
+            <Field label=Text::Reason><TextInput value=reason test_id="coupon-reason" /></Field>
+            </div>
             {move || {
                 let loaded = config.get().is_some_and(|r| r.is_ok());
                 (loaded && products.with(Vec::is_empty)).then(|| view! {
@@ -287,9 +306,6 @@ fn grant_form(
                 })
             }}
             {move || config.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "coupon-config-error"))}
-            {plate_field(plate, checked, "coupon-plate", "coupon-plate-hint")}
-            <label>{tr(Text::Reason)}</label>
-            <input data-testid="coupon-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
             <div class="actions">
                 <button type="submit" data-testid="coupon-grant-submit" disabled=move || sending.get()>
                     {move || if sending.get() { tr(Text::Granting)() } else { tr(Text::Grant)() }}

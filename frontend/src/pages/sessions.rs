@@ -5,13 +5,14 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, SessionFilter, SessionPage, SessionRow};
+use crate::api::{self, ApiError, SESSIONS_PAGE, SessionFilter, SessionPage, SessionRow};
 use crate::format::yuan;
 use crate::i18n::{Text, tr};
 use crate::pages::coupons::badge;
 use crate::pages::layout::guarded;
 use crate::pages::vip_labels::{chosen_park, park_select};
 use crate::pages::{error_line, loading, local_time};
+use crate::ui::{EmptyState, Field, PageHeader, Pager, Table, TextInput};
 
 /// Session states with their labels, as the filter offers them.
 const STATES: [(&str, Text); 3] = [
@@ -91,7 +92,7 @@ fn sessions_page() -> impl IntoView {
             state: state.get_untracked(),
         });
     };
-    let next = move |_| {
+    let next = move || {
         if let Some(b) = list
             .page
             .with_untracked(|p| p.as_ref().and_then(|p| p.next_before))
@@ -99,7 +100,7 @@ fn sessions_page() -> impl IntoView {
             list.trail.update(|t| t.push(Some(b)));
         }
     };
-    let prev = move |_| {
+    let prev = move || {
         list.trail.update(|t| {
             if t.len() > 1 {
                 t.pop();
@@ -110,55 +111,45 @@ fn sessions_page() -> impl IntoView {
         list.page
             .with(|p| p.as_ref().map(|p| p.sessions.clone()).unwrap_or_default())
     };
+    // Keyset paging knows no total; the range counts the pages walked so far.
+    let offset = move || {
+        list.trail
+            .with(|t| (t.len() as u64 - 1) * u64::from(SESSIONS_PAGE))
+    };
+    let shown = move || {
+        list.page
+            .with(|p| p.as_ref().map_or(0, |p| p.sessions.len() as u64))
+    };
     view! {
         <section>
-            <h2>{tr(Text::SessionsTitle)}</h2>
+            <PageHeader title=Text::SessionsTitle />
             {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "sessions-parks-error"))}
             <form class="filters" data-testid="sessions-filters" on:submit=apply>
-                <div class="field">{park_select(park_list, list.park, "sessions-park")}</div>
-                <div class="field">
-                    <label>{tr(Text::PlatePrefix)}</label>
-                    <input data-testid="sessions-plate" prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
-                </div>
-                <div class="field">
-                    <label>{tr(Text::State)}</label>
+                {park_select(park_list, list.park, "sessions-park")}
+                <Field label=Text::PlatePrefix><TextInput value=plate test_id="sessions-plate" /></Field>
+                <Field label=Text::State>
                     <select data-testid="sessions-state" on:change=move |ev| state.set(event_target_value(&ev))>
                         <option value="">{tr(Text::AllStates)}</option>
                         {STATES.into_iter().map(|(code, label)| view! { <option value=code>{tr(label)}</option> }).collect_view()}
                     </select>
-                </div>
+                </Field>
                 <div class="field"><button type="submit" data-testid="sessions-apply">{tr(Text::Search)}</button></div>
             </form>
-            <div class="wide">
-                <table data-testid="sessions-table">
-                    <thead><tr>
-                        <th>{tr(Text::Plate)}</th>
-                        <th>{tr(Text::EntryAt)}</th>
-                        <th>{tr(Text::ExitAt)}</th>
-                        <th>{tr(Text::State)}</th>
-                        <th>{tr(Text::FeeDue)}</th>
-                        <th>{tr(Text::Paid)}</th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=rows key=|r| (r.id, r.state.clone(), r.paid_fen) let(r)>
-                            {session_row(r)}
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+            <Table test_id="sessions-table"
+                columns=vec![Text::Plate, Text::EntryAt, Text::ExitAt, Text::State, Text::FeeDue, Text::Paid]>
+                <For each=rows key=|r| (r.id, r.state.clone(), r.paid_fen) let(r)>
+                    {session_row(r)}
+                </For>
+            </Table>
             {error_line(list.error, "sessions-error")}
             {move || (list.page.with(Option::is_none) && list.error.with(Option::is_none)).then(loading)}
             {move || list.page.with(|p| p.as_ref().is_some_and(|p| p.sessions.is_empty())).then(|| view! {
-                <p class="muted" data-testid="sessions-empty">{tr(Text::Empty)}</p>
+                <EmptyState test_id="sessions-empty" />
             })}
-            <div class="actions">
-                <button type="button" data-testid="sessions-prev" disabled=move || list.trail.with(|t| t.len() <= 1)
-                    on:click=prev>{tr(Text::PrevPage)}</button>
-                " "
-                <button type="button" data-testid="sessions-next"
-                    disabled=move || list.page.with(|p| p.as_ref().and_then(|p| p.next_before).is_none())
-                    on:click=next>{tr(Text::NextPage)}</button>
-            </div>
+            <Pager prefix="sessions" offset=offset shown=shown
+                has_prev={move || list.trail.with(|t| t.len() > 1)}
+                has_next=move || list.page.with(|p| p.as_ref().is_some_and(|p| p.next_before.is_some()))
+                on_prev=prev on_next=next hide_idle_buttons=true />
         </section>
     }
 }
@@ -169,12 +160,12 @@ fn session_row(r: SessionRow) -> impl IntoView {
     let gate = |g: &Option<String>| g.as_ref().map(|g| format!(" · {g}")).unwrap_or_default();
     view! {
         <tr data-testid=format!("session-{}", r.id) data-state=r.state.clone()>
-            <td data-testid="session-plate">{car}{r.vip.then_some(" VIP")}</td>
-            <td class="small">{local_time(&r.entry_at)}{gate(&r.entry_gate)}</td>
-            <td class="small">{r.exit_at.as_deref().map(local_time).unwrap_or_default()}{gate(&r.exit_gate)}</td>
-            <td>{badge(&r.state, label, "session-state")}</td>
-            <td data-testid="session-fee">{r.fee_due_fen.map(yuan).unwrap_or_else(|| "—".to_owned())}</td>
-            <td data-testid="session-paid">{yuan(r.paid_fen)}</td>
+            <td data-label=tr(Text::Plate) data-testid="session-plate">{car}{r.vip.then_some(" VIP")}</td>
+            <td data-label=tr(Text::EntryAt) class="small">{local_time(&r.entry_at)}{gate(&r.entry_gate)}</td>
+            <td data-label=tr(Text::ExitAt) class="small">{r.exit_at.as_deref().map(local_time).unwrap_or_default()}{gate(&r.exit_gate)}</td>
+            <td data-label=tr(Text::State)>{badge(&r.state, label, "session-state")}</td>
+            <td data-label=tr(Text::FeeDue) data-testid="session-fee">{r.fee_due_fen.map(yuan).unwrap_or_else(|| "—".to_owned())}</td>
+            <td data-label=tr(Text::Paid) data-testid="session-paid">{yuan(r.paid_fen)}</td>
         </tr>
     }
 }

@@ -3,7 +3,11 @@
 //! Each chart has a fixed viewBox and `width=100%`, so it scales to a phone's width and keeps
 //! its proportions whatever the number of hours; every bar carries its count in `data-count`
 //! for the browser tests.
+//!
+//! Hours after the present are left blank, not drawn as zeros: a range that includes today
+//! keeps its full width on the axis, but its bars and its line stop at now.
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::api::HourTraffic;
@@ -58,6 +62,40 @@ fn axis_label(label: &str, several_days: bool) -> String {
     }
 }
 
+/// Where the present falls among hours labelled `yyyy-MM-dd HH` (Shanghai).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Present {
+    /// The label of the hour under way.
+    hour: String,
+    /// How much of that hour has passed, 0 to 1.
+    passed: f64,
+}
+
+impl Present {
+    /// The present at `now`.
+    pub(crate) fn at(now: DateTime<Utc>) -> Present {
+        let mut hour = protocol::time::format_mallcoo(now);
+        hour.truncate("yyyy-MM-dd HH".len());
+        // Shanghai is a whole number of hours from UTC, so the minutes are the same in both.
+        let passed = now.timestamp().rem_euclid(3600) as f64 / 3600.0;
+        Present { hour, passed }
+    }
+
+    /// How many of `hours` (in order) have begun: those are drawn, the rest are the future.
+    fn begun(&self, hours: &[HourTraffic]) -> usize {
+        hours.partition_point(|h| h.label <= self.hour)
+    }
+
+    /// How much of an hour has passed: all of it, or part when it is the one under way.
+    fn passed(&self, h: &HourTraffic) -> f64 {
+        if h.label == self.hour {
+            self.passed
+        } else {
+            1.0
+        }
+    }
+}
+
 /// Horizontal grid lines at 0, half and the top, with their values.
 fn grid(top: i64) -> impl IntoView + use<> {
     [0, top / 2, top]
@@ -90,13 +128,14 @@ fn x_axis(hours: &[HourTraffic]) -> impl IntoView + use<> {
         .collect_view()
 }
 
-/// Entries (left bar) and exits (right bar) of every hour.
-pub(crate) fn bar_chart(hours: &[HourTraffic]) -> impl IntoView + use<> {
+/// Entries (left bar) and exits (right bar) of every hour that has begun.
+pub(crate) fn bar_chart(hours: &[HourTraffic], now: &Present) -> impl IntoView + use<> {
     let n = hours.len().max(1);
     let slot = plot_width() / n as f64;
     let bar = (slot * 0.4).max(0.5);
-    let top = scale_top(hours.iter().flat_map(|h| [h.entries, h.exits]));
-    let bars = hours
+    let drawn = &hours[..now.begun(hours)];
+    let top = scale_top(drawn.iter().flat_map(|h| [h.entries, h.exits]));
+    let bars = drawn
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -127,24 +166,26 @@ pub(crate) fn bar_chart(hours: &[HourTraffic]) -> impl IntoView + use<> {
     }
 }
 
-/// Cars inside at the end of every hour.
-pub(crate) fn occupancy_chart(hours: &[HourTraffic]) -> impl IntoView + use<> {
+/// Cars inside at the end of every past hour, and now.
+pub(crate) fn occupancy_chart(hours: &[HourTraffic], now: &Present) -> impl IntoView + use<> {
     let n = hours.len().max(1);
     let slot = plot_width() / n as f64;
-    let top = scale_top(hours.iter().map(|h| h.occupancy));
-    // Each value sits at the end of its hour.
-    let points: Vec<String> = hours
+    let drawn = &hours[..now.begun(hours)];
+    let top = scale_top(drawn.iter().map(|h| h.occupancy));
+    // Each value sits at the end of its hour; the hour under way ends at now, where the
+    // server's figure for it (every event so far) is the current occupancy.
+    let points: Vec<String> = drawn
         .iter()
         .enumerate()
         .map(|(i, h)| {
             format!(
                 "{:.1},{:.1}",
-                LEFT + slot * (i + 1) as f64,
+                LEFT + slot * (i as f64 + now.passed(h)),
                 y_of(h.occupancy, top)
             )
         })
         .collect();
-    let values = hours
+    let values = drawn
         .iter()
         .map(|h| h.occupancy.to_string())
         .collect::<Vec<_>>()

@@ -16,9 +16,10 @@ use crate::api::{self, ApiError, ChannelPayments, Traffic};
 use crate::format::{shanghai_date, yuan};
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::layout::guarded;
-use crate::pages::traffic_charts::{bar_chart, occupancy_chart};
+use crate::pages::traffic_charts::{Present, bar_chart, occupancy_chart};
 use crate::pages::vip_labels::{chosen_park, park_select};
 use crate::pages::{error_line, every, local_time};
+use crate::ui::{DateInput, EmptyState, Field, PageHeader, Table, parse_date};
 
 /// How often the dashboard reads the figures again.
 const REFRESH: Duration = Duration::from_secs(10);
@@ -113,24 +114,28 @@ fn dashboard() -> impl IntoView {
             d.load();
         }
     });
+    // The kit's text input shows `2026-12-06` in any locale; the range follows only whole
+    // dates, so a half-typed one does not reload the figures.
     let date_input = |value: RwSignal<String>, label: Text, test_id: &'static str| {
-        view! {
-            <div class="field">
-                <label>{tr(label)}</label>
-                <input type="date" data-testid=test_id prop:value=value
-                    on:change=move |ev| value.set(event_target_value(&ev)) />
-            </div>
-        }
+        let typed = RwSignal::new(value.get_untracked());
+        Effect::new(move |_| typed.set(value.get()));
+        Effect::new(move |_| {
+            let text = typed.get();
+            if parse_date(&text).is_some() && value.get_untracked() != text {
+                value.set(text);
+            }
+        });
+        view! { <Field label=label><DateInput value=typed test_id=test_id /></Field> }
     };
     view! {
         <section class="dashboard">
-            <h2>{tr(Text::TrafficTitle)}</h2>
+            <PageHeader title=Text::TrafficTitle />
             {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "traffic-parks-error"))}
             <div class="filters">
-                <div class="field">{park_select(park_list, d.park, "traffic-park")}</div>
+                {park_select(park_list, d.park, "traffic-park")}
                 {date_input(d.from, Text::FromDay, "traffic-from")}
                 {date_input(d.to, Text::ToDay, "traffic-to")}
-                <div class="field">
+                <div class="field quick-days">
                     <button type="button" data-testid="traffic-today" on:click=move |_| d.last_days(1, 0)>{tr(Text::Today)}</button>
                     " "
                     <button type="button" data-testid="traffic-yesterday" on:click=move |_| d.last_days(1, 1)>{tr(Text::Yesterday)}</button>
@@ -155,6 +160,8 @@ fn figures(t: Traffic) -> impl IntoView {
         }
     };
     let updated = local_time(&t.generated_at);
+    // Read at each render: the 10 s refresh moves the charts' end along with the clock.
+    let now = Present::at(Utc::now());
     view! {
         <div class="totals" data-testid="traffic-totals" data-from=t.from.clone() data-to=t.to.clone()>
             {total(Text::EntriesTotal, t.totals.entries, "traffic-in-total")}
@@ -163,9 +170,9 @@ fn figures(t: Traffic) -> impl IntoView {
         </div>
         <h3>{tr(Text::EntriesExitsPerHour)}</h3>
         <p class="small legend"><span class="key key-in"></span>{tr(Text::EntriesTotal)}" "<span class="key key-out"></span>{tr(Text::ExitsTotal)}</p>
-        {bar_chart(&t.hours)}
+        {bar_chart(&t.hours, &now)}
         <h3>{tr(Text::OccupancyOverTime)}</h3>
-        {occupancy_chart(&t.hours)}
+        {occupancy_chart(&t.hours, &now)}
         <h3>{tr(Text::PaymentsByChannel)}</h3>
         {payments(t.payments_by_channel)}
         <p class="muted small" data-testid="traffic-updated">
@@ -198,30 +205,22 @@ fn payments(rows: Vec<ChannelPayments>) -> impl IntoView {
         move || label.map_or_else(|| code.to_string(), |l| l.text(lang.get()).to_owned())
     };
     if rows.is_empty() {
-        return view! { <p class="muted" data-testid="payments-empty">{tr(Text::NoPayments)}</p> }
-            .into_any();
+        return view! { <EmptyState test_id="payments-empty" text=Text::NoPayments /> }.into_any();
     }
     view! {
-        <table data-testid="payments-table">
-            <thead><tr>
-                <th>{tr(Text::PayChannel)}</th>
-                <th>{tr(Text::PayMethod)}</th>
-                <th>{tr(Text::PaymentCount)}</th>
-                <th>{tr(Text::PaidAmount)}</th>
-                <th>{tr(Text::DeductionAmount)}</th>
-            </tr></thead>
-            <tbody>
-                {rows.into_iter().map(|r| view! {
-                    <tr data-testid=format!("payment-{}-{}", r.pay_channel, r.pay_type)>
-                        <td>{name(channel_name(r.pay_channel), r.pay_channel)}</td>
-                        <td>{name(pay_type_name(r.pay_type), r.pay_type)}</td>
-                        <td data-testid="payment-count">{r.count}</td>
-                        <td data-testid="payment-amount" data-fen=r.amount_fen.to_string()>{yuan(r.amount_fen)}</td>
-                        <td data-testid="payment-deduction">{yuan(r.deduction_fen)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <Table test_id="payments-table" columns=vec![
+            Text::PayChannel, Text::PayMethod, Text::PaymentCount, Text::PaidAmount, Text::DeductionAmount,
+        ]>
+            {rows.into_iter().map(|r| view! {
+                <tr data-testid=format!("payment-{}-{}", r.pay_channel, r.pay_type)>
+                    <td data-label=tr(Text::PayChannel)>{name(channel_name(r.pay_channel), r.pay_channel)}</td>
+                    <td data-label=tr(Text::PayMethod)>{name(pay_type_name(r.pay_type), r.pay_type)}</td>
+                    <td data-label=tr(Text::PaymentCount) data-testid="payment-count">{r.count}</td>
+                    <td data-label=tr(Text::PaidAmount) data-testid="payment-amount" data-fen=r.amount_fen.to_string()>{yuan(r.amount_fen)}</td>
+                    <td data-label=tr(Text::DeductionAmount) data-testid="payment-deduction">{yuan(r.deduction_fen)}</td>
+                </tr>
+            }).collect_view()}
+        </Table>
     }
     .into_any()
 }

@@ -15,6 +15,7 @@ use crate::pages::coupons::{checked_plate, plate_error_text, plate_field};
 use crate::pages::error_line;
 use crate::pages::vip_forms::RechargeFields;
 use crate::pages::vip_labels::{PLATE_COLORS, VIP_TYPES};
+use crate::ui::{Field, TextInput};
 
 fn optional(signal: RwSignal<String>) -> Option<String> {
     let text = signal.get_untracked().trim().to_owned();
@@ -96,35 +97,36 @@ pub(crate) fn add_form(park: Signal<Option<i64>>) -> impl IntoView {
     };
 
     let text_input = move |label: Text, test_id: &'static str, signal: RwSignal<String>| {
-        view! {
-            <label>{tr(label)}</label>
-            <input data-testid=test_id prop:value=signal on:input=move |ev| signal.set(event_target_value(&ev)) />
-        }
+        view! { <Field label=label><TextInput value=signal test_id=test_id /></Field> }
     };
     view! {
-        <form data-testid="vip-add-form" on:submit=submit>
+        <form class="vip-add" data-testid="vip-add-form" on:submit=submit>
             <h3>{tr(Text::VipAddTitle)}</h3>
-            {plate_field(plate, checked, "vip-add-plate", "vip-add-plate-hint")}
-            <label>{tr(Text::PlateColor)}</label>
-            <select data-testid="vip-add-color" on:change=move |ev| picked_color.set(event_target_value(&ev).parse().ok())>
-                {PLATE_COLORS.into_iter().map(|(code, label)| view! {
-                    <option value=code.to_string() selected=move || color.get() == code>{tr(label)}</option>
-                }).collect_view()}
-            </select>
-            {text_input(Text::CardNo, "vip-add-card-no", card_no)}
-            {text_input(Text::CardId, "vip-add-card-id", card_id)}
-            {text_input(Text::ChargeType, "vip-add-charge-type", charge_type)}
-            <label>{tr(Text::VipType)}</label>
-            <select data-testid="vip-add-type" on:change=move |ev| {
-                if let Ok(code) = event_target_value(&ev).parse() {
-                    vip_type.set(code);
-                }
-            }>
-                {VIP_TYPES.into_iter().map(|(code, label)| view! {
-                    <option value=code.to_string() selected=move || vip_type.get() == code>{tr(label)}</option>
-                }).collect_view()}
-            </select>
-            {recharge.view("vip-add")}
+            <div class="fields">
+                <div class="field">{plate_field(plate, checked, "vip-add-plate", "vip-add-plate-hint")}</div>
+                <Field label=Text::PlateColor>
+                    <select data-testid="vip-add-color" on:change=move |ev| picked_color.set(event_target_value(&ev).parse().ok())>
+                        {PLATE_COLORS.into_iter().map(|(code, label)| view! {
+                            <option value=code.to_string() selected=move || color.get() == code>{tr(label)}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                {text_input(Text::CardNo, "vip-add-card-no", card_no)}
+                {text_input(Text::CardId, "vip-add-card-id", card_id)}
+                {text_input(Text::ChargeType, "vip-add-charge-type", charge_type)}
+                <Field label=Text::VipType>
+                    <select data-testid="vip-add-type" on:change=move |ev| {
+                        if let Ok(code) = event_target_value(&ev).parse() {
+                            vip_type.set(code);
+                        }
+                    }>
+                        {VIP_TYPES.into_iter().map(|(code, label)| view! {
+                            <option value=code.to_string() selected=move || vip_type.get() == code>{tr(label)}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                {recharge.view("vip-add")}
+            </div>
             {recharge.preview("vip-add", vip_type_value, Signal::derive(|| None))}
             <div class="actions">
                 <button type="submit" data-testid="vip-add-submit" disabled=move || sending.get()>{tr(Text::Create)}</button>

@@ -11,6 +11,7 @@ use crate::api::{ApiError, RechargeInput};
 use crate::format::{shanghai_day_end, shanghai_day_start};
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::vip_labels::{PAY_TYPES, needs_dates};
+use crate::ui::{DateInput, Field, TextInput};
 
 /// The recharge inputs of a form, as typed.
 #[derive(Clone, Copy)]
@@ -125,25 +126,25 @@ impl RechargeFields {
                                field: &'static str,
                                signal: RwSignal<String>,
                                kind: &'static str| {
-            view! {
-                <label>{tr(label)}</label>
-                <input type=kind data-testid=id(field) prop:value=signal
-                    on:input=move |ev| signal.set(event_target_value(&ev)) />
-            }
+            view! { <Field label=label><TextInput value=signal kind=kind test_id=id(field) /></Field> }
+        };
+        let date_input = move |label: Text, field: &'static str, signal: RwSignal<String>| {
+            view! { <Field label=label><DateInput value=signal test_id=id(field) /></Field> }
         };
         let pay_type = self.pay_type;
         view! {
             {text_input(Text::VipQuantity, "quantity", self.quantity, "number")}
-            <label>{tr(Text::PayType)}</label>
-            <select data-testid=id("pay-type") on:change=move |ev| pay_type.set(event_target_value(&ev))>
-                {PAY_TYPES.into_iter().map(|(code, label)| view! {
-                    <option value=code.to_string() selected=move || pay_type.get() == code.to_string()>{tr(label)}</option>
-                }).collect_view()}
-            </select>
+            <Field label=Text::PayType>
+                <select data-testid=id("pay-type") on:change=move |ev| pay_type.set(event_target_value(&ev))>
+                    {PAY_TYPES.into_iter().map(|(code, label)| view! {
+                        <option value=code.to_string() selected=move || pay_type.get() == code.to_string()>{tr(label)}</option>
+                    }).collect_view()}
+                </select>
+            </Field>
             {text_input(Text::AmountYuan, "amount", self.amount, "text")}
             {text_input(Text::FaceValue, "value", self.value, "text")}
-            {text_input(Text::PeriodStart, "start", self.start, "date")}
-            {text_input(Text::PeriodEnd, "end", self.end, "date")}
+            {date_input(Text::PeriodStart, "start", self.start)}
+            {date_input(Text::PeriodEnd, "end", self.end)}
         }
     }
 

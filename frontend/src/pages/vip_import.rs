@@ -14,6 +14,7 @@ use crate::pages::layout::guarded;
 use crate::pages::vip_labels::{
     PLATE_COLORS, VIP_TYPES, chosen_park, label_of, label_text, park_select, period_text,
 };
+use crate::ui::{Field, PageHeader, Table};
 
 /// The import page.
 #[component]
@@ -127,25 +128,24 @@ fn import_page() -> impl IntoView {
     ];
     view! {
         <section>
-            <A href=move || format!("/vip?park={}", park.get().unwrap_or_default()) {..} data-testid="vip-back">{tr(Text::VipBack)}</A>
-            <h2>{tr(Text::VipImportTitle)}</h2>
+            <PageHeader title=Text::VipImportTitle>
+                <A href=move || format!("/vip?park={}", park.get().unwrap_or_default()) {..} data-testid="vip-back">{tr(Text::VipBack)}</A>
+            </PageHeader>
             {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "vip-import-parks-error"))}
             <p class="muted">{tr(Text::ImportNothingWritten)}</p>
             <div class="filters">
-                <div>{park_select(park_list, park, "vip-import-park")}</div>
-                <div>
-                    <label>{tr(Text::CsvFile)}</label>
+                {park_select(park_list, park, "vip-import-park")}
+                <Field label=Text::CsvFile>
                     <input type="file" accept=".csv,text/csv" data-testid="vip-import-file" node_ref=file_input
                         on:change=move |_| reset() />
-                </div>
-                <div>
-                    <label>{tr(Text::Encoding)}</label>
+                </Field>
+                <Field label=Text::Encoding>
                     <select data-testid="vip-import-encoding" on:change=move |ev| encoding.set(event_target_value(&ev))>
                         {encodings.into_iter().map(|(code, label)| view! {
                             <option value=code selected=move || encoding.get() == code>{tr(label)}</option>
                         }).collect_view()}
                     </select>
-                </div>
+                </Field>
             </div>
             <div class="actions">
                 <button type="button" data-testid="vip-import-preview" disabled=move || busy.get() on:click=preview>
@@ -186,26 +186,17 @@ fn report_view(r: ImportReport) -> impl IntoView {
             </p>
             {(!r.errors.is_empty()).then(|| view! {
                 <h4>{tr(Text::ImportErrors)}</h4>
-                <table data-testid="vip-import-errors">
-                    <thead><tr>
-                        <th>{tr(Text::Line)}</th><th>{tr(Text::Column)}</th><th>{tr(Text::Message)}</th>
-                    </tr></thead>
-                    <tbody>{r.errors.into_iter().enumerate().map(|(i, e)| error_row(i, e)).collect_view()}</tbody>
-                </table>
+                <Table test_id="vip-import-errors" columns=vec![Text::Line, Text::Column, Text::Message]>
+                    {r.errors.into_iter().enumerate().map(|(i, e)| error_row(i, e)).collect_view()}
+                </Table>
             })}
             {(!r.preview.is_empty()).then(|| view! {
                 <h4>{tr(Text::PreviewRows)}</h4>
-                <table data-testid="vip-import-rows">
-                    <thead><tr>
-                        <th>{tr(Text::Line)}</th>
-                        <th>{tr(Text::Plate)}</th>
-                        <th>{tr(Text::PlateColor)}</th>
-                        <th>{tr(Text::VipType)}</th>
-                        <th>{tr(Text::ChargeType)}</th>
-                        <th>{tr(Text::Period)}</th>
-                    </tr></thead>
-                    <tbody>{r.preview.into_iter().map(preview_row).collect_view()}</tbody>
-                </table>
+                <Table test_id="vip-import-rows" columns=vec![
+                    Text::Line, Text::Plate, Text::PlateColor, Text::VipType, Text::ChargeType, Text::Period,
+                ]>
+                    {r.preview.into_iter().map(preview_row).collect_view()}
+                </Table>
             })}
         </div>
     }
@@ -215,9 +206,9 @@ fn report_view(r: ImportReport) -> impl IntoView {
 fn error_row(index: usize, e: ImportRowError) -> impl IntoView {
     view! {
         <tr data-testid=format!("vip-import-error-{index}") data-line=e.line.to_string()>
-            <td data-testid="vip-import-error-line">{e.line}</td>
-            <td data-testid="vip-import-error-column">{e.column.unwrap_or_default()}</td>
-            <td data-testid="vip-import-error-message">{e.message}</td>
+            <td data-label=tr(Text::Line) data-testid="vip-import-error-line">{e.line}</td>
+            <td data-label=tr(Text::Column) data-testid="vip-import-error-column">{e.column.unwrap_or_default()}</td>
+            <td data-label=tr(Text::Message) data-testid="vip-import-error-message">{e.message}</td>
         </tr>
     }
 }
@@ -242,12 +233,12 @@ fn code_name<K: PartialEq + TryFrom<i64>>(
 fn preview_row(p: ImportPreviewRow) -> impl IntoView {
     view! {
         <tr data-testid=format!("vip-import-row-{}", p.line)>
-            <td>{p.line}</td>
-            <td data-testid="vip-import-row-plate">{p.plate.clone()}</td>
-            <td data-testid="vip-import-row-color">{code_name(&PLATE_COLORS, &p.plate_color)}</td>
-            <td data-testid="vip-import-row-type">{code_name(&VIP_TYPES, &p.vip_type)}</td>
-            <td data-testid="vip-import-row-charge-type">{p.charge_type.clone().unwrap_or_default()}</td>
-            <td class="small" data-testid="vip-import-row-period">{period_text(p.valid_from.as_deref(), p.valid_to.as_deref())}</td>
+            <td data-label=tr(Text::Line)>{p.line}</td>
+            <td data-label=tr(Text::Plate) data-testid="vip-import-row-plate">{p.plate.clone()}</td>
+            <td data-label=tr(Text::PlateColor) data-testid="vip-import-row-color">{code_name(&PLATE_COLORS, &p.plate_color)}</td>
+            <td data-label=tr(Text::VipType) data-testid="vip-import-row-type">{code_name(&VIP_TYPES, &p.vip_type)}</td>
+            <td data-label=tr(Text::ChargeType) data-testid="vip-import-row-charge-type">{p.charge_type.clone().unwrap_or_default()}</td>
+            <td data-label=tr(Text::Period) class="small" data-testid="vip-import-row-period">{period_text(p.valid_from.as_deref(), p.valid_to.as_deref())}</td>
         </tr>
     }
 }

@@ -6,8 +6,9 @@ use leptos_router::hooks::use_query_map;
 use protocol::pyun::VipType;
 
 use crate::api::Park;
-use crate::i18n::{self, Text, tr};
+use crate::i18n::{self, Text};
 use crate::pages::coupons::{STATES, badge};
+use crate::ui::Field;
 
 /// Every VIP type by P云 code, with its Chinese card name.
 pub(crate) const VIP_TYPES: [(u8, Text); 8] = [
@@ -134,14 +135,15 @@ pub(crate) fn park_select(
     test_id: &'static str,
 ) -> impl IntoView {
     view! {
-        <label>{tr(Text::Park)}</label>
-        <select data-testid=test_id on:change=move |ev| park.set(event_target_value(&ev).parse().ok())>
-            {move || parks.get().into_iter().map(|p| {
-                let id = p.id;
-                view! {
-                    <option value=id.to_string() selected=move || park.get() == Some(id)>{format!("{} {}", p.code, p.name)}</option>
-                }
-            }).collect_view()}
-        </select>
+        <Field label=Text::Park>
+            <select data-testid=test_id on:change=move |ev| park.set(event_target_value(&ev).parse().ok())>
+                {move || parks.get().into_iter().map(|p| {
+                    let id = p.id;
+                    view! {
+                        <option value=id.to_string() selected=move || park.get() == Some(id)>{format!("{} {}", p.code, p.name)}</option>
+                    }
+                }).collect_view()}
+            </select>
+        </Field>
     }
 }

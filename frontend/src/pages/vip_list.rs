@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api::{self, ApiError, PAGE_SIZE, VipFilter, VipRecordPage, VipRecordView};
-use crate::i18n::{self, Text, fill, tr};
+use crate::i18n::{Text, tr};
 use crate::pages::layout::guarded;
 use crate::pages::vip_add::add_form;
 use crate::pages::vip_labels::{
@@ -21,6 +21,7 @@ use crate::pages::vip_labels::{
 };
 use crate::pages::vip_sync::sync_section;
 use crate::pages::{error_line, every, loading};
+use crate::ui::{EmptyState, Field, PageHeader, Pager, Table, TextInput};
 
 /// How often a page with queued or pending rows is read again.
 const REFRESH: Duration = Duration::from_secs(3);
@@ -116,24 +117,23 @@ fn vip_page() -> impl IntoView {
     let link = move |which: &'static str, gbk: bool, label: Text, test_id: &'static str| {
         move || {
             park.get().map(|id| view! {
-                <a href=api::export_url(id, which, gbk) download="" data-testid=test_id>{tr(label)}</a>" "
+                <a href=api::export_url(id, which, gbk) download="" data-testid=test_id>{tr(label)}</a>
             })
         }
     };
     view! {
         <section>
-            <h2>{tr(Text::VipTitle)}</h2>
-            {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "vip-parks-error"))}
-            <div class="filters">{park_select(park_list, park, "vip-park")}</div>
-            <div class="actions">
+            <PageHeader title=Text::VipTitle>
                 <button type="button" data-testid="vip-add-toggle" on:click=move |_| adding.update(|a| *a = !*a)>
                     {tr(Text::VipAddToggle)}
                 </button>
-                " "
                 <A href=move || format!("/vip/import?park={}", park.get().unwrap_or_default()) {..} data-testid="vip-import-link">
                     {tr(Text::VipImportLink)}
                 </A>
-                " "
+            </PageHeader>
+            {move || parks.get().and_then(Result::err).map(|e| error_line(RwSignal::new(Some(e)), "vip-parks-error"))}
+            <div class="filters">{park_select(park_list, park, "vip-park")}</div>
+            <div class="actions vip-exports">
                 {link("records", false, Text::ExportRecords, "vip-export-records")}
                 {link("records", true, Text::ExportRecordsGbk, "vip-export-records-gbk")}
                 {link("recharges", false, Text::ExportRecharges, "vip-export-recharges")}
@@ -147,7 +147,6 @@ fn vip_page() -> impl IntoView {
 }
 
 fn records_section(list: VipList) -> impl IntoView {
-    let lang = i18n::lang();
     let rows = move || {
         list.page
             .with(|p| p.as_ref().map(|p| p.records.clone()).unwrap_or_default())
@@ -161,48 +160,25 @@ fn records_section(list: VipList) -> impl IntoView {
     view! {
         <section>
             {filters(list)}
-            <div class="wide">
-                <table data-testid="vip-records">
-                    <thead><tr>
-                        <th>{tr(Text::Plate)}</th>
-                        <th>{tr(Text::PlateColor)}</th>
-                        <th>{tr(Text::VipType)}</th>
-                        <th>{tr(Text::ChargeType)}</th>
-                        <th>{tr(Text::Period)}</th>
-                        <th>{tr(Text::Validity)}</th>
-                        <th>{tr(Text::RechargeCount)}</th>
-                        <th>{tr(Text::SyncState)}</th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=rows key=|r| (r.id, r.updated_at.clone(), r.sync.clone(), r.valid_now) let(r)>
-                            {record_row(r)}
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+            <Table test_id="vip-records" columns=vec![
+                Text::Plate, Text::PlateColor, Text::VipType, Text::ChargeType, Text::Period,
+                Text::Validity, Text::RechargeCount, Text::SyncState,
+            ]>
+                <For each=rows key=|r| (r.id, r.updated_at.clone(), r.sync.clone(), r.valid_now) let(r)>
+                    {record_row(r)}
+                </For>
+            </Table>
             {error_line(list.error, "vip-records-error")}
             {move || (list.page.with(Option::is_none) && list.busy.get()).then(loading)}
             {move || (list.page.with(|p| p.as_ref().is_some_and(|p| p.records.is_empty()))).then(|| view! {
-                <p class="muted" data-testid="vip-records-empty">{tr(Text::Empty)}</p>
+                <EmptyState test_id="vip-records-empty" />
             })}
-            <div class="actions">
-                <button type="button" data-testid="vip-prev" disabled=move || offset() == 0
-                    on:click=move |_| list.go(offset().saturating_sub(PAGE_SIZE))>{tr(Text::PrevPage)}</button>
-                " "
-                <span data-testid="vip-page-info" data-total=move || total().to_string()>
-                    {move || {
-                        let to = offset() + shown();
-                        let from = if shown() == 0 { to } else { offset() + 1 };
-                        let numbers = [from, to, total()].map(|n| n.to_string());
-                        fill(Text::PageInfo.text(lang.get()), &numbers.each_ref().map(String::as_str))
-                    }}
-                </span>
-                " "
-                <span data-testid="vip-total">{move || fill(Text::Total.text(lang.get()), &[&total().to_string()])}</span>
-                " "
-                <button type="button" data-testid="vip-next" disabled=move || offset() + shown() >= total()
-                    on:click=move |_| list.go(offset() + PAGE_SIZE)>{tr(Text::NextPage)}</button>
-            </div>
+            // Braced: a bare `>` or `<` in an attribute closure would end the tag (rstml).
+            <Pager prefix="vip" offset=offset shown=shown total={move || Some(total())}
+                has_prev={move || offset() > 0}
+                has_next={move || offset() + shown() < total()}
+                on_prev=move || list.go(offset().saturating_sub(PAGE_SIZE))
+                on_next=move || list.go(offset() + PAGE_SIZE) hide_idle_buttons=true />
         </section>
     }
 }
@@ -210,14 +186,14 @@ fn records_section(list: VipList) -> impl IntoView {
 fn record_row(r: VipRecordView) -> impl IntoView {
     view! {
         <tr data-testid=format!("vip-record-{}", r.id) data-sync=r.sync.clone() data-valid=r.valid_now.to_string()>
-            <td><A href=format!("/vip/{}", r.id) {..} data-testid="vip-record-plate">{r.plate.clone()}</A></td>
-            <td data-testid="vip-record-color">{plate_color_name(r.plate_color)}</td>
-            <td data-testid="vip-record-type">{vip_type_name(r.vip_type)}</td>
-            <td data-testid="vip-record-charge-type">{r.charge_type.clone()}</td>
-            <td class="small" data-testid="vip-record-period">{period_text(r.valid_from.as_deref(), r.valid_to.as_deref())}</td>
-            <td>{validity_badge(r.valid_now, "vip-record-validity")}</td>
-            <td data-testid="vip-record-recharges">{r.recharge_count}</td>
-            <td>{sync_badge(&r.sync, "vip-record-sync")}</td>
+            <td data-label=tr(Text::Plate)><A href=format!("/vip/{}", r.id) {..} data-testid="vip-record-plate">{r.plate.clone()}</A></td>
+            <td data-label=tr(Text::PlateColor) data-testid="vip-record-color">{plate_color_name(r.plate_color)}</td>
+            <td data-label=tr(Text::VipType) data-testid="vip-record-type">{vip_type_name(r.vip_type)}</td>
+            <td data-label=tr(Text::ChargeType) data-testid="vip-record-charge-type">{r.charge_type.clone()}</td>
+            <td data-label=tr(Text::Period) class="small" data-testid="vip-record-period">{period_text(r.valid_from.as_deref(), r.valid_to.as_deref())}</td>
+            <td data-label=tr(Text::Validity)>{validity_badge(r.valid_now, "vip-record-validity")}</td>
+            <td data-label=tr(Text::RechargeCount) data-testid="vip-record-recharges">{r.recharge_count}</td>
+            <td data-label=tr(Text::SyncState)>{sync_badge(&r.sync, "vip-record-sync")}</td>
         </tr>
     }
 }
@@ -240,37 +216,31 @@ fn filters(list: VipList) -> impl IntoView {
     let choose = |signal: RwSignal<String>| move |ev| signal.set(event_target_value(&ev));
     view! {
         <form class="filters" data-testid="vip-filters" on:submit=apply>
-            <div>
-                <label>{tr(Text::PlateSearch)}</label>
-                <input data-testid="vip-filter-plate" prop:value=plate on:input=move |ev| plate.set(event_target_value(&ev)) />
-            </div>
-            <div>
-                <label>{tr(Text::VipType)}</label>
+            <Field label=Text::PlateSearch><TextInput value=plate test_id="vip-filter-plate" /></Field>
+            <Field label=Text::VipType>
                 <select data-testid="vip-filter-type" on:change=choose(vip_type)>
                     <option value="">{tr(Text::AllTypes)}</option>
                     {VIP_TYPES.into_iter().map(|(code, label)| view! {
                         <option value=code.to_string()>{tr(label)}</option>
                     }).collect_view()}
                 </select>
-            </div>
-            <div>
-                <label>{tr(Text::Validity)}</label>
+            </Field>
+            <Field label=Text::Validity>
                 <select data-testid="vip-filter-validity" on:change=choose(validity)>
                     <option value="">{tr(Text::AllValidity)}</option>
                     <option value="valid">{tr(Text::ValidNow)}</option>
                     <option value="expired">{tr(Text::Expired)}</option>
                 </select>
-            </div>
-            <div>
-                <label>{tr(Text::SyncState)}</label>
+            </Field>
+            <Field label=Text::SyncState>
                 <select data-testid="vip-filter-sync" on:change=choose(sync)>
                     <option value="">{tr(Text::AllStates)}</option>
                     {RECORD_SYNC.into_iter().map(|(code, label)| view! {
                         <option value=code>{tr(label)}</option>
                     }).collect_view()}
                 </select>
-            </div>
-            <div>
+            </Field>
+            <div class="field">
                 <button type="submit" data-testid="vip-filter-apply">{tr(Text::Filter)}</button>
             </div>
         </form>

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use protocol::pyun::VipType;
 
 use crate::api::{self, ApiError, RechargeView, VipRecordDetail, VipRecordView};
-use crate::i18n::{self, Text, fill, tr};
+use crate::i18n::{Text, tr};
 use crate::pages::coupons::pyun_answer;
 use crate::pages::layout::guarded;
 use crate::pages::vip_forms::RechargeFields;
@@ -20,6 +20,7 @@ use crate::pages::vip_labels::{
     vip_type_name,
 };
 use crate::pages::{error_line, every, loading, local_time};
+use crate::ui::{PageHeader, Table};
 use protocol::vip::format_yuan;
 
 /// How often a record with recharges still on their way is read again.
@@ -77,19 +78,24 @@ fn record_page() -> impl IntoView {
     });
     // A memo, so the renew form is built once and keeps what is typed across refreshes.
     let loaded = Memo::new(move |_| detail.with(Option::is_some));
-    let lang = i18n::lang();
     let back = move || {
         detail.with(|d| match d {
             Some(d) => format!("/vip?park={}", d.record.park_id),
             None => "/vip".to_owned(),
         })
     };
+    let plate = Signal::derive(move || {
+        detail.with(|d| {
+            d.as_ref()
+                .map(|d| d.record.plate.clone())
+                .unwrap_or_default()
+        })
+    });
     view! {
         <section>
-            <A href=move || back() {..} data-testid="vip-back">{tr(Text::VipBack)}</A>
-            <h2 data-testid="vip-detail-title">
-                {move || fill(Text::VipRecordTitle.text(lang.get()), &[&detail.with(|d| d.as_ref().map(|d| d.record.plate.clone()).unwrap_or_default())])}
-            </h2>
+            <PageHeader title=Text::VipTitle detail=plate test_id="vip-detail-title">
+                <A href=move || back() {..} data-testid="vip-back">{tr(Text::VipBack)}</A>
+            </PageHeader>
             {error_line(error, "vip-detail-error")}
             {move || (detail.with(Option::is_none) && busy.get()).then(loading)}
             {move || detail.get().map(|d| record_fields(d.record))}
@@ -97,30 +103,17 @@ fn record_page() -> impl IntoView {
         {move || loaded.get().then(|| renew_form(detail))}
         <section>
             <h3>{tr(Text::RechargesTitle)}</h3>
-            <div class="wide">
-                <table data-testid="vip-recharges">
-                    <thead><tr>
-                        <th>{tr(Text::PayPartner)}</th>
-                        <th>{tr(Text::Period)}</th>
-                        <th>{tr(Text::VipQuantity)}</th>
-                        <th>{tr(Text::AmountYuan)}</th>
-                        <th>{tr(Text::PayType)}</th>
-                        <th>{tr(Text::PayTime)}</th>
-                        <th>{tr(Text::Operator)}</th>
-                        <th>{tr(Text::Source)}</th>
-                        <th>{tr(Text::SyncState)}</th>
-                        <th>{tr(Text::PyunAnswer)}</th>
-                        <th>{tr(Text::Seqno)}</th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=move || detail.with(|d| d.as_ref().map(|d| d.recharges.clone()).unwrap_or_default())
-                            key=|r| (r.id, r.sync.state.clone(), r.sync.attempts, r.sync.updated_at.clone())
-                            let(r)>
-                            {recharge_row(r)}
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+            <Table test_id="vip-recharges" columns=vec![
+                Text::PayPartner, Text::Period, Text::VipQuantity, Text::AmountYuan, Text::PayType,
+                Text::PayTime, Text::Operator, Text::Source, Text::SyncState, Text::PyunAnswer,
+                Text::Seqno,
+            ]>
+                <For each=move || detail.with(|d| d.as_ref().map(|d| d.recharges.clone()).unwrap_or_default())
+                    key=|r| (r.id, r.sync.state.clone(), r.sync.attempts, r.sync.updated_at.clone())
+                    let(r)>
+                    {recharge_row(r)}
+                </For>
+            </Table>
         </section>
     }
 }
@@ -130,7 +123,7 @@ fn record_fields(r: VipRecordView) -> impl IntoView {
         view! { <dt>{tr(label)}</dt><dd data-testid=test_id>{value}</dd> }
     };
     view! {
-        <dl class="fields" data-testid="vip-detail" data-id=r.id.to_string() data-sync=r.sync.clone()
+        <dl class="detail-list" data-testid="vip-detail" data-id=r.id.to_string() data-sync=r.sync.clone()
             data-valid=r.valid_now.to_string()>
             <dt>{tr(Text::Plate)}</dt><dd data-testid="vip-detail-plate">{r.plate.clone()}</dd>
             <dt>{tr(Text::PlateColor)}</dt><dd data-testid="vip-detail-color">{plate_color_name(r.plate_color)}</dd>
@@ -159,22 +152,22 @@ fn recharge_row(r: RechargeView) -> impl IntoView {
     let s = r.sync.clone();
     view! {
         <tr data-testid=format!("vip-recharge-{}", r.id) data-state=s.state.clone()>
-            <td><code data-testid="vip-recharge-pay-partner">{r.pay_partner.clone().unwrap_or_default()}</code></td>
-            <td class="small" data-testid="vip-recharge-period">{period_text(r.renewal_start.as_deref(), r.renewal_end.as_deref())}</td>
-            <td data-testid="vip-recharge-quantity" title=r.value.clone().unwrap_or_default()>{r.quantity}</td>
-            <td data-testid="vip-recharge-amount">{format_yuan(r.pay_value_fen)}</td>
-            <td data-testid="vip-recharge-pay-type">{pay_type_name(r.pay_type)}</td>
-            <td class="small" data-testid="vip-recharge-pay-time">{local_time(&r.pay_time)}</td>
-            <td data-testid="vip-recharge-operator">{r.operator.clone().unwrap_or_default()}</td>
-            <td data-testid="vip-recharge-source">{label_text(source_label(&r.source), r.source.clone())}</td>
-            <td title=format!("{} · {}", s.attempts, s.updated_at.as_deref().map(local_time).unwrap_or_default())>
+            <td data-label=tr(Text::PayPartner)><code data-testid="vip-recharge-pay-partner">{r.pay_partner.clone().unwrap_or_default()}</code></td>
+            <td data-label=tr(Text::Period) class="small" data-testid="vip-recharge-period">{period_text(r.renewal_start.as_deref(), r.renewal_end.as_deref())}</td>
+            <td data-label=tr(Text::VipQuantity) data-testid="vip-recharge-quantity" title=r.value.clone().unwrap_or_default()>{r.quantity}</td>
+            <td data-label=tr(Text::AmountYuan) data-testid="vip-recharge-amount">{format_yuan(r.pay_value_fen)}</td>
+            <td data-label=tr(Text::PayType) data-testid="vip-recharge-pay-type">{pay_type_name(r.pay_type)}</td>
+            <td data-label=tr(Text::PayTime) class="small" data-testid="vip-recharge-pay-time">{local_time(&r.pay_time)}</td>
+            <td data-label=tr(Text::Operator) data-testid="vip-recharge-operator">{r.operator.clone().unwrap_or_default()}</td>
+            <td data-label=tr(Text::Source) data-testid="vip-recharge-source">{label_text(source_label(&r.source), r.source.clone())}</td>
+            <td data-label=tr(Text::SyncState) title=format!("{} · {}", s.attempts, s.updated_at.as_deref().map(local_time).unwrap_or_default())>
                 {sync_badge(&s.state, "vip-recharge-state")}
             </td>
-            <td>{pyun_answer(
+            <td data-label=tr(Text::PyunAnswer)>{pyun_answer(
                 s.answer,
                 ["vip-recharge-pyun", "vip-recharge-hint", "vip-recharge-note"],
             )}</td>
-            <td><code data-testid="vip-recharge-seqno">{s.seqno.unwrap_or_default()}</code></td>
+            <td data-label=tr(Text::Seqno)><code data-testid="vip-recharge-seqno">{s.seqno.unwrap_or_default()}</code></td>
         </tr>
     }
 }
@@ -233,7 +226,7 @@ fn renew_form(detail: RwSignal<Option<VipRecordDetail>>) -> impl IntoView {
         <section>
             <form data-testid="vip-renew-form" on:submit=submit>
                 <h3>{tr(Text::RenewTitle)}</h3>
-                {fields.view("vip-renew")}
+                <div class="fields">{fields.view("vip-renew")}</div>
                 {fields.preview("vip-renew", vip_type, current_end)}
                 <div class="actions">
                     <button type="submit" data-testid="vip-renew-submit" disabled=move || sending.get()>{tr(Text::Renew)}</button>

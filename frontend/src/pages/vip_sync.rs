@@ -13,6 +13,7 @@ use crate::pages::coupons::{badge, pyun_answer};
 use crate::pages::layout::session;
 use crate::pages::vip_labels::sync_badge;
 use crate::pages::{error_line, every, local_time};
+use crate::ui::{Field, Table, TextInput};
 
 /// How often progress is read while a full sync runs.
 const POLL: Duration = Duration::from_secs(1);
@@ -143,9 +144,9 @@ fn full_sync_form(
             <p class="warning" data-testid="vip-sync-warning">
                 {move || fill(Text::FullSyncWarning.text(lang.get()), &[&park_name.get().unwrap_or_default()])}
             </p>
-            <label>{tr(Text::ConfirmName)}</label>
-            <input data-testid="vip-sync-confirm-name" autocomplete="off" prop:value=typed
-                on:input=move |ev| typed.set(event_target_value(&ev)) />
+            <Field label=Text::ConfirmName>
+                <TextInput value=typed test_id="vip-sync-confirm-name" {..} autocomplete="off" />
+            </Field>
             <div class="actions">
                 <button type="button" data-testid="vip-sync-start"
                     disabled=move || !matches() || sending.get() || running()
@@ -196,14 +197,9 @@ fn job_view(job: JobProgress) -> impl IntoView {
                 <span data-testid="vip-sync-rate">{move || fill(Text::RowsPerSecond.text(lang.get()), &[&rate])}</span>
             </p>
             {(!errors.is_empty()).then(|| view! {
-                <table data-testid="vip-sync-errors">
-                    <thead><tr>
-                        <th>{tr(Text::Batch)}</th>
-                        <th>{tr(Text::State)}</th>
-                        <th>{tr(Text::PyunAnswer)}</th>
-                    </tr></thead>
-                    <tbody>{errors.into_iter().map(job_error_row).collect_view()}</tbody>
-                </table>
+                <Table test_id="vip-sync-errors" columns=vec![Text::Batch, Text::State, Text::PyunAnswer]>
+                    {errors.into_iter().map(job_error_row).collect_view()}
+                </Table>
             })}
         </div>
     }
@@ -212,9 +208,9 @@ fn job_view(job: JobProgress) -> impl IntoView {
 fn job_error_row(e: JobError) -> impl IntoView {
     view! {
         <tr data-testid=format!("vip-sync-error-{}", e.batch_id) data-state=e.state.clone()>
-            <td>{format!("#{} ({})", e.batch_id, e.seq)}</td>
-            <td>{sync_badge(&e.state, "vip-sync-error-state")}</td>
-            <td>{pyun_answer(
+            <td data-label=tr(Text::Batch)>{format!("#{} ({})", e.batch_id, e.seq)}</td>
+            <td data-label=tr(Text::State)>{sync_badge(&e.state, "vip-sync-error-state")}</td>
+            <td data-label=tr(Text::PyunAnswer)>{pyun_answer(
                 e.answer,
                 ["vip-sync-error-pyun", "vip-sync-error-hint", "vip-sync-error-note"],
             )}</td>

@@ -1,0 +1,92 @@
+//! Checks every page must pass, whatever it shows: on a phone-sized window it does not scroll
+//! sideways, and its dates read `2026-12-06` in any browser locale.
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+
+/// The viewport the phone checks use, in CSS pixels: an iPhone 12–15's.
+pub const PHONE: (u32, u32) = (390, 844);
+
+/// Resizes the window until the page's viewport (`innerWidth`×`innerHeight`) is
+/// `width`×`height`, and checks that it is: a window's outer size includes its frame.
+pub async fn set_viewport(browser: &Browser, width: u32, height: u32) {
+    let mut outer = (width, height);
+    for _ in 0..3 {
+        browser
+            .client
+            .set_window_size(outer.0, outer.1)
+            .await
+            .expect("set the window size");
+        let (inner_w, inner_h) = inner_size(browser).await;
+        if (inner_w, inner_h) == (width, height) {
+            return;
+        }
+        outer = (
+            (outer.0 + width).saturating_sub(inner_w),
+            (outer.1 + height).saturating_sub(inner_h),
+        );
+    }
+    let inner = inner_size(browser).await;
+    panic!("the viewport is {inner:?}, not {width}×{height}");
+}
+
+async fn inner_size(browser: &Browser) -> (u32, u32) {
+    let v = browser
+        .client
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .expect("read the viewport");
+    let n = |i: usize| v[i].as_u64().unwrap_or(0) as u32;
+    (n(0), n(1))
+}
+
+/// Asserts that the page fits the viewport: it does not scroll sideways
+/// (`scrollWidth <= innerWidth`) and nothing on it is cut off at the right edge, not even
+/// inside a box that scrolls by itself (a wide table in an `overflow-x: auto` wrapper is cut
+/// off on a phone however the page scrolls). The message names what sticks out.
+pub async fn assert_fits_width(browser: &Browser, page: &str) {
+    // Visually hidden parts (a card table's 1 px heading row) and hidden elements are skipped.
+    let v: Value = browser
+        .client
+        .execute(
+            "const w = window.innerWidth; \
+             const hidden = e => { \
+               for (let a = e; a; a = a.parentElement) { \
+                 const r = a.getBoundingClientRect(), s = getComputedStyle(a); \
+                 if (r.width <= 1 || r.height <= 1 || s.visibility === 'hidden') return true; \
+               } \
+               return false; }; \
+             const name = e => e.tagName.toLowerCase() \
+               + (e.dataset && e.dataset.testid ? `[${e.dataset.testid}]` : '') \
+               + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/ +/).join('.') : ''); \
+             const out = [...document.querySelectorAll('body *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 0.5 && !hidden(e)) \
+               .slice(0, 8) \
+               .map(e => `${name(e)} right=${Math.round(e.getBoundingClientRect().right)}`); \
+             return [document.documentElement.scrollWidth, w, out];",
+            vec![],
+        )
+        .await
+        .expect("measure the page");
+    let scroll = v[0].as_u64().unwrap_or(u64::MAX);
+    let inner = v[1].as_u64().unwrap_or(0);
+    let out = v[2].as_array().cloned().unwrap_or_default();
+    assert!(
+        scroll <= inner && out.is_empty(),
+        "{page} does not fit a {inner} px viewport: {scroll} px wide; cut off at the right: {out:?}"
+    );
+}
+
+/// Asserts that the date input `test_id` shows `want` (`YYYY-MM-DD`) as its text: a plain text
+/// input holding it, not a native date picker, which an en-US browser shows as `12/06/2026`.
+pub async fn assert_date_shown(browser: &Browser, test_id: &str, want: &str) {
+    let kind = browser.attr_of(test_id, "type").await;
+    assert_ne!(
+        kind.as_deref(),
+        Some("date"),
+        "{test_id} is a native date input, shown in the browser's locale"
+    );
+    let shown = browser.value_of(test_id).await;
+    assert_eq!(shown, want, "{test_id} shows {shown:?}");
+}
