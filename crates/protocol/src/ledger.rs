@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use discount::{Discount, DiscountError, DiscountKind};
 
 use crate::fee::{fee_prepared, stay_minutes};
-use crate::quote::{Payment, QuoteError, VipWindow, billing_time, vip_note};
+use crate::quote::{Payment, QuoteError, VipWindow, billing_time, check_stay, vip_note};
 use crate::tariff::{Prepared, Tariff};
 
 /// A stay as the ledger sees it: everything its figure depends on, but the time.
@@ -85,7 +85,7 @@ pub type LedgerError = QuoteError;
 
 /// The stay's figure at `now` (§5.1 steps 1–5).
 pub fn figure(stay: &Stay<'_>, now: DateTime<Utc>) -> Result<Figure, LedgerError> {
-    let prepared = checked(stay, now)?;
+    let prepared = check_stay(stay.tariff, stay.entry, stay.payments, stay.vip, now)?;
     let billing_time = billing_time(stay.tariff, stay.payments, now);
     let pricing = Pricing::new(&prepared, stay);
     let charge = pricing.charge(billing_time);
@@ -140,32 +140,6 @@ pub fn mallcoo_amounts(
         offline_deduction: (!notes.is_empty()).then(|| notes.join("；")),
         figure,
     })
-}
-
-/// The checks every figure needs; the validated tariff.
-fn checked<'a>(stay: &Stay<'a>, now: DateTime<Utc>) -> Result<Prepared<'a>, LedgerError> {
-    let prepared = stay.tariff.prepare()?;
-    let entry = stay.entry;
-    if now < entry {
-        return Err(QuoteError::NowBeforeEntry { entry, now });
-    }
-    if let Some(p) = stay.payments.iter().find(|p| p.amount < 0) {
-        return Err(QuoteError::NegativePayment {
-            at: p.at,
-            amount: p.amount,
-        });
-    }
-    if let Some(p) = stay.payments.iter().find(|p| p.at < entry) {
-        return Err(QuoteError::PaymentBeforeEntry { at: p.at, entry });
-    }
-    if let Some(v) = stay.vip.filter(|v| v.valid_until < v.valid_from) {
-        return Err(QuoteError::VipWindowReversed {
-            label: v.label.clone(),
-            from: v.valid_from,
-            until: v.valid_until,
-        });
-    }
-    Ok(prepared)
 }
 
 /// A stay's discounts sorted into the §5.1 steps, ready to price it ending at any time.

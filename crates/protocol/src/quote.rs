@@ -122,29 +122,10 @@ pub fn quote(
     free_minutes: u32,
     free_amount: i64,
 ) -> Result<Quote, QuoteError> {
-    let prepared = session.tariff.prepare()?;
+    let prepared = check_stay(session.tariff, session.entry, payments, vip, now)?;
     let entry = session.entry;
-    if now < entry {
-        return Err(QuoteError::NowBeforeEntry { entry, now });
-    }
     if free_amount < 0 {
         return Err(QuoteError::NegativeFreeAmount(free_amount));
-    }
-    if let Some(p) = payments.iter().find(|p| p.amount < 0) {
-        return Err(QuoteError::NegativePayment {
-            at: p.at,
-            amount: p.amount,
-        });
-    }
-    if let Some(p) = payments.iter().find(|p| p.at < entry) {
-        return Err(QuoteError::PaymentBeforeEntry { at: p.at, entry });
-    }
-    if let Some(v) = vip.filter(|v| v.valid_until < v.valid_from) {
-        return Err(QuoteError::VipWindowReversed {
-            label: v.label.clone(),
-            from: v.valid_from,
-            until: v.valid_until,
-        });
     }
 
     let billing_time = billing_time(session.tariff, payments, now);
@@ -169,6 +150,38 @@ pub fn quote(
         unpaid: due - deduction,
         offline_deduction: vip.and_then(|v| vip_note(v, entry, billing_time)),
     })
+}
+
+/// The checks a quote and a ledger figure share, in this order: the tariff validates, `now` is
+/// not before entry, no payment is negative or before entry, the VIP window is not reversed.
+pub(crate) fn check_stay<'t>(
+    tariff: &'t Tariff,
+    entry: DateTime<Utc>,
+    payments: &[Payment],
+    vip: Option<&VipWindow>,
+    now: DateTime<Utc>,
+) -> Result<Prepared<'t>, QuoteError> {
+    let prepared = tariff.prepare()?;
+    if now < entry {
+        return Err(QuoteError::NowBeforeEntry { entry, now });
+    }
+    if let Some(p) = payments.iter().find(|p| p.amount < 0) {
+        return Err(QuoteError::NegativePayment {
+            at: p.at,
+            amount: p.amount,
+        });
+    }
+    if let Some(p) = payments.iter().find(|p| p.at < entry) {
+        return Err(QuoteError::PaymentBeforeEntry { at: p.at, entry });
+    }
+    if let Some(v) = vip.filter(|v| v.valid_until < v.valid_from) {
+        return Err(QuoteError::VipWindowReversed {
+            label: v.label.clone(),
+            from: v.valid_from,
+            until: v.valid_until,
+        });
+    }
+    Ok(prepared)
 }
 
 /// `now`, unless it falls within the grace period of the latest payment.
