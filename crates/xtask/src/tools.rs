@@ -132,18 +132,24 @@ fn ensure_wasm_opt() -> Result<(), String> {
     ))
 }
 
-/// Debian's Chromium and ChromeDriver for the browser tests, installed with apt-get as root.
+/// Debian's Chromium, ChromeDriver and a Chinese font (fonts-wqy-microhei) for the browser
+/// tests, installed with apt-get as root.
 pub(crate) fn ensure_chromium() -> Result<(), String> {
     let present = |p: &str| std::path::Path::new(p).is_file();
-    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
-        println!("chromium + chromedriver: present");
+    // A Chinese font too: without one the UI's screenshots show boxes for every character.
+    if present("/usr/bin/chromium")
+        && present("/usr/bin/chromedriver")
+        && present("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    {
+        println!("chromium + chromedriver + a Chinese font: present");
         return Ok(());
     }
     let is_root = output(command("id", &["-u"])).is_some_and(|u| u == "0");
     if !is_root {
         return Err(
-            "the browser tests need Debian's chromium and chromium-driver; install them with \
-             `sudo apt-get install -y chromium chromium-driver` and run again"
+            "the browser tests need Debian's chromium, chromium-driver and fonts-wqy-microhei; \
+             install them with `sudo apt-get install -y chromium chromium-driver \
+             fonts-wqy-microhei` and run again"
                 .to_owned(),
         );
     }
@@ -156,6 +162,7 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
                 "--no-install-recommends",
                 "chromium",
                 "chromium-driver",
+                "fonts-wqy-microhei",
             ],
         );
         c.env("DEBIAN_FRONTEND", "noninteractive");
