@@ -14,9 +14,8 @@
 //! page group's chunk never carries a second copy.
 
 // `#[component]` gives each props struct a `pub fn builder()`, which `unreachable_pub` flags in a
-// private module; and parts of the kit only the VIP, coupon and traffic pages use (branch
-// s7-pages) look dead in a build without them.
-#![allow(unreachable_pub, dead_code)]
+// private module.
+#![allow(unreachable_pub)]
 
 mod badge;
 mod confirm;
@@ -28,10 +27,8 @@ mod toast;
 pub(crate) use badge::{Badge, Tone};
 pub(crate) use confirm::ConfirmHost;
 pub(crate) use confirm::{Question, confirm};
-#[allow(unused_imports)]
-pub(crate) use data_table::{DataTable, EmptyState, PAGE_SIZE, Pager, Table};
-#[allow(unused_imports)]
-pub(crate) use field::{DateInput, DateTimeInput, Field, TextInput, parse_date, parse_date_time};
+pub(crate) use data_table::{DataTable, EmptyState, Pager, Table};
+pub(crate) use field::{DateInput, DateTimeInput, Field, TextInput, parse_date};
 pub(crate) use page_header::PageHeader;
 pub(crate) use toast::ToastHost;
 pub(crate) use toast::{ToastKind, toast};
