@@ -9,22 +9,28 @@ use crate::browser::Browser;
 pub const PHONE: (u32, u32) = (390, 844);
 
 /// Resizes the window until the page's viewport (`innerWidth`×`innerHeight`) is
-/// `width`×`height`, and checks that it is: a window's outer size includes its frame.
+/// `width`×`height`, and checks that it is: a window's outer size includes its frame, and the
+/// page sees a new size a moment after the window has it.
 pub async fn set_viewport(browser: &Browser, width: u32, height: u32) {
-    let mut outer = (width, height);
+    let want = (width, height);
+    let mut outer = want;
     for _ in 0..3 {
         browser
             .client
             .set_window_size(outer.0, outer.1)
             .await
             .expect("set the window size");
-        let (inner_w, inner_h) = inner_size(browser).await;
-        if (inner_w, inner_h) == (width, height) {
-            return;
+        let mut inner = inner_size(browser).await;
+        for _ in 0..40 {
+            if inner == want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            inner = inner_size(browser).await;
         }
         outer = (
-            (outer.0 + width).saturating_sub(inner_w),
-            (outer.1 + height).saturating_sub(inner_h),
+            (outer.0 + width).saturating_sub(inner.0),
+            (outer.1 + height).saturating_sub(inner.1),
         );
     }
     let inner = inner_size(browser).await;
@@ -41,12 +47,12 @@ async fn inner_size(browser: &Browser) -> (u32, u32) {
     (n(0), n(1))
 }
 
-/// Asserts that the page fits the viewport: it does not scroll sideways
-/// (`scrollWidth <= innerWidth`) and nothing on it is cut off at the right edge, not even
-/// inside a box that scrolls by itself (a wide table in an `overflow-x: auto` wrapper is cut
-/// off on a phone however the page scrolls). The message names what sticks out.
-pub async fn assert_fits_width(browser: &Browser, page: &str) {
-    // Visually hidden parts (a card table's 1 px heading row) and hidden elements are skipped.
+/// What keeps the page from fitting the viewport, if anything: the page scrolls sideways
+/// (`scrollWidth > innerWidth`), or something sticks out past the left or right edge — even
+/// inside a box that scrolls by itself (a wide table in an `overflow-x: auto` wrapper is cut off
+/// on a phone however the page scrolls). Hidden elements (a card table's 1 px heading row) and
+/// those an ancestor clips are skipped. The answer names what sticks out.
+pub async fn overflow(browser: &Browser) -> Option<String> {
     let v: Value = browser
         .client
         .execute(
@@ -57,13 +63,20 @@ pub async fn assert_fits_width(browser: &Browser, page: &str) {
                  if (r.width <= 1 || r.height <= 1 || s.visibility === 'hidden') return true; \
                } \
                return false; }; \
+             const clipped = e => { \
+               for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) { \
+                 const o = getComputedStyle(p).overflowX; \
+                 if (o === 'hidden' || o === 'clip') return true; \
+               } \
+               return false; }; \
              const name = e => e.tagName.toLowerCase() \
                + (e.dataset && e.dataset.testid ? `[${e.dataset.testid}]` : '') \
                + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/ +/).join('.') : ''); \
              const out = [...document.querySelectorAll('body *')] \
-               .filter(e => e.getBoundingClientRect().right > w + 0.5 && !hidden(e)) \
+               .filter(e => { const r = e.getBoundingClientRect(); \
+                 return (r.right > w + 0.5 || r.left < -1) && !hidden(e) && !clipped(e); }) \
                .slice(0, 8) \
-               .map(e => `${name(e)} right=${Math.round(e.getBoundingClientRect().right)}`); \
+               .map(e => `${name(e)} ${Math.round(e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)}`); \
              return [document.documentElement.scrollWidth, w, out];",
             vec![],
         )
@@ -72,10 +85,15 @@ pub async fn assert_fits_width(browser: &Browser, page: &str) {
     let scroll = v[0].as_u64().unwrap_or(u64::MAX);
     let inner = v[1].as_u64().unwrap_or(0);
     let out = v[2].as_array().cloned().unwrap_or_default();
-    assert!(
-        scroll <= inner && out.is_empty(),
-        "{page} does not fit a {inner} px viewport: {scroll} px wide; cut off at the right: {out:?}"
-    );
+    (scroll > inner || !out.is_empty())
+        .then(|| format!("{scroll} px wide in a {inner} px viewport; sticking out: {out:?}"))
+}
+
+/// Asserts that the page fits the viewport (see [`overflow`]).
+pub async fn assert_fits_width(browser: &Browser, page: &str) {
+    if let Some(why) = overflow(browser).await {
+        panic!("{page} does not fit: {why}");
+    }
 }
 
 /// Asserts that the date input `test_id` shows `want` (`YYYY-MM-DD`) as its text: a plain text

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use e2e::browser::Browser;
 use e2e::coupon_site::bearer_client;
+use e2e::page_checks;
 use e2e::server::workspace_root;
 use e2e::traffic_site;
 use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
@@ -16,7 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const DESKTOP: (u32, u32) = (1366, 860);
-const PHONE: (u32, u32) = (390, 844);
+const PHONE: (u32, u32) = page_checks::PHONE;
 
 /// A page of the signed-in area: its name in screenshots, its path, an element that says it
 /// has rendered, and who may open it (admin, property manager, mall staff).
@@ -101,71 +102,10 @@ async fn site() -> (VipSite, i64) {
     (site, record)
 }
 
-/// The page's viewport, `innerWidth` × `innerHeight`.
-async fn inner_size(browser: &Browser) -> (i64, i64) {
-    let inner = browser
-        .client
-        .execute("return [window.innerWidth, window.innerHeight];", vec![])
-        .await
-        .expect("read viewport");
-    (
-        inner[0].as_i64().unwrap_or(0),
-        inner[1].as_i64().unwrap_or(0),
-    )
-}
-
-/// Resizes the window so that the page's viewport (`innerWidth` × `innerHeight`) is `size`.
+/// Resizes the window so that the page's viewport is `size` (see `page_checks::set_viewport`).
 async fn viewport(browser: &Browser, (w, h): (u32, u32)) {
-    let want = (i64::from(w), i64::from(h));
-    let mut outer = want;
-    for _ in 0..3 {
-        browser
-            .client
-            .set_window_size(outer.0 as u32, outer.1 as u32)
-            .await
-            .expect("resize window");
-        // The page sees the new size a moment after the window has it.
-        let mut inner = inner_size(browser).await;
-        for _ in 0..40 {
-            if inner == want {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            inner = inner_size(browser).await;
-        }
-        // Headless Chromium may count a frame around the viewport; grow the window by it.
-        outer = (outer.0 + want.0 - inner.0, outer.1 + want.1 - inner.1);
-    }
-    panic!(
-        "cannot size the viewport to {w}×{h}: it stays {:?}",
-        inner_size(browser).await
-    );
+    page_checks::set_viewport(browser, w, h).await;
 }
-
-/// What sticks out sideways: the document's own width, and elements past the right or left
-/// edge that no ancestor clips (a scrolling box counts: its content is still wider).
-const OVERFLOW_JS: &str = r#"
-const w = window.innerWidth;
-const name = (el) => el.tagName.toLowerCase()
-    + (el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : '')
-    + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
-const clipped = (el) => {
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-        const o = getComputedStyle(p).overflowX;
-        if (o === 'hidden' || o === 'clip') return true;
-    }
-    return false;
-};
-const wide = [];
-for (const el of document.body.querySelectorAll('*')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    if ((r.right > w + 1 || r.left < -1) && !clipped(el)) {
-        wide.push(`${name(el)} (${Math.round(r.left)}..${Math.round(r.right)})`);
-    }
-}
-return { scroll: document.documentElement.scrollWidth, inner: w, wide: wide.slice(0, 6) };
-"#;
 
 /// Saves a screenshot of the whole page (the window grown to the page's height) as
 /// `target/screenshots/<file>.png`, then puts the viewport back.
@@ -219,18 +159,8 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
         for page in pages(site.park_a, record).iter().filter(|p| p.roles[i]) {
             viewport(&browser, PHONE).await;
             open(&browser, &base, page).await;
-            let found = browser
-                .client
-                .execute(OVERFLOW_JS, vec![])
-                .await
-                .expect("overflow check");
-            let (scroll, inner) = (found["scroll"].as_u64(), found["inner"].as_u64());
-            let wide = found["wide"].as_array().cloned().unwrap_or_default();
-            if scroll > inner || !wide.is_empty() {
-                overflowing.push(format!(
-                    "{role} {}: scrollWidth {scroll:?} > innerWidth {inner:?} or wider elements {wide:?}",
-                    page.path
-                ));
+            if let Some(why) = page_checks::overflow(&browser).await {
+                overflowing.push(format!("{role} {}: {why}", page.path));
             }
             screenshot(&browser, PHONE, &format!("{role}-{}-phone", page.name)).await;
             viewport(&browser, DESKTOP).await;
