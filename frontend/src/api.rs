@@ -433,7 +433,7 @@ pub(crate) struct ApiKey {
     /// The key's first characters, to recognise it.
     #[serde(default)]
     pub(crate) prefix: String,
-    /// `gate`, `coupons`, `vip`.
+    /// `gate`, `coupons`, `vip`, `discounts`.
     #[serde(default)]
     pub(crate) scopes: Vec<String>,
     /// The car park it is bound to, or all.

@@ -167,6 +167,7 @@ table! {
     ScopeGate => "道闸 (gate)", "Gate (gate)";
     ScopeCoupons => "优惠券 (coupons)", "Coupons (coupons)";
     ScopeVip => "VIP (vip)", "VIP (vip)";
+    ScopeDiscounts => "停车减免 (discounts)", "Parking discounts (discounts)";
     Park => "车场", "Car park";
     LastUsed => "最近使用", "Last used";
     Never => "从未", "never";

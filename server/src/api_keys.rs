@@ -32,11 +32,13 @@ pub enum Scope {
     Coupons,
     /// VIP recharges.
     Vip,
+    /// Discounts on parking stays (shop POS terminals, kiosks, local systems).
+    Discounts,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 3] = [Scope::Gate, Scope::Coupons, Scope::Vip];
+    pub const ALL: [Scope; 4] = [Scope::Gate, Scope::Coupons, Scope::Vip, Scope::Discounts];
 
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Scope {
             Scope::Gate => "gate",
             Scope::Coupons => "coupons",
             Scope::Vip => "vip",
+            Scope::Discounts => "discounts",
         }
     }
 

@@ -13,6 +13,25 @@ pub async fn record(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
+    record_on(
+        &mut *db.pool.acquire().await?,
+        actor,
+        action,
+        target,
+        detail,
+    )
+    .await
+}
+
+/// [`record`] on `conn`, e.g. inside the transaction of the change it describes, so that the
+/// change and its entry exist together or not at all.
+pub async fn record_on(
+    conn: &mut sqlx::AnyConnection,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -21,7 +40,7 @@ pub async fn record(
     .bind(action)
     .bind(target)
     .bind(detail.to_string())
-    .execute(&db.pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

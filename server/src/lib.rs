@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod coupons;
 pub mod credentials;
+pub mod discounts;
 pub mod error;
 pub mod hot_lookups;
 pub mod http;

@@ -105,6 +105,38 @@ pub fn figure(stay: &Stay<'_>, now: DateTime<Utc>) -> Result<Figure, LedgerError
     })
 }
 
+/// What each of the stay's discounts is worth at `now`, in the order of `stay.discounts`: each
+/// is credited with what it takes off after the ones applied before it (§5.1's order: `free`,
+/// free windows, `minutes`, `percent`, `amount`; recorded order within a kind), so the worths
+/// add up to the figure's `discount_worth`.
+pub fn worths(stay: &Stay<'_>, now: DateTime<Utc>) -> Result<Vec<i64>, LedgerError> {
+    let prepared = check_stay(stay.tariff, stay.entry, stay.payments, stay.vip, now)?;
+    let t = billing_time(stay.tariff, stay.payments, now);
+    let step = |d: &Discount| match d.kind {
+        DiscountKind::Free => 0,
+        DiscountKind::FreeWindow(_) => 1,
+        DiscountKind::Minutes(_) => 2,
+        DiscountKind::Percent(_) => 3,
+        DiscountKind::Amount(_) => 4,
+    };
+    let mut order: Vec<usize> = (0..stay.discounts.len()).collect();
+    order.sort_by_key(|&i| step(&stay.discounts[i]));
+    let mut applied: Vec<Discount> = Vec::with_capacity(order.len());
+    let mut before = Pricing::new(&prepared, stay).charge(t);
+    let mut worths = vec![0i64; stay.discounts.len()];
+    for i in order {
+        applied.push(stay.discounts[i].clone());
+        let partial = Stay {
+            discounts: &applied,
+            ..*stay
+        };
+        let after = Pricing::new(&prepared, &partial).discounted(t, 0);
+        worths[i] = before.saturating_sub(after).max(0);
+        before = after.min(before);
+    }
+    Ok(worths)
+}
+
 /// GetParkingPaymentInfo's amounts at `now` with Mallcoo's `freeMinutes` / `freeAmount`.
 pub fn mallcoo_amounts(
     stay: &Stay<'_>,
@@ -359,6 +391,31 @@ mod tests {
         ds.push(discount(DiscountKind::Free, 40, "人工减免"));
         let f = at(&ds, &[], None, 100);
         assert_eq!((f.discounted, f.discount_worth, f.owed), (0, 1600, 0));
+    }
+
+    #[test]
+    fn each_discount_is_credited_with_its_step_of_the_worked_example() {
+        let tariff = Tariff::example();
+        // Recorded out of §5.1's order: the worths still follow it.
+        let ds = [
+            discount(DiscountKind::Amount(300), 30, "人工减免"),
+            discount(DiscountKind::Minutes(60), 10, "商户减免"),
+            discount(DiscountKind::Percent(500), 20, "P云停车券"),
+        ];
+        let stay = Stay {
+            entry: entry(),
+            tariff: &tariff,
+            vip: None,
+            discounts: &ds,
+            payments: &[],
+        };
+        assert_eq!(worths(&stay, minute(100)).unwrap(), vec![300, 600, 500]);
+        let with_free = [ds[0].clone(), discount(DiscountKind::Free, 40, "人工减免")];
+        let stay = Stay {
+            discounts: &with_free,
+            ..stay
+        };
+        assert_eq!(worths(&stay, minute(100)).unwrap(), vec![0, 1600]);
     }
 
     #[test]

@@ -219,11 +219,7 @@ fn charge(
 }
 
 /// Names the VIP record when it covered any of the stay; its validity is shown when partial.
-pub(crate) fn vip_note(
-    v: &VipWindow,
-    entry: DateTime<Utc>,
-    billing: DateTime<Utc>,
-) -> Option<String> {
+pub fn vip_note(v: &VipWindow, entry: DateTime<Utc>, billing: DateTime<Utc>) -> Option<String> {
     if v.valid_from > billing || v.valid_until <= entry || v.valid_from == v.valid_until {
         return None;
     }

@@ -7,7 +7,7 @@ mod common;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{entry, stay, tariff};
 use proptest::prelude::*;
-use protocol::ledger::{Discount, DiscountKind, Figure, Stay, figure, mallcoo_amounts};
+use protocol::ledger::{Discount, DiscountKind, Figure, Stay, figure, mallcoo_amounts, worths};
 use protocol::quote::{Payment, VipWindow};
 use protocol::tariff::Tariff;
 
@@ -101,6 +101,22 @@ proptest! {
         prop_assert_eq!(f.discount_worth, f.charge - f.discounted);
         prop_assert_eq!(f.owed, (f.discounted - f.paid).max(0));
         prop_assert!(f.billing_time <= c.now && f.billing_time >= c.entry);
+    }
+
+    #[test]
+    fn the_discounts_worths_add_up_to_the_figures(t in tariff(), c in case()) {
+        let f = figure_of(&t, &c, &c.discounts);
+        let stay = Stay {
+            entry: c.entry,
+            tariff: &t,
+            vip: c.vip.as_ref(),
+            discounts: &c.discounts,
+            payments: &c.payments,
+        };
+        let each = worths(&stay, c.now).expect("generated inputs are valid");
+        prop_assert_eq!(each.len(), c.discounts.len());
+        prop_assert!(each.iter().all(|w| *w >= 0), "{each:?}");
+        prop_assert_eq!(each.iter().sum::<i64>(), f.discount_worth);
     }
 
     #[test]

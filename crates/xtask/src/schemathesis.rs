@@ -176,7 +176,7 @@ fn add_admin(bin: &Path, data_dir: &Path, password: &str) -> Result<(), String> 
 fn create_api_key(bin: &Path, data_dir: &Path) -> Result<String, String> {
     let out = Command::new(bin)
         .args(["apikey", "create", "--name", "schemathesis"])
-        .args(["--scopes", "gate,coupons,vip", "--data-dir"])
+        .args(["--scopes", "gate,coupons,vip,discounts", "--data-dir"])
         .arg(data_dir)
         .stderr(Stdio::inherit())
         .output()

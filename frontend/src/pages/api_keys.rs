@@ -18,10 +18,11 @@ pub fn ApiKeysPage() -> impl IntoView {
 
 type Keys = LocalResource<Result<Vec<ApiKey>, ApiError>>;
 
-const SCOPES: [(&str, Text); 3] = [
+const SCOPES: [(&str, Text); 4] = [
     ("gate", Text::ScopeGate),
     ("coupons", Text::ScopeCoupons),
     ("vip", Text::ScopeVip),
+    ("discounts", Text::ScopeDiscounts),
 ];
 
 fn api_keys_page() -> impl IntoView {

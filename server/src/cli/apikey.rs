@@ -16,7 +16,7 @@ pub(crate) enum ApiKeyCommand {
         /// What the key is for, e.g. "north gate controller".
         #[arg(long)]
         name: String,
-        /// Comma-separated scopes: gate, coupons, vip.
+        /// Comma-separated scopes: gate, coupons, vip, discounts.
         #[arg(long, value_delimiter = ',', required = true, value_parser = parse_scope)]
         scopes: Vec<Scope>,
         /// Code of the one car park the key may act on; all car parks when absent.

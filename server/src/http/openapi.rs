@@ -10,9 +10,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::openapi_refusals::SharedRefusals;
 use super::{
-    api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate, health,
-    machine, mallcoo_v14, parks, request_metrics, traffic, users, vip_csv, vip_machine,
-    vip_records, vip_sync,
+    api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
+    gate, health, machine, mallcoo_v14, parks, request_metrics, stays, traffic, users, vip_csv,
+    vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -68,6 +68,10 @@ use crate::accounts::sessions;
         mallcoo_v14::get_traffic,
         traffic::traffic,
         traffic::sessions,
+        stays::detail,
+        stays::waive,
+        discounts::grant,
+        discounts::revoke,
         vip_csv::import,
         vip_csv::export_records,
         vip_csv::export_recharges,

@@ -9,9 +9,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
 use super::{
-    AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, gate,
-    machine, mallcoo_v14, openapi, parks, traffic, users, vip_csv, vip_machine, vip_records,
-    vip_sync,
+    AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
+    discounts, gate, machine, mallcoo_v14, openapi, parks, stays, traffic, users, vip_csv,
+    vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -301,6 +301,30 @@ pub fn table() -> Vec<Route> {
             "/api/v1/parks/{id}/sessions",
             PARK_READERS,
             get(traffic::sessions),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/sessions/{id}",
+            PARK_READERS,
+            get(stays::detail),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/sessions/{id}/waivers",
+            MANAGER,
+            post(stays::waive),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/sessions/discounts",
+            Access::Machine(Scope::Discounts),
+            post(discounts::grant),
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/sessions/discounts/{park}/{discount_id}",
+            Access::Machine(Scope::Discounts),
+            delete(discounts::revoke),
         ),
         route(
             Method::GET,

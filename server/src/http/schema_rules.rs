@@ -248,6 +248,7 @@ pub(crate) fn from_json(v: &Value) -> RefOr<Schema> {
     o = o
         .minimum(v.get("minimum").and_then(Value::as_i64))
         .maximum(v.get("maximum").and_then(Value::as_i64))
+        .min_length(usize_of("minLength"))
         .max_length(usize_of("maxLength"))
         .pattern(v.get("pattern").and_then(Value::as_str));
     let format = match v.get("format").and_then(Value::as_str) {

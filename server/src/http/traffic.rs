@@ -96,7 +96,7 @@ pub(crate) async fn sessions(
     q: Result<Query<SessionsQuery>, QueryRejection>,
 ) -> Result<Json<SessionPage>, ApiError> {
     let q = query(q)?;
-    visible_park(&state, &user, id).await?;
+    let park = visible_park(&state, &user, id).await?;
     let session_state = match q.state.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(STATES.into_iter().find(|k| *k == s).ok_or_else(|| {
@@ -119,5 +119,7 @@ pub(crate) async fn sessions(
         before: q.before,
         limit,
     };
-    Ok(Json(history::sessions(&state.db, id, &filter).await?))
+    Ok(Json(
+        history::sessions(&state.db, id, &park.fields.tariff, &filter, Utc::now()).await?,
+    ))
 }

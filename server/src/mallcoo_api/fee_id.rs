@@ -1,17 +1,19 @@
 //! `feeId`: the identifier of one GetParkingPaymentInfo quote, presented back by PayParkingFee.
 //!
-//! Format `v1-{session id}-{quoted at, epoch ms}-{totalAmount}-{paidAmount}-{deductionAmount}-{unPayAmount}`,
-//! e.g. `v1-42-1764000000000-1300-0-0-1300`. It carries everything PayParkingFee needs to check
+//! Format `v2-{session id}-{quoted at, epoch ms}-{totalAmount}-{paidAmount}-{deductionAmount}-{unPayAmount}`,
+//! e.g. `v2-42-1764000000000-1300-0-0-1300`. (`v1` named the same fields under the withdrawn
+//! reading of §2.2, where `unPayAmount` excluded `deductionAmount`; such a feeId is refused so
+//! Mallcoo queries again.) It carries everything PayParkingFee needs to check
 //! a payment against its quote, so the query (the hot path) writes nothing. It is not trusted:
 //! the session must belong to the authenticated car park, and PayParkingFee recomputes the quote
 //! and refuses the payment when `totalAmount` or `paidAmount` differ now (the feeId is stale).
 
 use chrono::{DateTime, Utc};
-use protocol::quote::Quote;
+use protocol::ledger::MallcooAmounts;
 
 use crate::storage::{from_ms, to_ms};
 
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
 
 /// One quote as named by its `feeId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,7 @@ pub struct FeeIdError(pub String);
 
 impl FeeId {
     /// The identifier of quote `q` of session `session_id` computed at `now`.
-    pub fn of_quote(session_id: i64, now: DateTime<Utc>, q: &Quote) -> FeeId {
+    pub fn of_quote(session_id: i64, now: DateTime<Utc>, q: &MallcooAmounts) -> FeeId {
         FeeId {
             session_id,
             quoted_at: now,
@@ -46,11 +48,6 @@ impl FeeId {
             deduction: q.deduction,
             unpaid: q.unpaid,
         }
-    }
-
-    /// What was due before Mallcoo's deductions: `unPayAmount + deductionAmount` = `max(0, total − paid)`.
-    pub fn due(&self) -> i64 {
-        self.unpaid.saturating_add(self.deduction)
     }
 
     /// The text sent as `feeId`.
@@ -111,18 +108,18 @@ mod tests {
             deduction: 300,
             unpaid: 1000,
         };
-        assert_eq!(id.encode(), "v1-42-1764000000000-1300-0-300-1000");
+        assert_eq!(id.encode(), "v2-42-1764000000000-1300-0-300-1000");
         assert_eq!(FeeId::parse(&id.encode()), Ok(id));
-        assert_eq!(id.due(), 1300);
         for bad in [
             "",
             "20160713",
-            "v1-42-1764000000000-1300-0-300",
-            "v1-42-1764000000000-1300-0-300-1000-1",
-            "v2-42-1764000000000-1300-0-300-1000",
-            "v1-0-1764000000000-1300-0-300-1000",
-            "v1-42-1764000000000-+1300-0-300-1000",
-            "v1-42-1764000000000-99999999999999999999-0-300-1000",
+            "v2-42-1764000000000-1300-0-300",
+            "v2-42-1764000000000-1300-0-300-1000-1",
+            "v1-42-1764000000000-1300-0-300-1000",
+            "v3-42-1764000000000-1300-0-300-1000",
+            "v2-0-1764000000000-1300-0-300-1000",
+            "v2-42-1764000000000-+1300-0-300-1000",
+            "v2-42-1764000000000-99999999999999999999-0-300-1000",
         ] {
             assert!(FeeId::parse(bad).is_err(), "{bad}");
         }

@@ -10,14 +10,18 @@
 //!   and each re-reads the order inside the lock. A unique violation on insert (a retry that
 //!   slipped past, e.g. the same `orderNo` sent with another `feeId`) is read back and answered
 //!   from the stored row.
-//! - Amounts: `amount + deductionAmount` must equal what the quote left due before Mallcoo's
-//!   own deductions, its `unPayAmount + deductionAmount` (= `max(0, totalAmount − paidAmount)`).
-//!   With no `freeMinutes`/`freeAmount` in the query that is exactly its `unPayAmount`; with
-//!   them, Mallcoo collects `unPayAmount` and reports the benefits as `deductionAmount`, and the
-//!   payment settles both, so the car owes nothing more within the grace period.
+//! - Amounts (§2.3, corrected reading): `amount + deductionAmount` must equal the quote's
+//!   `unPayAmount` (= `max(0, totalAmount − paidAmount)`, before Mallcoo's own benefits):
+//!   Mallcoo collects `unPayAmount − deductionAmount` and reports its benefits as
+//!   `deductionAmount`, and the payment settles both, so the car owes nothing more within the
+//!   grace period.
 //! - Staleness: the quote is recomputed when the notice arrives; if `totalAmount` or
-//!   `paidAmount` changed since the feeId (the fee grew, another payment landed) the payment is
-//!   refused and Mallcoo is told to query again.
+//!   `paidAmount` changed since the feeId (the fee grew, another payment landed, a discount was
+//!   added or removed) the payment is refused and Mallcoo is told to query again.
+//! - Discounts: the stay's active discounts were in the quote the payment settles, so they
+//!   become *used* in the payment's transaction (§5.1) and can no longer be removed. A removal
+//!   racing the payment takes the same session lock: either it came first (the quote changed:
+//!   the payment is refused as stale) or the payment did (the removal is refused) — never both.
 //! - A quote with nothing due (free time, VIP, within grace) cannot be paid: a zero payment
 //!   would only restart the grace period.
 //! - A car that already left (its session closed by an exit or a later entry) cannot be paid
@@ -34,7 +38,9 @@ use super::Refusal;
 use super::auth::MallcooPark;
 use super::decode::rule_message;
 use super::fee_id::FeeId;
-use super::payment_info::{price, session_by_id};
+use super::payment_info::price;
+use crate::discounts;
+use crate::parking::stay::stay_by_id;
 use crate::storage::{Db, to_ms, unique_violation};
 
 /// `resMsg` of a recorded payment (the contract's success answer).
@@ -223,7 +229,7 @@ async fn record(
             protocol::mallcoo::NO_PARKING_RECORD
         )));
     }
-    let Some(session) = session_by_id(&mut **tx, park.park_id, fee_id.session_id).await? else {
+    let Some(session) = stay_by_id(tx, park.park_id, fee_id.session_id).await? else {
         return Err(Refusal::refused(protocol::mallcoo::NO_PARKING_RECORD));
     };
     if session.state != "open" {
@@ -255,16 +261,14 @@ async fn record(
         )));
     }
     // Nothing due (free time, VIP, within grace): a "payment" would only move the grace period.
-    if fee_id.due() == 0 {
+    if fee_id.unpaid == 0 {
         return Err(Refusal::refused("feeId 报价的应付金额为 0 分，无需缴费"));
     }
     let settles = req.amount.saturating_add(req.deduction_amount);
-    if settles != fee_id.due() {
+    if settles != fee_id.unpaid {
         return Err(Refusal::refused(format!(
-            "amount + deductionAmount = {settles} 分，与 feeId 报价的应付金额 {} 分（unPayAmount {} + deductionAmount {}）不符",
-            fee_id.due(),
-            fee_id.unpaid,
-            fee_id.deduction
+            "amount + deductionAmount = {settles} 分，与 feeId 报价的 unPayAmount {} 分不符",
+            fee_id.unpaid
         )));
     }
     // Grace starts when the money was paid, but never before entry nor after we heard of it.
@@ -292,6 +296,11 @@ async fn record(
     .bind(to_ms(now))
     .fetch_one(&mut **tx)
     .await?;
+    // The discounts this payment's quote counted are used from now on.
+    let at = now.max(session.entry);
+    let worths = protocol::ledger::worths(&session.ledger(&park.tariff), at)
+        .map_err(|e| Refusal::Internal(format!("car park {}: worths: {e}", park.park_id)))?;
+    discounts::mark_used(tx, &session, &worths, at).await?;
     Ok(Paid::Recorded { payment_id, answer })
 }
 

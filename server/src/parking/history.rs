@@ -3,9 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use protocol::plate::Plate;
+use protocol::tariff::Tariff;
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
+use super::ParkingError;
+use super::stay::stay_by_id;
 use crate::storage::{Db, from_ms};
 
 /// The page size when none is asked for.
@@ -88,6 +91,12 @@ pub struct SessionRow {
     pub fee_due_fen: Option<i64>,
     /// Fen settled by its payments (amounts plus deductions), 0 when none.
     pub paid_fen: i64,
+    /// What its discounts take off: now while parked, at the exit once closed (0 when none).
+    pub discount_worth_fen: i64,
+    /// What the car owes now while parked (the stay's figure, PROTOCOLS.md §5.1), or owed at its
+    /// exit; absent for a stay closed by a later entry (never billed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owed_fen: Option<i64>,
     /// A VIP record covered part or all of the stay (known at exit).
     pub vip: bool,
 }
@@ -114,14 +123,18 @@ type Row = (
     Option<i64>,
     i64,
     i64,
+    i64,
 );
 
-/// A page of car park `park_id`'s sessions matching `filter`, newest first.
+/// A page of car park `park_id`'s sessions matching `filter`, newest first, each with what it
+/// owes by `tariff` at `now` (open) or owed at its exit (closed).
 pub async fn sessions(
     db: &Db,
     park_id: i64,
+    tariff: &Tariff,
     filter: &SessionFilter,
-) -> Result<SessionPage, sqlx::Error> {
+    now: DateTime<Utc>,
+) -> Result<SessionPage, ParkingError> {
     // Only constant fragments are spliced; every value is bound, in the order pushed.
     let mut clauses = vec!["s.park_id = $1".to_owned()];
     let mut n = 1;
@@ -155,7 +168,9 @@ pub async fn sessions(
         "SELECT s.id, s.plate, s.barcode, s.entry_at, s.entry_gate, s.exit_at, s.exit_gate, \
          s.state, s.fee_due_fen, s.vip, \
          (SELECT CAST(COALESCE(SUM(p.amount_fen + p.deduction_fen), 0) AS BIGINT) \
-          FROM parking_payments p WHERE p.session_id = s.id) \
+          FROM parking_payments p WHERE p.session_id = s.id), \
+         (SELECT CAST(COALESCE(SUM(d.worth_fen), 0) AS BIGINT) \
+          FROM parking_discounts d WHERE d.session_id = s.id AND d.state = 'used') \
          FROM parking_sessions s WHERE {} ORDER BY s.id DESC LIMIT ${limit_param}",
         clauses.join(" AND ")
     );
@@ -174,7 +189,17 @@ pub async fn sessions(
     let mut rows = query.bind(i64::from(limit) + 1).fetch_all(&db.pool).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let sessions: Vec<SessionRow> = rows.into_iter().map(view).collect();
+    let mut sessions: Vec<SessionRow> = rows.into_iter().map(view).collect();
+    // A parked car's figure grows with time and counts its active discounts: priced now, one
+    // stay at a time (a page holds at most `MAX_LIMIT`, and most rows are closed).
+    let mut conn = db.pool.acquire().await?;
+    for row in sessions.iter_mut().filter(|r| r.state == "open") {
+        if let Some(stay) = stay_by_id(&mut conn, park_id, row.id).await? {
+            let figure = stay.figure(tariff, now)?;
+            row.owed_fen = Some(figure.owed);
+            row.discount_worth_fen = figure.discount_worth;
+        }
+    }
     let next_before = more.then(|| sessions.last().map(|s| s.id)).flatten();
     Ok(SessionPage {
         sessions,
@@ -183,6 +208,7 @@ pub async fn sessions(
 }
 
 fn view(r: Row) -> SessionRow {
+    let owed_fen = if r.7 == "closed" { r.8 } else { None };
     SessionRow {
         id: r.0,
         plate: r.1,
@@ -195,6 +221,8 @@ fn view(r: Row) -> SessionRow {
         fee_due_fen: r.8,
         vip: r.9 != 0,
         paid_fen: r.10,
+        discount_worth_fen: r.11,
+        owed_fen,
     }
 }
 

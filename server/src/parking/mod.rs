@@ -1,15 +1,15 @@
 //! Parking sessions from gate events (PROTOCOLS.md §3): entries open a session, exits close it
-//! with the fee due; events that fit no session are recorded as anomalies for staff.
+//! with the fee due; events that fit no session are recorded as anomalies for staff. `stay` loads
+//! a stay with everything its figure (PROTOCOLS.md §5.1) depends on.
 
 pub mod dashboard;
 mod error;
-mod fee;
 pub mod history;
-pub mod payments;
 mod sessions;
+pub mod stay;
 
 pub use error::ParkingError;
-pub use fee::{ExitFee, exit_fee};
 pub use sessions::{
     Anomaly, Entered, Exited, NewEntry, SessionKey, SessionView, enter, exit, find_open,
+    session_by_id,
 };

@@ -1,11 +1,14 @@
 //! The sessions store: open at entry, close at exit, and the anomalies of events that fit none.
 
 use chrono::{DateTime, Utc};
+use protocol::quote::vip_note;
 use protocol::tariff::Tariff;
 use serde::Serialize;
 use sqlx::{Any, AssertSqlSafe, Transaction};
 
-use super::{ParkingError, exit_fee};
+use super::ParkingError;
+use super::stay::stay_by_id;
+use crate::discounts;
 use crate::mallcoo_out;
 use crate::storage::{Db, from_ms, lock_park, to_ms, unique_violation};
 use crate::tokens;
@@ -242,6 +245,55 @@ async fn enter_tx(
     })
 }
 
+/// Closes open session `session_id` at `at` in `tx`. The session is locked first, so a payment or
+/// a discount change of the stay waits: the fee due and the discounts marked used are those of
+/// one moment. `None` when it is no longer open.
+async fn close(
+    tx: &mut Transaction<'static, Any>,
+    park_id: i64,
+    session_id: i64,
+    tariff: &Tariff,
+    at: DateTime<Utc>,
+    gate: Option<&str>,
+) -> Result<Option<SessionView>, ParkingError> {
+    let locked = sqlx::query(
+        "UPDATE parking_sessions SET updated_at = updated_at WHERE id = $1 AND state = 'open'",
+    )
+    .bind(session_id)
+    .execute(&mut **tx)
+    .await?;
+    if locked.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let Some(stay) = stay_by_id(tx, park_id, session_id).await? else {
+        return Ok(None);
+    };
+    let ledger = stay.ledger(tariff);
+    let figure = protocol::ledger::figure(&ledger, at)?;
+    let worths = protocol::ledger::worths(&ledger, at)?;
+    let vip = stay
+        .vip
+        .as_ref()
+        .is_some_and(|v| vip_note(v, stay.entry, figure.billing_time).is_some());
+    let row = sqlx::query_as::<_, SessionRow>(AssertSqlSafe(format!(
+        "UPDATE parking_sessions SET state = 'closed', exit_at = $1, exit_gate = $2, \
+         fee_due_fen = $3, vip = $4, updated_at = $5 \
+         WHERE id = $6 AND state = 'open' RETURNING {COLUMNS}"
+    )))
+    .bind(to_ms(at))
+    .bind(gate)
+    .bind(figure.owed)
+    .bind(i64::from(vip))
+    .bind(to_ms(Utc::now()))
+    .bind(session_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if row.is_some() {
+        discounts::mark_used(tx, &stay, &worths, at).await?;
+    }
+    Ok(row.map(view))
+}
+
 /// A fresh ticket number: `T` + epoch seconds + 6 random hex digits; unique per car park by index.
 fn issue_barcode(at: DateTime<Utc>) -> String {
     format!(
@@ -272,8 +324,23 @@ pub async fn find_open(
     Ok(row.map(view))
 }
 
-/// Records an exit at car park `park_id`: closes the open session of `key` with the fee due at
-/// `at`, or records an `exit_without_entry` anomaly when there is none.
+/// Session `id`, in whatever state and car park.
+pub async fn session_by_id(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<Option<SessionView>, sqlx::Error> {
+    let row = sqlx::query_as::<_, SessionRow>(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM parking_sessions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(view))
+}
+
+/// Records an exit at car park `park_id`: closes the open session of `key` with what it owes at
+/// `at` (the stay's figure, PROTOCOLS.md §5.1) and marks its discounts used, or records an
+/// `exit_without_entry` anomaly when there is none.
 pub async fn exit(
     db: &Db,
     park_id: i64,
@@ -289,40 +356,18 @@ pub async fn exit(
                 exit: at,
             });
         }
-        let fee = exit_fee(
-            db,
-            park_id,
-            open.id,
-            tariff,
-            open.plate.as_deref(),
-            open.entry_at,
-            at,
-        )
-        .await?;
-        // `state = 'open'` again: a concurrent exit or entry may have closed it meanwhile.
-        let row = sqlx::query_as::<_, SessionRow>(AssertSqlSafe(format!(
-            "UPDATE parking_sessions SET state = 'closed', exit_at = $1, exit_gate = $2, \
-             fee_due_fen = $3, vip = $4, updated_at = $5 \
-             WHERE id = $6 AND state = 'open' RETURNING {COLUMNS}"
-        )))
-        .bind(to_ms(at))
-        .bind(gate)
-        .bind(fee.due_fen)
-        .bind(i64::from(fee.vip))
-        .bind(to_ms(Utc::now()))
-        .bind(open.id)
-        .fetch_optional(&db.pool)
-        .await?;
-        if let Some(row) = row {
-            let closed = view(row);
+        let mut tx = db.pool.begin().await?;
+        if let Some(closed) = close(&mut tx, park_id, open.id, tariff, at, gate).await? {
+            tx.commit().await?;
             tracing::info!(
                 park = park_id,
                 session = closed.id,
-                due = fee.due_fen,
+                due = closed.fee_due_fen,
                 "car exited"
             );
             return Ok(Exited::Closed(closed));
         }
+        // A concurrent exit or entry closed it meanwhile: this exit matches nothing.
     }
     let (plate, barcode) = match key {
         SessionKey::Plate(p) => (Some(p.as_str()), None),
