@@ -274,6 +274,7 @@ table! {
     MinutesValue => "{} 分钟", "{} min";
     Deduction => "优惠抵扣", "Deduction";
     Unpaid => "本次应付", "Amount due";
+    MallcooCollects => "扣除优惠后实付", "Paid after benefits";
     TimeFormatHint => "请按 2026-11-23 08:30 的格式输入", "use the form 2026-11-23 08:30";
     FreeMinutesInvalid => "免费时长须为非负整数分钟", "Free minutes must be a whole number ≥ 0";
     NowBeforeEntry => "计费时间早于入场时间", "Billing time is before entry time";

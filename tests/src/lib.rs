@@ -5,6 +5,7 @@ pub mod browser;
 pub mod cluster;
 pub mod coupon_site;
 pub mod mallcoo_site;
+pub mod mallcoo_v14_site;
 pub mod page_checks;
 pub mod pg_proxy;
 pub mod server;

@@ -36,7 +36,9 @@ async fn typing_an_entry_time_updates_the_fee_computed_in_wasm() {
     browser.type_into("entry-time", "2026-11-23 10:00").await;
     browser.type_into("free-minutes", "30").await;
     browser.wait_for_text("deduction", |t| t == "¥3.00").await;
-    assert_eq!(browser.text_of("unpaid").await, "¥10.00");
+    // §2.2 (corrected): unPayAmount is the whole fee; Mallcoo collects it less the benefits.
+    assert_eq!(browser.text_of("unpaid").await, "¥13.00");
+    assert_eq!(browser.text_of("mallcoo-collects").await, "¥10.00");
 
     // Bad input is explained, not a blank or a panic.
     browser.type_into("entry-time", "yesterday").await;

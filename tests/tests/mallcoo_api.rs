@@ -7,12 +7,13 @@
 //! test. Stays are placed half a minute inside a tariff band so the seconds a test takes cannot
 //! move them across a boundary.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use e2e::coupon_site::{bearer_client, send};
+use chrono::{DateTime, Duration, Utc};
+use e2e::mallcoo_v14_site::{
+    Keys, MALLCOO_A, MALLCOO_B, Site, ago, assert_refused, now_s, rfc, shanghai,
+};
 use e2e::server::Backend;
-use e2e::vip_site::{PARK_A, PARK_B, VipSite};
-use protocol::mallcoo::{MallcooKeys, sign_headers};
-use reqwest::{Client, Method, StatusCode};
+use e2e::vip_site::{PARK_A, PARK_B};
+use protocol::mallcoo::sign_headers;
 use serde_json::{Value, json};
 
 e2e::on_both_engines! {
@@ -22,278 +23,6 @@ e2e::on_both_engines! {
     payments_that_do_not_match_their_quote_are_refused => payment_refusals;
     traffic_counts_entries_and_exits_in_a_half_open_window => traffic_counts;
     malformed_requests_get_res_code_1_naming_the_field => malformed;
-}
-
-/// Mallcoo's `parkId` of car park A and B.
-const MALLCOO_A: &str = "MC-PARK-A";
-const MALLCOO_B: &str = "MC-PARK-B";
-
-/// The §5 worked example, set explicitly so the expectations below do not depend on a default.
-fn worked_example_tariff() -> Value {
-    json!({
-        "free_minutes": 15,
-        "grace_minutes": 15,
-        "cycle_cap": 5000,
-        "pricing": {"kind": "simple", "first_minutes": 60, "first_price": 1000,
-                    "unit_minutes": 30, "unit_price": 300}
-    })
-}
-
-/// One car park's issued inbound key pair.
-#[derive(Clone)]
-struct Keys {
-    app_id: String,
-    public_key: String,
-    private_key: String,
-}
-
-impl Keys {
-    fn as_keys(&self) -> MallcooKeys<'_> {
-        MallcooKeys {
-            app_id: &self.app_id,
-            public_key: &self.public_key,
-            private_key: &self.private_key,
-        }
-    }
-}
-
-/// The answer to one Mallcoo call: status, exact body text and its JSON.
-struct Answer {
-    status: StatusCode,
-    text: String,
-    json: Value,
-}
-
-struct Site {
-    vip: VipSite,
-    http: Client,
-    gate: Client,
-    keys_a: Keys,
-    keys_b: Keys,
-}
-
-fn rfc(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// `t` as Mallcoo writes times: `yyyy-MM-dd HH:mm:ss`, Asia/Shanghai.
-fn shanghai(t: DateTime<Utc>) -> String {
-    (t + Duration::hours(8))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
-
-/// `minutes` ago plus half a minute, from now: a stay that lasts `minutes` when quoted within
-/// the next 30 s (stays are rounded up to whole minutes).
-fn ago(minutes: i64) -> DateTime<Utc> {
-    now_s() - Duration::minutes(minutes) + Duration::seconds(30)
-}
-
-/// Now, to the whole second (gate times travel with second precision).
-fn now_s() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp(now.timestamp(), 0).unwrap()
-}
-
-impl Site {
-    /// Two car parks with the worked-example tariff; A gets a Mallcoo parkId and key pair.
-    /// B's are added by `configure_b` (so the single-car-park rule can be seen first).
-    async fn start(backend: Backend) -> Site {
-        let vip = VipSite::start(backend).await;
-        let keys_a = Self::issue_keys(&vip, "mallcoo in A").await;
-        let keys_b = Self::issue_keys(&vip, "mallcoo in B").await;
-        let gate = bearer_client(&vip.server.api_key("gate all", "gate", None));
-        let site = Site {
-            vip,
-            http: Client::new(),
-            gate,
-            keys_a,
-            keys_b,
-        };
-        site.configure(PARK_A, site.vip.park_a, MALLCOO_A, "mallcoo in A")
-            .await;
-        site
-    }
-
-    async fn issue_keys(vip: &VipSite, name: &str) -> Keys {
-        let (status, created) = send(
-            &vip.admin,
-            Method::POST,
-            &vip.server.url("/api/v1/credentials"),
-            Some(json!({"name": name, "kind": "mallcoo_inbound"})),
-        )
-        .await;
-        assert_eq!(status, 201, "{created}");
-        let issued = &created["issued"];
-        Keys {
-            app_id: issued["app_id"].as_str().unwrap().to_owned(),
-            public_key: issued["public_key"].as_str().unwrap().to_owned(),
-            private_key: issued["private_key"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    async fn credential_id(&self, name: &str) -> i64 {
-        let (status, list) = send(
-            &self.vip.admin,
-            Method::GET,
-            &self.vip.server.url("/api/v1/credentials"),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{list}");
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .expect("credential")["id"]
-            .as_i64()
-            .unwrap()
-    }
-
-    /// Gives car park `id` the worked-example tariff, Mallcoo `parkId` and inbound credential.
-    async fn configure(&self, code: &str, id: i64, mallcoo_park_id: &str, credential: &str) {
-        let credential = self.credential_id(credential).await;
-        let (status, body) = send(
-            &self.vip.admin,
-            Method::PUT,
-            &self.vip.server.url(&format!("/api/v1/parks/{id}")),
-            Some(json!({
-                "code": code, "name": code, "tariff": worked_example_tariff(),
-                "mallcoo_park_id": mallcoo_park_id,
-                "mallcoo_in_credential_id": credential,
-            })),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-    }
-
-    async fn configure_b(&self) {
-        self.configure(PARK_B, self.vip.park_b, MALLCOO_B, "mallcoo in B")
-            .await;
-    }
-
-    /// Posts `body` to `/mallcoo/v1/{method}`, signed with `keys` at `at`.
-    async fn call_at(&self, method: &str, body: &str, keys: &Keys, at: DateTime<Utc>) -> Answer {
-        let headers = sign_headers(&keys.as_keys(), at, body);
-        let mut req = self
-            .http
-            .post(self.vip.server.url(&format!("/mallcoo/v1/{method}")))
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-        for (name, value) in headers.pairs() {
-            req = req.header(name, value);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let text = resp.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, text, json }
-    }
-
-    /// A correctly signed call for car park A; must be answered 200.
-    async fn call(&self, method: &str, body: &Value) -> Value {
-        let answer = self
-            .call_at(method, &body.to_string(), &self.keys_a, Utc::now())
-            .await;
-        assert_eq!(answer.status, 200, "{method}: {}", answer.text);
-        answer.json
-    }
-
-    /// The fee query of car park A for `plate`.
-    async fn query(&self, plate: &str, free_minutes: u32, free_amount: i64) -> Value {
-        self.call(
-            "GetParkingPaymentInfo",
-            &json!({"parkId": MALLCOO_A, "plateNo": plate,
-                    "freeMinutes": free_minutes, "freeAmount": free_amount}),
-        )
-        .await
-    }
-
-    /// A payment notice for car park A paying `quote` with `amount` + `deduction`.
-    fn pay_body(order: &str, quote: &Value, amount: i64, deduction: i64) -> Value {
-        json!({
-            "parkId": MALLCOO_A, "feeId": quote["feeId"], "orderNo": order,
-            "thirdTradeNo": format!("WX{order}"), "plateNo": "",
-            "payTime": shanghai(Utc::now()), "unPayAmount": quote["unPayAmount"],
-            "amount": amount, "deductionAmount": deduction,
-            "deductionDetails": [], "payChannel": 0, "payType": if amount == 0 { 0 } else { 3 },
-        })
-    }
-
-    async fn enter(&self, park: &str, plate: Option<&str>, at: DateTime<Utc>) -> Value {
-        let mut body = json!({"park": park, "time": rfc(at)});
-        if let Some(p) = plate {
-            body["plate"] = json!(p);
-        }
-        let (status, answer) = send(
-            &self.gate,
-            Method::POST,
-            &self.vip.server.url("/api/v1/gate/entries"),
-            Some(body),
-        )
-        .await;
-        assert_eq!(status, 201, "{answer}");
-        answer["session"].clone()
-    }
-
-    async fn exit(&self, park: &str, plate: &str, at: DateTime<Utc>) -> Value {
-        let (status, answer) = send(
-            &self.gate,
-            Method::POST,
-            &self.vip.server.url("/api/v1/gate/exits"),
-            Some(json!({"park": park, "plate": plate, "time": rfc(at)})),
-        )
-        .await;
-        assert_eq!(status, 200, "{answer}");
-        answer
-    }
-
-    async fn count(&self, sql: &'static str, order: &str) -> i64 {
-        let db = parkbridge::storage::Db::connect(&self.vip.server.database_url())
-            .await
-            .unwrap();
-        sqlx::query_scalar::<_, i64>(sql)
-            .bind(order)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-    }
-
-    /// Stores a settled payment on `session` directly, as PayParkingFee records one.
-    async fn plant_payment(&self, session: i64, settled_at: DateTime<Utc>, fen: i64) {
-        let db = parkbridge::storage::Db::connect(&self.vip.server.database_url())
-            .await
-            .unwrap();
-        let at = settled_at.timestamp_millis();
-        sqlx::query(
-            "INSERT INTO parking_payments (park_id, session_id, order_no, fee_id, pay_time, \
-             settled_at, amount_fen, deduction_fen, pay_channel, pay_type, request_digest, \
-             answer_json, created_at) \
-             VALUES ($1, $2, $3, 'planted', $4, $4, $5, 0, 1, 1, 'planted', '{}', $4)",
-        )
-        .bind(self.vip.park_a)
-        .bind(session)
-        .bind(format!("PLANTED-{session}"))
-        .bind(at)
-        .bind(fen)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    }
-
-    async fn payments_of_order(&self, order: &str) -> i64 {
-        self.count(
-            "SELECT COUNT(*) FROM parking_payments WHERE order_no = $1",
-            order,
-        )
-        .await
-    }
-}
-
-fn assert_refused(answer: &Value, needle: &str) {
-    assert_eq!(answer["resCode"], 1, "{answer}");
-    let msg = answer["resMsg"].as_str().unwrap_or_default();
-    assert!(msg.contains(needle), "resMsg {msg:?} lacks {needle:?}");
 }
 
 async fn authentication(backend: Backend) {
@@ -447,32 +176,33 @@ async fn fee_query(backend: Backend) {
     assert!(q.get("offlineDeduction").is_none(), "{q}");
     assert!(q["feeId"].as_str().is_some_and(|f| !f.is_empty()), "{q}");
 
-    // freeMinutes 30: the last 30 minutes are worth fee(100) − fee(70) = 1600 − 1300.
+    // freeMinutes 30: the last 30 minutes are worth fee(100) − fee(70) = 1600 − 1300. Mallcoo's
+    // benefits are priced, not subtracted: unPayAmount stays total − paid (§2.2, corrected).
     let q = site.query("沪A20001", 30, 0).await;
     assert_eq!(
         (&q["totalAmount"], &q["deductionAmount"], &q["unPayAmount"]),
-        (&json!(1600), &json!(300), &json!(1300)),
+        (&json!(1600), &json!(300), &json!(1600)),
         "{q}"
     );
     // Plus freeAmount 200.
     let q = site.query("沪A20001", 30, 200).await;
     assert_eq!(
         (&q["deductionAmount"], &q["unPayAmount"]),
-        (&json!(500), &json!(1100)),
+        (&json!(500), &json!(1600)),
         "{q}"
     );
     // Deductions are capped at what is due.
     let q = site.query("沪A20001", 0, 99_999).await;
     assert_eq!(
         (&q["deductionAmount"], &q["unPayAmount"]),
-        (&json!(1600), &json!(0)),
+        (&json!(1600), &json!(1600)),
         "{q}"
     );
     // freeMinutes beyond the stay: everything is waived.
     let q = site.query("沪A20001", 600, 0).await;
     assert_eq!(
         (&q["deductionAmount"], &q["unPayAmount"]),
-        (&json!(1600), &json!(0)),
+        (&json!(1600), &json!(1600)),
         "{q}"
     );
 
@@ -617,16 +347,25 @@ async fn payments(backend: Backend) {
         .await;
     assert_eq!(out["session"]["fee_due_fen"], 300, "{out}");
 
-    // Free minutes and amount: Mallcoo collects unPayAmount and reports the benefits as
-    // deductionAmount; together they settle the stay.
+    // Free minutes and amount (a member redeeming benefits): Mallcoo collects
+    // unPayAmount − deductionAmount and reports the benefits as deductionAmount; the two add up
+    // to unPayAmount and settle the stay (§2.3, corrected). Paying unPayAmount on top of the
+    // benefits is refused.
     let entry = ago(100);
     site.enter(PARK_A, Some("沪A30003"), entry).await;
     let q = site.query("沪A30003", 30, 200).await;
     assert_eq!(
         (&q["unPayAmount"], &q["deductionAmount"]),
-        (&json!(1100), &json!(500)),
+        (&json!(1600), &json!(500)),
         "{q}"
     );
+    let r = site
+        .call(
+            "PayParkingFee",
+            &Site::pay_body("MC-ORDER-3X", &q, 1600, 500),
+        )
+        .await;
+    assert_refused(&r, "不符");
     let r = site
         .call(
             "PayParkingFee",
@@ -640,6 +379,10 @@ async fn payments(backend: Backend) {
         (&json!(1600), &json!(0)),
         "{q}"
     );
+    let out = site
+        .exit(PARK_A, "沪A30003", now_s() + Duration::minutes(4))
+        .await;
+    assert_eq!(out["session"]["fee_due_fen"], 0, "{out}");
 
     // The worked example: 1300 paid at minute 70, queried at minute 84 → 0 (within grace, billed
     // at the payment); the notice carries payTime = minute 70 of a stay quoted at minute 84.

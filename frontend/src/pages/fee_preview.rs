@@ -1,8 +1,9 @@
-//! Live fee preview: the protocol crate's `quote` running in the browser on a sample tariff.
+//! Live fee preview: the protocol crate's ledger running in the browser on a sample tariff, with
+//! Mallcoo's amounts as GetParkingPaymentInfo would answer them (PROTOCOLS.md §2.2).
 
 use chrono::{TimeDelta, Utc};
 use leptos::prelude::*;
-use protocol::quote::{Quote, Session, quote};
+use protocol::ledger::{MallcooAmounts, Stay, mallcoo_amounts};
 use protocol::tariff::Tariff;
 
 use crate::format::{describe_tariff, parse_shanghai, shanghai_minutes, yuan};
@@ -46,7 +47,7 @@ fn preview() -> impl IntoView {
     let query = RwSignal::new(shanghai_minutes(now));
     let free_minutes = RwSignal::new("0".to_owned());
 
-    let result = Memo::new(move |_| -> Result<Quote, PreviewError> {
+    let result = Memo::new(move |_| -> Result<MallcooAmounts, PreviewError> {
         let entry =
             parse_shanghai(&entry.get()).map_err(|e| PreviewError::Field(Text::EntryTime, e))?;
         let now =
@@ -57,18 +58,14 @@ fn preview() -> impl IntoView {
             .parse::<u32>()
             .map_err(|_| PreviewError::Rule(Text::FreeMinutesInvalid))?;
         let tariff = Tariff::example();
-        quote(
-            &Session {
-                entry,
-                tariff: &tariff,
-            },
-            &[],
-            None,
-            now,
-            free,
-            0,
-        )
-        .map_err(|e| match e {
+        let stay = Stay {
+            entry,
+            tariff: &tariff,
+            vip: None,
+            discounts: &[],
+            payments: &[],
+        };
+        mallcoo_amounts(&stay, now, free, 0).map_err(|e| match e {
             protocol::quote::QuoteError::NowBeforeEntry { .. } => {
                 PreviewError::Rule(Text::NowBeforeEntry)
             }
@@ -94,11 +91,12 @@ fn preview() -> impl IntoView {
                         <tr>
                             <th>{tr(Text::ParkingMinutes)}</th>
                             <td data-testid="parking-minutes">
-                                {move || fill(Text::MinutesValue.text(lang.get()), &[&q.parking_minutes.to_string()])}
+                                {move || fill(Text::MinutesValue.text(lang.get()), &[&q.figure.parking_minutes.to_string()])}
                             </td>
                         </tr>
                         <tr><th>{tr(Text::Deduction)}</th><td data-testid="deduction">{yuan(q.deduction)}</td></tr>
                         <tr><th>{tr(Text::Unpaid)}</th><td data-testid="unpaid">{yuan(q.unpaid)}</td></tr>
+                        <tr><th>{tr(Text::MallcooCollects)}</th><td data-testid="mallcoo-collects">{yuan(q.unpaid - q.deduction)}</td></tr>
                     </table>
                 }.into_any(),
                 Err(e) => view! {

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use protocol::quote::{Session, quote};
+use protocol::ledger::{Stay, figure};
 use protocol::tariff::Tariff;
 use sandbox::mallcoo::client::{ClientKeys, MallcooClient};
 use tokio::sync::oneshot;
@@ -45,6 +45,9 @@ pub(super) fn spawn(
     tokio::spawn(async move {
         if let Err(e) = seed_history(&db, park_id, &tariff).await {
             tracing::warn!(error = %e, "demo: cannot seed the car park's history");
+        }
+        if let Err(e) = super::demo_discounts::seed(&db, park_id, &tariff).await {
+            tracing::warn!(error = %e, "demo: cannot seed the shop's validations");
         }
         let Ok(addr) = listening.await else {
             return;
@@ -170,18 +173,14 @@ async fn seed_payment(
     session: &parking::SessionView,
     pay_at: DateTime<Utc>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let due = quote(
-        &Session {
-            entry: session.entry_at,
-            tariff,
-        },
-        &[],
-        None,
-        pay_at,
-        0,
-        0,
-    )?
-    .unpaid;
+    let stay = Stay {
+        entry: session.entry_at,
+        tariff,
+        vip: None,
+        discounts: &[],
+        payments: &[],
+    };
+    let due = figure(&stay, pay_at)?.owed;
     let order_no = format!("demo-seed-{}", session.id);
     let pay_type: i64 = if due == 0 {
         0

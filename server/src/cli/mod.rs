@@ -3,6 +3,7 @@
 
 mod apikey;
 mod demo;
+mod demo_discounts;
 mod demo_mallcoo;
 mod demo_pyun;
 mod demo_seed;

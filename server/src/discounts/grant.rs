@@ -216,11 +216,10 @@ pub async fn waive(
     tariff: &Tariff,
     park_id: i64,
     session_id: i64,
-    kind: DiscountKind,
-    reason: &str,
-    user: &str,
+    waiver: &Waiver<'_>,
     now: DateTime<Utc>,
 ) -> Result<DiscountAnswer, DiscountsError> {
+    let Waiver { kind, reason, user } = *waiver;
     if matches!(kind, DiscountKind::FreeWindow(_)) {
         return Err(DiscountsError::Unsupported(
             "a waiver is for this stay: amount, minutes, free or percent".to_owned(),
@@ -268,6 +267,17 @@ pub async fn waive(
     tx.commit().await?;
     tracing::info!(park = park_id, session = session_id, discount = id, by = %created_by, "waiver granted");
     Ok(answer)
+}
+
+/// A property manager's waiver: what it takes off, why, and who gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct Waiver<'a> {
+    /// What it takes off (not a `free_window`).
+    pub kind: DiscountKind,
+    /// Why (required).
+    pub reason: &'a str,
+    /// The user's name.
+    pub user: &'a str,
 }
 
 /// How a waiver shows in `offlineDeduction` and on the stay's page.

@@ -14,7 +14,7 @@ mod used;
 mod view;
 
 pub use error::DiscountsError;
-pub use grant::{GrantRequest, Granted, Vehicle, WAIVER_LABEL, grant, waive};
+pub use grant::{GrantRequest, Granted, Vehicle, WAIVER_LABEL, Waiver, grant, waive};
 pub use revoke::revoke;
 pub use store::{Source, views_of_stay};
 pub use used::mark_used;

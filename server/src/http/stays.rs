@@ -255,9 +255,11 @@ pub(crate) async fn waive(
         &park.fields.tariff,
         park_id,
         id,
-        kind,
-        &reason,
-        &user.username,
+        &discounts::Waiver {
+            kind,
+            reason: &reason,
+            user: &user.username,
+        },
         Utc::now(),
     )
     .await?;

@@ -8,6 +8,9 @@
 //! measures a bare axum JSON endpoint served from this process and the fee query, in the same
 //! run, so the ratio says what the gateway costs on this machine at this moment. Payments are
 //! timed on their own: each open session is quoted first (untimed), then all are paid at once.
+//! A second set of open sessions carries three discounts each (PROTOCOLS.md §5.1: `minutes`,
+//! `percent`, `amount`), and the fee query over them is measured in the same run, interleaved
+//! with the set without, so the ratio says what a stay's discounts cost the hot path.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ pub const RATIO_TARGET: f64 = 0.5;
 pub const P99_TARGET: Duration = Duration::from_millis(5);
 /// Target: recorded payments per second.
 pub const PAYMENTS_TARGET: f64 = 2_000.0;
+/// Target: fee-query throughput over stays with three discounts as a share of that without.
+pub const DISCOUNTED_RATIO_TARGET: f64 = 0.9;
 
 /// Mallcoo's `parkId` of the bench car park.
 const MALLCOO_PARK_ID: &str = "BENCH-MC";
@@ -53,6 +58,11 @@ pub struct Sizes {
 /// Plate of open session `i` (distinct for i < 100,000).
 fn open_plate(i: usize) -> String {
     format!("沪D{:05}", i % 100_000)
+}
+
+/// Plate of discounted open session `i` (distinct for i < 100,000).
+fn discounted_plate(i: usize) -> String {
+    format!("沪E{:05}", i % 100_000)
 }
 
 /// The key pair issued for the bench car park.
@@ -170,7 +180,8 @@ async fn seed(db: &Path, park_id: i64, sizes: Sizes) -> Result<(), String> {
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     let columns = "INSERT INTO parking_sessions (park_id, plate, plate_color, barcode, entry_at, \
                    entry_gate, exit_at, exit_gate, state, fee_due_fen, vip, created_at, updated_at) VALUES ";
-    let total = sizes.closed + sizes.open;
+    // Closed history, then the open sessions, then as many open sessions with discounts.
+    let total = sizes.closed + 2 * sizes.open;
     let mut start = 0;
     while start < total {
         let end = (start + SEED_CHUNK).min(total);
@@ -199,12 +210,17 @@ async fn seed(db: &Path, park_id: i64, sizes: Sizes) -> Result<(), String> {
                     .bind(exit)
                     .bind(exit);
             } else {
-                let j = i - sizes.closed;
+                let j = (i - sizes.closed) % sizes.open.max(1);
+                let plate = if i - sizes.closed < sizes.open {
+                    open_plate(j)
+                } else {
+                    discounted_plate(j)
+                };
                 // Inside for 30 min to 10 h.
                 let entry = now - (30 + (j as i64 % 570)) * minute;
                 q = q
                     .bind(park_id)
-                    .bind(open_plate(j))
+                    .bind(plate)
                     .bind(entry)
                     .bind(None::<i64>)
                     .bind(None::<&str>)
@@ -219,6 +235,7 @@ async fn seed(db: &Path, park_id: i64, sizes: Sizes) -> Result<(), String> {
             .map_err(|e| format!("seeding sessions: {e}"))?;
         start = end;
     }
+    seed_discounts(&mut tx, park_id, now).await?;
     tx.commit().await.map_err(|e| e.to_string())?;
     // No ANALYZE: ParkBridge never runs one, so a real database has no planner statistics
     // (and with SQLite's STAT4 statistics a statement is re-planned for every new plate bound
@@ -227,6 +244,59 @@ async fn seed(db: &Path, park_id: i64, sizes: Sizes) -> Result<(), String> {
         .await
         .map_err(|e| format!("checkpoint: {e}"))?;
     pool.close().await;
+    Ok(())
+}
+
+/// Three active discounts (`minutes` 30, `percent` 100, `amount` 100) on every open session of
+/// the discounted plates, as the discount API records them.
+async fn seed_discounts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    park_id: i64,
+    now: i64,
+) -> Result<(), String> {
+    let sessions: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, plate FROM parking_sessions WHERE park_id = ? AND state = 'open' \
+         AND plate LIKE '沪E%'",
+    )
+    .bind(park_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(|e| format!("reading the discounted sessions: {e}"))?;
+    let kinds = [("minutes", 30i64), ("percent", 100), ("amount", 100)];
+    for chunk in sessions.chunks(SEED_CHUNK / 2) {
+        let mut sql = String::from(
+            "INSERT INTO parking_discounts (park_id, session_id, plate, source, source_key, kind, \
+             value, label, created_by, state, granted_at, request_digest, created_at, updated_at) \
+             VALUES ",
+        );
+        let rows = chunk.len() * kinds.len();
+        for r in 0..rows {
+            if r > 0 {
+                sql.push(',');
+            }
+            sql.push_str(
+                "(?, ?, ?, 'api', ?, ?, ?, '商户减免', 'bench', 'active', ?, 'bench', ?, ?)",
+            );
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, plate) in chunk {
+            for (kind, value) in kinds {
+                q = q
+                    .bind(park_id)
+                    .bind(*id)
+                    .bind(plate.as_str())
+                    .bind(format!("bench-{id}-{kind}"))
+                    .bind(kind)
+                    .bind(value)
+                    .bind(now)
+                    .bind(now)
+                    .bind(now);
+            }
+        }
+        tx.execute(q)
+            .await
+            .map_err(|e| format!("seeding discounts: {e}"))?;
+    }
     Ok(())
 }
 
@@ -437,23 +507,27 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
     let open = sizes.open.max(1);
     // Every request is built and signed before the clock starts, and the bare endpoint gets
     // the same bytes: the load tool's work per call is identical for both servers.
-    let prepared: Arc<Vec<PreparedCall>> = Arc::new(
-        (0..open)
-            .map(|i| {
-                let body = json!({"parkId": MALLCOO_PARK_ID, "plateNo": open_plate(i),
-                                  "freeMinutes": 0, "freeAmount": 0})
-                .to_string();
-                let headers = sign_headers(&keys.keys(), Utc::now(), &body);
-                let pairs = headers
-                    .pairs()
-                    .iter()
-                    .map(|(k, v)| (*k, (*v).to_owned()))
-                    .collect();
-                (body, pairs)
-            })
-            .collect(),
-    );
-    let to = |url: Arc<String>| {
+    let prepare = |plate: fn(usize) -> String| -> Arc<Vec<PreparedCall>> {
+        Arc::new(
+            (0..open)
+                .map(|i| {
+                    let body = json!({"parkId": MALLCOO_PARK_ID, "plateNo": plate(i),
+                                      "freeMinutes": 0, "freeAmount": 0})
+                    .to_string();
+                    let headers = sign_headers(&keys.keys(), Utc::now(), &body);
+                    let pairs = headers
+                        .pairs()
+                        .iter()
+                        .map(|(k, v)| (*k, (*v).to_owned()))
+                        .collect();
+                    (body, pairs)
+                })
+                .collect(),
+        )
+    };
+    let plain = prepare(open_plate);
+    let discounted = prepare(discounted_plate);
+    let to = |url: Arc<String>, prepared: &Arc<Vec<PreparedCall>>| {
         let prepared = prepared.clone();
         move |client: &reqwest::Client, i: usize| {
             let (body, headers) = &prepared[i % prepared.len()];
@@ -467,12 +541,20 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
             req
         }
     };
-    let query = to(query_url.clone());
-    let bare = to(Arc::new(bare_server.url.clone()));
+    let query = to(query_url.clone(), &plain);
+    let query_discounted = to(query_url.clone(), &discounted);
+    let bare = to(Arc::new(bare_server.url.clone()), &plain);
     // Warm-up of both (connections, caches, the database pages of the open sessions).
     let warm = (sizes.requests / 10).max(sizes.concurrency);
     load(warm, sizes.concurrency, bare.clone(), |s, _| s == 200).await;
     load(warm, sizes.concurrency, query.clone(), res_code_zero).await;
+    load(
+        warm,
+        sizes.concurrency,
+        query_discounted.clone(),
+        res_code_zero,
+    )
+    .await;
 
     eprintln!(
         "pb-bench: Mallcoo, {} fee queries and {} bare calls over {} connections",
@@ -486,6 +568,36 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
         res_code_zero,
     )
     .await;
+    // With and without discounts, interleaved in halves so that a slower moment of the machine
+    // weighs on both alike.
+    let half = (sizes.requests / 2).max(1);
+    let mut plain_runs = Vec::new();
+    let mut discounted_runs = Vec::new();
+    for _ in 0..2 {
+        plain_runs.push(load(half, sizes.concurrency, query.clone(), res_code_zero).await);
+        discounted_runs.push(
+            load(
+                half,
+                sizes.concurrency,
+                query_discounted.clone(),
+                res_code_zero,
+            )
+            .await,
+        );
+    }
+    let combined = |runs: &[Load]| {
+        let ok: usize = runs.iter().map(|r| r.ok).sum();
+        let failed: usize = runs.iter().map(|r| r.failed.0).sum();
+        let elapsed: Duration = runs.iter().map(|r| r.elapsed).sum();
+        (rate(ok, elapsed), failed)
+    };
+    let (plain_rate, plain_failed) = combined(&plain_runs);
+    let (discounted_rate, discounted_failed) = combined(&discounted_runs);
+    let discounted_ratio = if plain_rate > 0.0 {
+        discounted_rate / plain_rate
+    } else {
+        0.0
+    };
     // Resident memory while serving fee queries over the seeded sessions (the page cache of the
     // database file is the kernel's, not the process's).
     let query_peak_kib = super::peak_rss_kib(server.pid());
@@ -554,6 +666,22 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
             format!("{ratio:.2}"),
             "≥ 0.5",
             ratio >= RATIO_TARGET,
+        ),
+        Row::info(
+            "GetParkingPaymentInfo, stays without discounts (interleaved run)",
+            format!("{plain_rate:.0} req/s"),
+        ),
+        Row::info(
+            "GetParkingPaymentInfo, stays with 3 discounts each (interleaved run)",
+            format!("{discounted_rate:.0} req/s"),
+        ),
+        Row::target(
+            "GetParkingPaymentInfo with 3 discounts / without",
+            format!("{discounted_ratio:.2}"),
+            "≥ 0.90",
+            discounted_ratio >= DISCOUNTED_RATIO_TARGET
+                && plain_failed == 0
+                && discounted_failed == 0,
         ),
         Row::info("GetParkingPaymentInfo p50", ms(query_run.latency.p50)),
         Row::target(

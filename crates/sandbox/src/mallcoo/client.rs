@@ -230,8 +230,10 @@ impl MallcooClient {
     }
 
     /// A payment of the whole `unPayAmount` of `quote`'s answer under `order_no`, paid now by
-    /// WeChat; `None` without a quote or when nothing is due (ParkBridge refuses to take a
-    /// payment of a zero quote: it would only restart the grace period).
+    /// WeChat: Mallcoo's benefits (`deductionAmount`) and the rest in money, adding up to
+    /// `unPayAmount` (PROTOCOLS.md §2.3); `None` without a quote or when nothing is due
+    /// (ParkBridge refuses to take a payment of a zero quote: it would only restart the grace
+    /// period).
     pub fn full_payment(
         order_no: &str,
         plate: &str,
@@ -239,6 +241,7 @@ impl MallcooClient {
     ) -> Option<PayFeeRequest> {
         let q = quote.quote.as_ref().filter(|q| q.un_pay_amount > 0)?;
         let due = q.un_pay_amount;
+        let deduction = q.deduction_amount.clamp(0, due);
         Some(PayFeeRequest {
             park_id: None,
             fee_id: q.fee_id.clone(),
@@ -248,8 +251,8 @@ impl MallcooClient {
             barcode: None,
             pay_time: Utc::now(),
             un_pay_amount: due,
-            amount: due,
-            deduction_amount: 0,
+            amount: due - deduction,
+            deduction_amount: deduction,
             deduction_details: Vec::new(),
             pay_channel: PayChannel::Online,
             pay_type: PayType::WeChat,
