@@ -659,7 +659,7 @@ async fn malformed(backend: Backend) {
     );
     let pay = |amount: &str, pay_time: &str| {
         format!(
-            r#"{{"feeId":"v1-1-1-0-0-0-0","orderNo":"MC-X","payTime":"{pay_time}","unPayAmount":0,"amount":{amount},"deductionAmount":0,"payChannel":0,"payType":3}}"#
+            r#"{{"feeId":"v2-1-1-0-0-0-0","orderNo":"MC-X","payTime":"{pay_time}","unPayAmount":0,"amount":{amount},"deductionAmount":0,"payChannel":0,"payType":3}}"#
         )
     };
     for (body, needle) in [
@@ -675,7 +675,7 @@ async fn malformed(backend: Backend) {
             "payType 为 0",
         ),
         (
-            r#"{"parkId":"MC-PARK-A","feeId":"v1-999999-1-0-0-0-0","orderNo":"o9","payTime":"2026-11-20 08:00:00","unPayAmount":0,"amount":0,"payChannel":0,"payType":0}"#.to_owned(),
+            r#"{"parkId":"MC-PARK-A","feeId":"v2-999999-1-0-0-0-0","orderNo":"o9","payTime":"2026-11-20 08:00:00","unPayAmount":0,"amount":0,"payChannel":0,"payType":0}"#.to_owned(),
             "未查询到停车记录",
         ),
     ] {

@@ -23,7 +23,7 @@ const LISTENING: &str = "bare listening on ";
 
 async fn answer(Json(req): Json<PaymentInfoRequest>) -> Json<Value> {
     Json(json!({
-        "resCode": 0, "resMsg": "", "feeId": "v1-1-1764000000000-1300-0-0-1300",
+        "resCode": 0, "resMsg": "", "feeId": "v2-1-1764000000000-1300-0-0-1300",
         "entryTime": "2026-11-24 10:00:00", "parkingMinutes": 75, "totalAmount": 1300,
         "unPayAmount": 1300, "deductionAmount": 0, "paidAmount": 0, "plateNo": req.plate_no
     }))
