@@ -341,6 +341,47 @@ async fn a_live_mallcoo_payment_is_recorded(data_dir: &Path) {
     }
 }
 
+/// The demo's shop till validated parked cars and the manager waived ¥5 on one (seeded once,
+/// after the history); the stay's page of that car shows both. Returns the discounts' count.
+async fn shop_validations_are_seeded(demo: &Demo, data_dir: &Path) -> i64 {
+    let url = parkbridge::storage::sqlite_url(&data_dir.join("parkbridge.db"));
+    let db = parkbridge::storage::Db::connect(&url)
+        .await
+        .expect("the demo's database");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (waived, total) = loop {
+        let (api, waivers, session): (i64, i64, Option<i64>) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN source = 'api' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN source = 'waiver' THEN 1 ELSE 0 END), 0), \
+             MAX(CASE WHEN source = 'waiver' THEN session_id END) FROM parking_discounts",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("discounts");
+        if let (true, Some(session)) = (api > 0 && waivers == 1, session) {
+            break (session, api + waivers);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shop's validations were not seeded within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let stay = get_json(
+        &demo.manager().await,
+        &demo.url(&format!("/api/v1/sessions/{waived}")),
+    )
+    .await;
+    let labels: Vec<&str> = stay["discounts"]
+        .as_array()
+        .expect("discounts")
+        .iter()
+        .filter_map(|d| d["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["商户减免", "人工减免"], "{stay}");
+    total
+}
+
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -363,6 +404,7 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     let serial = first.grant_reaches_the_sandbox("粤B12345").await;
     first.entries_reach_mallcoo().await;
     a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
+    let discounts = shop_validations_are_seeded(&first, data_dir.path()).await;
     first.console_is_quiet();
     drop(first);
 
@@ -371,4 +413,9 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     let again = second.grant_reaches_the_sandbox("粤B12345").await;
     assert_ne!(serial, again, "a new grant, by the new sandbox");
     second.entries_reach_mallcoo().await;
+    assert_eq!(
+        shop_validations_are_seeded(&second, data_dir.path()).await,
+        discounts,
+        "seeded once, not again on a restart"
+    );
 }
