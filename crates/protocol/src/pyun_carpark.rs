@@ -15,9 +15,12 @@ pub mod discount;
 pub mod down_sign;
 pub mod gateway;
 pub mod members;
+pub mod multipart;
 pub mod payment_result;
 pub mod realtime;
 pub mod reply;
+pub mod upload;
+pub mod upload_outcome;
 
 pub use billing::{BillingOrder, BillingReply, BillingRequest, BillingTarget};
 pub use codes::{ResultCode, Service};
@@ -30,3 +33,8 @@ pub use members::{BodyError, Members};
 pub use payment_result::{AutopayType, PayOrigin, PaymentNotice, PaymentResultReply};
 pub use realtime::RealtimeReply;
 pub use reply::{Reply, ReplyHead};
+pub use upload::{
+    CarType, ENTER_PATH, Entry, LEAVE_PATH, Leave, LeavePayType, LeavePayment, UploadForm,
+    image_hash,
+};
+pub use upload_outcome::UploadOutcome;
