@@ -117,7 +117,7 @@ impl Members {
         self.get(name).and_then(Member::scalar)
     }
 
-    /// Every member as `(name, text)`, in byte order of the name.
+    /// Every member with its name, in byte order of the name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Member)> {
         self.map.iter().map(|(k, v)| (k.as_str(), v))
     }
