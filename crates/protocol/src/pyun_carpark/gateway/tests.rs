@@ -253,3 +253,25 @@ fn official_requests_do_not_verify_with_the_keys_tried() {
     );
     assert_eq!(received, "612BB8F6B7BFF82F60B04AEB8955E156");
 }
+
+#[test]
+fn official_replies_do_not_verify_with_the_keys_tried() {
+    // §2.4's three reply rows, bodies from DOC at 19d424d: payment-billing.md, payment-notify.md,
+    // sdk-cplus.md. Each is read without error; none verifies with a key the spec tried.
+    let billing_md = r#"{"buffer_time":"1320","charset":"UTF-8","enter_free_time":"1860","enter_time":"20181130100904","free_value":"0","paid_value":"0","parking_order":"2018113010535820181130100904034792608","parking_serial":"20181130100904034792608","parking_time":"2694","pay_value":"500","plate":"粤B660PP","result_code":"1001","service":"service.parking.payment.billing","sign":"73DF19DA361CB673DD3FEFC7A6135BE6","total_value":"500","version":"1.0"}"#;
+    let notify_md = r#"{"charset":"UTF-8","message":"订单支付成功","result_code":"1001","service":"service.parking.payment.result","sign":"F97B3D16E739C82C1DED0450775905CF","version":"1.0"}"#;
+    let sdk_md = r#"{"service":"service.parking.detail","version":"1.0","charset":"UTF-8","result_code":"1001","message":"处理OK","sign":"722059C5CC1B3FF5CDF8F8A4CF3B31CC"}"#;
+    for body in [billing_md, notify_md, sdk_md] {
+        let m = Members::parse(body.as_bytes()).unwrap();
+        assert_eq!(ReplyHead::from_members(&m).unwrap().code, "1001");
+        for key in ["DEMO", "22D42dSdae2", ""] {
+            assert!(
+                matches!(
+                    down_sign::verify(&m, key),
+                    Err(DownSignError::Mismatch { .. })
+                ),
+                "{key}"
+            );
+        }
+    }
+}
