@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod mallcoo;
 pub mod plate;
 pub mod pyun;
+pub mod pyun_carpark;
 pub mod quote;
 pub mod tariff;
 pub mod time;

@@ -1,4 +1,4 @@
-//! Time at the protocol edges: Mallcoo's Asia/Shanghai wall-clock strings, P云's ISO-8601 and epoch ms.
+//! Time at the protocol edges: Mallcoo's and P云's Asia/Shanghai wall-clock strings, P云's ISO-8601 and epoch ms.
 //!
 //! Inside ParkBridge every instant is a `DateTime<Utc>`; these functions are the only place where
 //! a platform's textual form is produced or read. Asia/Shanghai has had no DST since 1991, so a
@@ -92,6 +92,18 @@ fn parse_shanghai(
         .ok_or_else(bad)
 }
 
+/// Formats an instant as P云's car-park `yyyyMMddHHmmss` (`enter_time`, `next_time`), Asia/Shanghai.
+///
+/// No timezone is documented for these fields; P云 is a mainland service (pyun-carpark.md D8).
+pub fn format_pyun_local(t: DateTime<Utc>) -> String {
+    to_shanghai(t).format(MALLCOO_TIMESTAMP).to_string()
+}
+
+/// Reads P云's car-park `yyyyMMddHHmmss` (`pay_time`, `expire_time`; Asia/Shanghai) into UTC.
+pub fn parse_pyun_local(s: &str) -> Result<DateTime<Utc>, TimeError> {
+    parse_shanghai(s, MALLCOO_TIMESTAMP, "yyyyMMddHHmmss")
+}
+
 /// Formats an instant as P云's ISO-8601 UTC form, e.g. `2022-09-30T16:00:00Z`.
 pub fn format_pyun_iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -175,6 +187,16 @@ mod tests {
         }
         assert!(parse_mallcoo_timestamp("2026112318000").is_err());
         assert!(parse_mallcoo_timestamp("-0261123180000").is_err());
+    }
+
+    #[test]
+    fn pyun_car_park_times_are_shanghai_wall_clock() {
+        // pyun-carpark.md V2/U1: entry 2025-01-02 09:30:00 +08:00 is epoch ms 1735781400000.
+        let t = parse_pyun_local("20250102093000").unwrap();
+        assert_eq!(epoch_ms(t), 1_735_781_400_000);
+        assert_eq!(format_pyun_local(t), "20250102093000");
+        assert!(parse_pyun_local("2025010209300").is_err());
+        assert!(parse_pyun_local("2025-01-02 09:30").is_err());
     }
 
     #[test]
