@@ -5,7 +5,7 @@
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::i18n::{Lang, Text, fill};
 
@@ -325,6 +325,9 @@ pub(crate) struct Park {
     /// The tariff (protocol's `Tariff` JSON), if set.
     #[serde(default)]
     pub(crate) tariff: Option<Value>,
+    /// Parking spaces, if configured.
+    #[serde(default)]
+    pub(crate) total_spaces: Option<i64>,
 }
 
 /// `GET /api/v1/parks`.
@@ -335,6 +338,21 @@ pub(crate) async fn parks() -> Result<Vec<Park>, ApiError> {
 /// `POST /api/v1/parks` with the fields filled in.
 pub(crate) async fn create_park(fields: Value) -> Result<Park, ApiError> {
     post("/api/v1/parks", fields).await
+}
+
+/// Sets car park `id`'s spaces (`None`: not configured) and keeps every other field.
+///
+/// `PUT /api/v1/parks/{id}` replaces every field, so the car park is read as the server has it
+/// (not as this page's `Park`, which leaves fields out) and sent back with only that one changed.
+pub(crate) async fn set_total_spaces(id: i64, spaces: Option<i64>) -> Result<Park, ApiError> {
+    let url = format!("/api/v1/parks/{id}");
+    let mut park: Map<String, Value> = get(&url).await?;
+    // What the server adds to the fields it stores; the input refuses unknown fields.
+    for answer_only in ["id", "created_at", "updated_at"] {
+        park.remove(answer_only);
+    }
+    park.insert("total_spaces".into(), spaces.into());
+    put(&url, Value::Object(park)).await
 }
 
 /// `PUT /api/v1/parks/{id}/tariff`.

@@ -1,12 +1,36 @@
 //! Checks every page must pass, whatever it shows: on a phone-sized window it does not scroll
-//! sideways, and its dates read `2026-12-06` in any browser locale.
+//! sideways, and its dates read `2026-12-06` in any browser locale; and screenshots of a page
+//! for a person to look at.
+
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 use crate::browser::Browser;
+use crate::server::workspace_root;
 
 /// The viewport the phone checks use, in CSS pixels: an iPhone 12–15's.
 pub const PHONE: (u32, u32) = (390, 844);
+/// The laptop viewport of the screenshots, in CSS pixels.
+pub const DESKTOP: (u32, u32) = (1366, 860);
+
+/// Saves a screenshot of the whole page (the window grown to the page's height) as
+/// `target/screenshots/<file>.png`, then puts the viewport back to `size`.
+pub async fn screenshot(browser: &Browser, size: (u32, u32), file: &str) {
+    let height = browser
+        .client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .expect("page height")
+        .as_u64()
+        .unwrap_or(u64::from(size.1)) as u32;
+    set_viewport(browser, size.0, height.clamp(size.1, 6000)).await;
+    let png = browser.client.screenshot().await.expect("screenshot");
+    let dir: PathBuf = workspace_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{file}.png")), png).expect("write screenshot");
+    set_viewport(browser, size.0, size.1).await;
+}
 
 /// Resizes the window until the page's viewport (`innerWidth`×`innerHeight`) is
 /// `width`×`height`, and checks that it is: a window's outer size includes its frame, and the

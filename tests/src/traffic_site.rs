@@ -307,3 +307,71 @@ pub async fn pay(
     );
     (quote.un_pay_amount, quote.deduction_amount)
 }
+
+/// Gives car park `park_id` of `site` `spaces` parking spaces (`None`: not configured), its other
+/// settings kept: `PUT /api/v1/parks/{id}` replaces every field, so the car park is read first.
+pub async fn set_total_spaces(site: &VipSite, park_id: i64, spaces: Option<i64>) -> Value {
+    let url = site.server.url(&format!("/api/v1/parks/{park_id}"));
+    let (status, mut park) = send(&site.admin, Method::GET, &url, None).await;
+    assert_eq!(status, 200, "{park}");
+    let fields = park.as_object_mut().expect("a car park");
+    for answer_only in ["id", "created_at", "updated_at"] {
+        fields.remove(answer_only);
+    }
+    fields.insert("total_spaces".into(), json!(spaces));
+    let (status, saved) = send(&site.admin, Method::PUT, &url, Some(park)).await;
+    assert_eq!(status, 200, "{saved}");
+    saved
+}
+
+/// A row of `parking_discounts` as the dashboard test writes it: the API that grants discounts
+/// is another part of the server, so the rows go straight into the database.
+pub struct DiscountRow<'a> {
+    /// The car park.
+    pub park_id: i64,
+    /// The stay it belongs to; `None` makes it a plate's free window (of `沪A00000`).
+    pub session_id: Option<i64>,
+    /// `api`, `waiver`, `pyun` or `shop`.
+    pub source: &'a str,
+    /// `active`, `used` or `revoked`.
+    pub state: &'a str,
+    /// When it was granted.
+    pub granted_at: DateTime<Utc>,
+    /// What it was worth when used.
+    pub worth_fen: Option<i64>,
+}
+
+/// Inserts `rows` into `server`'s database (its own key per row).
+pub async fn insert_discounts(server: &TestServer, rows: &[DiscountRow<'_>]) {
+    let db = parkbridge::storage::Db::connect(&server.database_url())
+        .await
+        .expect("the test's database");
+    for (n, r) in rows.iter().enumerate() {
+        let ms = r.granted_at.timestamp_millis();
+        let (kind, plate) = match r.session_id {
+            Some(_) => ("amount", None),
+            None => ("free_window", Some("沪A00000")),
+        };
+        sqlx::query(
+            "INSERT INTO parking_discounts (park_id, session_id, plate, source, source_key, kind, \
+             value, label, created_by, state, granted_at, used_at, revoked_at, worth_fen, \
+             request_digest, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 500, '商户减免', 'test', $7, $8, $9, $10, $11, \
+             'digest', $8, $8)",
+        )
+        .bind(r.park_id)
+        .bind(r.session_id)
+        .bind(plate)
+        .bind(r.source)
+        .bind(format!("test-{n}"))
+        .bind(kind)
+        .bind(r.state)
+        .bind(ms)
+        .bind((r.state == "used").then_some(ms + 60_000))
+        .bind((r.state == "revoked").then_some(ms + 60_000))
+        .bind(r.worth_fen)
+        .execute(&db.pool)
+        .await
+        .expect("insert a discount");
+    }
+}

@@ -1,11 +1,15 @@
 //! The mall's read APIs end to end on SQLite and PostgreSQL: traffic of a car park over two
 //! Shanghai days fed through the real gate API (entries, exits and occupancy per hour, totals,
-//! cars inside now, payments by channel), the sessions list (search, state, keyset paging),
-//! who may read them, and bad ranges refused with 400.
+//! cars inside now, free spaces and occupancy, payments by channel, discounts by source), the
+//! sessions list (search, state, keyset paging), who may read them, and bad ranges refused with
+//! 400.
 
 use e2e::coupon_site::{bearer_client, send};
 use e2e::server::Backend;
-use e2e::traffic_site::{Expected, at, feed, first_day, mallcoo_client, pay, two_days};
+use e2e::traffic_site::{
+    DiscountRow, Expected, at, feed, first_day, insert_discounts, mallcoo_client, pay,
+    set_total_spaces, two_days,
+};
 use e2e::vip_site::{PARK_A, VipSite};
 use protocol::mallcoo::{PayChannel, PayType};
 use reqwest::{Client, Method, StatusCode};
@@ -16,6 +20,7 @@ e2e::on_both_engines! {
     sessions_are_listed_newest_first_with_search_state_and_paging => sessions;
     only_the_car_parks_people_read_it_and_bad_ranges_are_400 => access_and_ranges;
     payments_are_summed_by_channel_and_type_and_per_session => payments;
+    free_spaces_occupancy_and_discounts_by_source_are_read_with_the_traffic => spaces_and_discounts;
 }
 
 async fn get(site: &VipSite, client: &Client, path: &str) -> (StatusCode, Value) {
@@ -286,4 +291,94 @@ async fn payments(backend: Backend) {
     )
     .await;
     assert_eq!(page["sessions"][0]["paid_fen"], a.0 + a.1);
+}
+
+async fn spaces_and_discounts(backend: Backend) {
+    let site = fed_site(backend).await;
+    let (park, other) = (site.park_a, site.park_b);
+    let (from, to) = Expected::days();
+    let two_days_of = |id: i64| format!("/api/v1/parks/{id}/traffic?from={from}&to={to}");
+
+    // Without spaces configured, only the cars inside are known.
+    let (status, t) = get(&site, &site.staff, &two_days_of(park)).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["inside_now"], 3);
+    for field in ["total_spaces", "free_now", "occupancy_percent"] {
+        assert_eq!(t[field], Value::Null, "{field}: {t}");
+    }
+    // 3 cars in 8 spaces: 5 free, 37.5% shown as 38.
+    set_total_spaces(&site, park, Some(8)).await;
+    let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
+    assert_eq!((&t["total_spaces"], &t["free_now"], &t["occupancy_percent"]), (&json!(8), &json!(5), &json!(38)), "{t}");
+    // Fewer spaces than cars: nothing free, over 100%.
+    set_total_spaces(&site, park, Some(2)).await;
+    let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
+    assert_eq!((&t["free_now"], &t["occupancy_percent"]), (&json!(0), &json!(150)), "{t}");
+    // No spaces at all: nothing free, and no share of nothing.
+    set_total_spaces(&site, park, Some(0)).await;
+    let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
+    assert_eq!((&t["free_now"], &t["occupancy_percent"]), (&json!(0), &Value::Null), "{t}");
+
+    // Discounts on the fed stays, granted on either day, outside the range, or elsewhere.
+    let (_, page) = get(&site, &site.staff, &format!("/api/v1/parks/{park}/sessions?limit=200")).await;
+    let stay = page["sessions"][0]["id"].as_i64().expect("a stay");
+    let day1 = first_day();
+    let day2 = day1 + chrono::Days::new(1);
+    let row = |park_id, source, state, granted_at, worth_fen| DiscountRow {
+        park_id,
+        session_id: Some(stay),
+        source,
+        state,
+        granted_at,
+        worth_fen,
+    };
+    insert_discounts(
+        &site.server,
+        &[
+            row(park, "api", "used", at(day1, 0, 0), Some(500)),
+            row(park, "api", "used", at(day2, 23, 59), Some(300)),
+            row(park, "api", "active", at(day1, 12, 0), None),
+            // Revoked: neither counted nor summed, whatever it says it was worth.
+            row(park, "api", "revoked", at(day1, 12, 30), Some(700)),
+            row(park, "waiver", "used", at(day1, 9, 15), Some(1200)),
+            row(park, "shop", "active", at(day2, 18, 0), None),
+            // The day before and the day after the range.
+            row(park, "api", "used", at(day1, 0, 0) - chrono::TimeDelta::milliseconds(1), Some(999)),
+            row(park, "pyun", "used", at(day2 + chrono::Days::new(1), 0, 0), Some(999)),
+            // Another car park's (a plate's free window: no stay).
+            DiscountRow { park_id: other, session_id: None, source: "pyun", state: "used", granted_at: at(day1, 10, 0), worth_fen: Some(999) },
+        ],
+    )
+    .await;
+    let (_, t) = get(&site, &site.manager, &two_days_of(park)).await;
+    assert_eq!(
+        t["discounts_by_source"],
+        json!([
+            {"source": "api", "granted": 3, "used_worth_fen": 800},
+            {"source": "waiver", "granted": 1, "used_worth_fen": 1200},
+            {"source": "pyun", "granted": 0, "used_worth_fen": 0},
+            {"source": "shop", "granted": 1, "used_worth_fen": 0},
+        ]),
+        "{t}"
+    );
+    let (_, second) = get(&site, &site.staff, &format!("/api/v1/parks/{park}/traffic?from={to}")).await;
+    assert_eq!(
+        second["discounts_by_source"],
+        json!([
+            {"source": "api", "granted": 1, "used_worth_fen": 300},
+            {"source": "waiver", "granted": 0, "used_worth_fen": 0},
+            {"source": "pyun", "granted": 0, "used_worth_fen": 0},
+            {"source": "shop", "granted": 1, "used_worth_fen": 0},
+        ]),
+        "{second}"
+    );
+    let (_, elsewhere) = get(&site, &site.admin, &two_days_of(other)).await;
+    assert_eq!(elsewhere["discounts_by_source"][2], json!({"source": "pyun", "granted": 1, "used_worth_fen": 999}));
+
+    // The document describes the new fields.
+    let (_, doc) = get(&site, &Client::new(), "/api/openapi.json").await;
+    let fields = &doc["components"]["schemas"]["Traffic"]["properties"];
+    for field in ["total_spaces", "free_now", "occupancy_percent", "discounts_by_source"] {
+        assert!(fields[field].is_object(), "{field} undocumented: {fields}");
+    }
 }

@@ -1,17 +1,21 @@
 //! The traffic dashboard and the sessions page in headless Chromium against the real binary:
 //! two Shanghai days of entries and exits fed through the gate API, the dashboard opened by
 //! mall staff shows exactly those counts in its totals, bars and occupancy line, and picks up a
-//! new entry by itself.
+//! new entry by itself; spaces set in the car park form show as free spaces and occupancy,
+//! beside discounts by source, photographed on a laptop and a phone.
 
 use chrono::Timelike;
 use e2e::browser::Browser;
 use e2e::coupon_site::{bearer_client, send};
-use e2e::page_checks::{PHONE, assert_date_shown, assert_fits_width, set_viewport};
+use e2e::page_checks::{
+    DESKTOP, PHONE, assert_date_shown, assert_fits_width, screenshot, set_viewport,
+};
 use e2e::server::Backend;
 use e2e::traffic_site::{
-    Expected, PERSON_PASSWORD, add_person, at, feed, first_day, mallcoo_client, pay, two_days,
+    DiscountRow, Expected, PERSON_PASSWORD, add_person, at, feed, first_day, insert_discounts,
+    mallcoo_client, pay, two_days,
 };
-use e2e::vip_site::{PARK_A, VipSite};
+use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
 use protocol::mallcoo::{PayChannel, PayType, TrafficRequest};
 use reqwest::Method;
 use serde_json::json;
@@ -336,5 +340,146 @@ async fn on_a_phone_the_dashboard_and_the_sessions_list_fit_the_screen() {
         .await;
     browser.element("session-plate").await;
     assert_fits_width(&browser, "the sessions list").await;
+    browser.close().await;
+}
+
+/// Every row of the discounts table: its test id, its cells' text, the worth in fen.
+async fn discount_rows(browser: &Browser) -> Vec<(String, String, String)> {
+    let v = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll(\"tr[data-testid^='discount-']\")].map(r => [ \
+               r.dataset.testid, \
+               [...r.querySelectorAll('td')].map(c => c.innerText.trim()).join('|'), \
+               r.querySelector(\"[data-testid='discount-worth']\").dataset.fen]);",
+            vec![],
+        )
+        .await
+        .expect("read the discounts table");
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let s = |i: usize| r[i].as_str().unwrap_or_default().to_owned();
+            (s(0), s(1), s(2))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spaces_set_in_the_car_park_form_show_as_free_spaces_beside_discounts_by_source() {
+    let site = VipSite::start(Backend::Sqlite).await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    feed(&site.server, &gate, PARK_A, &two_days()).await;
+    let (status, page) = send(
+        &site.staff,
+        Method::GET,
+        &site.server.url(&format!("/api/v1/parks/{}/sessions", site.park_a)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let stay = page["sessions"][0]["id"].as_i64().expect("a stay");
+    let day1 = first_day();
+    let row = |source, state, hour, worth_fen| DiscountRow {
+        park_id: site.park_a,
+        session_id: Some(stay),
+        source,
+        state,
+        granted_at: at(day1, hour, 0),
+        worth_fen,
+    };
+    insert_discounts(
+        &site.server,
+        &[
+            row("api", "used", 9, Some(500)),
+            row("api", "used", 10, Some(1250)),
+            row("api", "revoked", 11, Some(700)),
+            row("waiver", "used", 12, Some(300)),
+            row("shop", "active", 13, None),
+        ],
+    )
+    .await;
+
+    let browser = Browser::start().await;
+    set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
+    browser
+        .sign_in(&site.server.base_url, "root", PASSWORD)
+        .await;
+    // The admin's car park form: a new car park with spaces, a bad value refused in the page,
+    // then the spaces of the fed car park set.
+    browser.goto(&site.server.url("/parks")).await;
+    browser.type_into("park-code", "spaces-ui").await;
+    browser.type_into("park-name", "丙广场").await;
+    browser.type_into("park-total-spaces", "120").await;
+    browser.click("park-create").await;
+    browser
+        .wait_for_text("park-spaces-spaces-ui", |t| t == "120")
+        .await;
+    assert_eq!(browser.text_of("park-spaces-vip-a").await, "未配置");
+    browser.click("edit-spaces-vip-a").await;
+    browser.type_into("spaces-input", "-3").await;
+    browser.click("spaces-save").await;
+    let err = browser.text_of("spaces-error").await;
+    assert!(err.contains("0–100000"), "{err}");
+    browser.type_into("spaces-input", "8").await;
+    browser.click("spaces-save").await;
+    browser
+        .wait_for_text("park-spaces-vip-a", |t| t == "8")
+        .await;
+    browser.wait_gone("spaces-editor").await;
+    // Saved through the API, every other field kept.
+    let (_, park) = send(
+        &site.admin,
+        Method::GET,
+        &site.server.url(&format!("/api/v1/parks/{}", site.park_a)),
+        None,
+    )
+    .await;
+    assert_eq!((&park["total_spaces"], &park["name"]), (&json!(8), &json!("甲广场")), "{park}");
+
+    // The dashboard: 3 cars inside 8 spaces, and the discounts of the first day by source.
+    let (from, to) = Expected::days();
+    let dashboard = site.server.url(&format!(
+        "/traffic?park={}&from={from}&to={to}",
+        site.park_a
+    ));
+    browser.goto(&dashboard).await;
+    browser.wait_for_text("traffic-free-now", |t| t == "5").await;
+    assert_eq!(browser.text_of("traffic-occupancy-now").await, "38%");
+    assert_eq!(browser.text_of("traffic-total-spaces").await, "共 8 个车位");
+    assert_eq!(browser.text_of("traffic-inside-now").await, "3");
+    let want = [
+        ("discount-api", "接口减免|2|¥17.50", "1750"),
+        ("discount-waiver", "人工减免|1|¥3.00", "300"),
+        ("discount-pyun", "P云停车券|0|¥0.00", "0"),
+        ("discount-shop", "商户减免|1|¥0.00", "0"),
+    ];
+    let rows = discount_rows(&browser).await;
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    assert_fits_width(&browser, "the dashboard on a laptop").await;
+    screenshot(&browser, DESKTOP, "traffic-spaces-desktop").await;
+
+    // On a phone: the same figures, stacked, nothing sticking out.
+    set_viewport(&browser, PHONE.0, PHONE.1).await;
+    browser.goto(&dashboard).await;
+    browser.wait_for_text("traffic-free-now", |t| t == "5").await;
+    browser.element("discount-shop").await;
+    assert_fits_width(&browser, "the dashboard on a phone").await;
+    screenshot(&browser, PHONE, "traffic-spaces-phone").await;
+
+    // A car park without spaces shows only the cars inside.
+    browser
+        .select("traffic-park", &site.park_b.to_string())
+        .await;
+    browser
+        .wait_for_text("traffic-in-total", |t| t == "0")
+        .await;
+    assert!(!browser.exists("traffic-free-now").await);
+    assert!(!browser.exists("traffic-occupancy-now").await);
     browser.close().await;
 }

@@ -4,19 +4,17 @@
 //! health badge is readable; dates and times read `2026-12-06` / `2026-12-06 08:58`; revoking
 //! an API key asks first and confirms with a toast.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use e2e::browser::Browser;
 use e2e::coupon_site::bearer_client;
 use e2e::page_checks;
-use e2e::server::workspace_root;
 use e2e::traffic_site;
 use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const DESKTOP: (u32, u32) = (1366, 860);
+const DESKTOP: (u32, u32) = page_checks::DESKTOP;
 const PHONE: (u32, u32) = page_checks::PHONE;
 
 /// A page of the signed-in area: its name in screenshots, its path, an element that says it
@@ -107,24 +105,6 @@ async fn viewport(browser: &Browser, (w, h): (u32, u32)) {
     page_checks::set_viewport(browser, w, h).await;
 }
 
-/// Saves a screenshot of the whole page (the window grown to the page's height) as
-/// `target/screenshots/<file>.png`, then puts the viewport back.
-async fn screenshot(browser: &Browser, size: (u32, u32), file: &str) {
-    let height = browser
-        .client
-        .execute("return document.documentElement.scrollHeight;", vec![])
-        .await
-        .expect("page height")
-        .as_u64()
-        .unwrap_or(u64::from(size.1)) as u32;
-    viewport(browser, (size.0, height.clamp(size.1, 6000))).await;
-    let png = browser.client.screenshot().await.expect("screenshot");
-    let dir: PathBuf = workspace_root().join("target/screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    std::fs::write(dir.join(format!("{file}.png")), png).expect("write screenshot");
-    viewport(browser, size).await;
-}
-
 /// Waits for `page` to render: its element, then no "加载中…" left, then a moment for the
 /// last fetches to paint.
 async fn open(browser: &Browser, base: &str, page: &Page) {
@@ -162,10 +142,10 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
             if let Some(why) = page_checks::overflow(&browser).await {
                 overflowing.push(format!("{role} {}: {why}", page.path));
             }
-            screenshot(&browser, PHONE, &format!("{role}-{}-phone", page.name)).await;
+            page_checks::screenshot(&browser, PHONE, &format!("{role}-{}-phone", page.name)).await;
             viewport(&browser, DESKTOP).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
-            screenshot(&browser, DESKTOP, &format!("{role}-{}-desktop", page.name)).await;
+            page_checks::screenshot(&browser, DESKTOP, &format!("{role}-{}-desktop", page.name)).await;
         }
         browser.sign_out().await;
     }

@@ -51,6 +51,17 @@ pub(crate) struct ChannelPayments {
     pub(crate) deduction_fen: i64,
 }
 
+/// The discounts of one source granted over the range.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct SourceDiscounts {
+    /// `api`, `waiver`, `pyun` or `shop`.
+    pub(crate) source: String,
+    /// Granted in the range, revoked ones left out.
+    pub(crate) granted: i64,
+    /// Fen the used ones were worth.
+    pub(crate) used_worth_fen: i64,
+}
+
 /// A car park's traffic over a range of days.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Traffic {
@@ -64,9 +75,21 @@ pub(crate) struct Traffic {
     pub(crate) totals: Totals,
     /// Cars inside now.
     pub(crate) inside_now: i64,
+    /// The car park's spaces, if configured.
+    #[serde(default)]
+    pub(crate) total_spaces: Option<i64>,
+    /// Free spaces now, with `total_spaces`.
+    #[serde(default)]
+    pub(crate) free_now: Option<i64>,
+    /// Cars inside as a whole percentage of the spaces, with a positive `total_spaces`.
+    #[serde(default)]
+    pub(crate) occupancy_percent: Option<i64>,
     /// Payments by channel and pay type.
     #[serde(default)]
     pub(crate) payments_by_channel: Vec<ChannelPayments>,
+    /// Discounts granted in the range, one entry per source.
+    #[serde(default)]
+    pub(crate) discounts_by_source: Vec<SourceDiscounts>,
     /// When the server read the figures (RFC 3339).
     #[serde(default)]
     pub(crate) generated_at: String,

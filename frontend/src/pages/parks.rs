@@ -1,5 +1,6 @@
-//! Car parks: the list every role sees (filtered by the server), the admin's create form, and
-//! the tariff editor, whose JSON is checked by the protocol crate in the browser before sending.
+//! Car parks: the list every role sees (filtered by the server), the admin's create form and
+//! spaces editor, and the tariff editor, whose JSON is checked by the protocol crate in the
+//! browser before sending.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -54,6 +55,8 @@ fn parks_page() -> impl IntoView {
     let parks = LocalResource::new(api::parks);
     // The car park whose tariff is being edited as JSON.
     let editing = RwSignal::new(None::<Park>);
+    // The car park whose spaces an admin is editing.
+    let editing_spaces = RwSignal::new(None::<Park>);
     let may_edit_tariff = move |p: &Park| match role {
         Some(Role::Admin) => true,
         Some(Role::PropertyManager) => my_parks.contains(&p.id),
@@ -68,12 +71,17 @@ fn parks_page() -> impl IntoView {
             .clone()
             .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
         let park = p.clone();
+        let spaces_of = p.clone();
+        let spaces = p.total_spaces;
         view! {
             <tr data-testid=format!("park-row-{code}")>
                 <td data-label=tr(Text::ParkCode)>{p.code.clone()}</td>
                 <td data-label=tr(Text::Name) data-testid=format!("park-name-{code}")>{p.name.clone()}</td>
                 <td data-label=tr(Text::PyunParkUuid)>{p.pyun_park_uuid.clone().unwrap_or_default()}</td>
                 <td data-label=tr(Text::MallcooParkId)>{p.mallcoo_park_id.as_ref().map(show_value).unwrap_or_default()}</td>
+                <td data-label=tr(Text::TotalSpaces) data-testid=format!("park-spaces-{code}")>
+                    {move || spaces.map_or_else(|| Text::NotConfigured.text(lang.get()).to_owned(), |n| n.to_string())}
+                </td>
                 <td data-label=tr(Text::Tariff) class="small" data-testid=format!("park-tariff-{code}")>
                     {move || tariff.as_ref().map(|t| describe_tariff(t, lang.get())).unwrap_or_default()}
                 </td>
@@ -94,6 +102,9 @@ fn parks_page() -> impl IntoView {
                         <A href=format!("/parks/{}/coupons", p.id) {..} data-testid=format!("park-coupons-{code}")>
                             {tr(Text::CouponSettings)}
                         </A>
+                        <button data-testid=format!("edit-spaces-{code}") on:click=move |_| {
+                            editing_spaces.set(Some(spaces_of.clone()));
+                        }>{tr(Text::EditSpaces)}</button>
                     })}
                 </td>
             </tr>
@@ -104,11 +115,28 @@ fn parks_page() -> impl IntoView {
         <section>
             <PageHeader title=Text::ParksTitle />
             <DataTable test_id="parks-table" empty_test_id="parks-empty" error_test_id="parks-error"
-                columns=vec![Text::ParkCode, Text::Name, Text::PyunParkUuid, Text::MallcooParkId, Text::Tariff, Text::Actions]
+                columns=vec![Text::ParkCode, Text::Name, Text::PyunParkUuid, Text::MallcooParkId, Text::TotalSpaces, Text::Tariff, Text::Actions]
                 rows=move || parks.get() row=row />
         </section>
         {move || editing.get().map(|p| tariff_editor(p, editing, parks))}
+        {move || editing_spaces.get().map(|p| spaces_editor(p, editing_spaces, parks))}
         {is_admin.then(|| create_form(parks))}
+    }
+}
+
+/// Reads the spaces field as the server's rule has it: blank is "not configured", otherwise a
+/// whole number 0–100000.
+fn parse_spaces(text: &str) -> Result<Option<i64>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if (0..=100_000).contains(&n) => Ok(Some(n)),
+        _ => Err(ApiError::Invalid {
+            what: Text::TotalSpacesInvalid,
+            detail: String::new(),
+        }),
     }
 }
 
@@ -123,6 +151,7 @@ fn show_value(v: &Value) -> String {
 fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    let spaces = RwSignal::new(String::new());
     let optional =
         OPTIONAL_FIELDS.map(|(field, label)| (field, label, RwSignal::new(String::new())));
     let credentials = LocalResource::new(api::credentials);
@@ -132,7 +161,17 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        let total_spaces = match parse_spaces(&spaces.get_untracked()) {
+            Ok(n) => n,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
         let mut body = Map::new();
+        if let Some(n) = total_spaces {
+            body.insert("total_spaces".into(), n.into());
+        }
         for (field, _, _, value) in links {
             if let Ok(id) = value.get_untracked().parse::<i64>() {
                 body.insert(field.into(), id.into());
@@ -152,6 +191,7 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
                     toast(ToastKind::Done(Text::Created), "park-created");
                     code.set(String::new());
                     name.set(String::new());
+                    spaces.set(String::new());
                     for (_, _, value) in optional {
                         value.set(String::new());
                     }
@@ -173,6 +213,9 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
                     <TextInput value=code test_id="park-code" placeholder=Text::ParkCodeHint />
                 </Field>
                 <Field label=Text::Name><TextInput value=name test_id="park-name" /></Field>
+                <Field label=Text::TotalSpaces hint=Text::TotalSpacesHint>
+                    <TextInput value=spaces test_id="park-total-spaces" inputmode="numeric" />
+                </Field>
                 {optional.into_iter().map(|(field, label, value)| view! {
                     <Field label=label>
                         <TextInput value=value test_id=format!("park-{}", field.replace('_', "-")) />
@@ -206,6 +249,53 @@ fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoVi
                 </div>
             </form>
             {error_line(error, "park-form-error")}
+        </section>
+    }
+}
+
+/// An admin's editor of `park`'s spaces (blank: not configured).
+fn spaces_editor(
+    park: Park,
+    editing: RwSignal<Option<Park>>,
+    parks: LocalResource<Result<Vec<Park>, ApiError>>,
+) -> impl IntoView {
+    let text = RwSignal::new(park.total_spaces.map(|n| n.to_string()).unwrap_or_default());
+    let error = RwSignal::new(None::<ApiError>);
+    let id = park.id;
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let spaces = match parse_spaces(&text.get_untracked()) {
+            Ok(n) => n,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        spawn_local(async move {
+            match api::set_total_spaces(id, spaces).await {
+                Ok(_) => {
+                    editing.set(None);
+                    toast(ToastKind::Saved, "spaces-saved");
+                    parks.refetch();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section data-testid="spaces-editor">
+            <h3>{tr(Text::EditSpacesTitle)}" · "{format!("{} {}", park.code, park.name)}</h3>
+            <form on:submit=save>
+                <Field label=Text::TotalSpaces hint=Text::TotalSpacesHint>
+                    <TextInput value=text test_id="spaces-input" inputmode="numeric" />
+                </Field>
+                <div class="actions">
+                    <button type="submit" data-testid="spaces-save">{tr(Text::Save)}</button>
+                    <button type="button" data-testid="spaces-cancel" on:click=move |_| editing.set(None)>{tr(Text::Cancel)}</button>
+                </div>
+            </form>
+            {error_line(error, "spaces-error")}
         </section>
     }
 }

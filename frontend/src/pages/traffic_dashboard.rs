@@ -1,5 +1,6 @@
 //! The mall staff's traffic dashboard (`/traffic`): a car park and a range of days, entries and
-//! exits per hour, occupancy over time, cars inside now, payments by channel and totals.
+//! exits per hour, occupancy over time, cars inside now (with free spaces and occupancy when the
+//! car park's spaces are configured), payments by channel, discounts by source and totals.
 //!
 //! It re-reads the figures every 10 s by itself. The figures shown stay until the new ones
 //! arrive (no "loading" in between, so nothing flickers); a generation number drops answers to
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{self, ApiError, ChannelPayments, Traffic};
+use crate::api::{self, ApiError, ChannelPayments, SourceDiscounts, Traffic};
 use crate::format::{shanghai_date, yuan};
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::layout::guarded;
@@ -167,17 +168,86 @@ fn figures(t: Traffic) -> impl IntoView {
             {total(Text::EntriesTotal, t.totals.entries, "traffic-in-total")}
             {total(Text::ExitsTotal, t.totals.exits, "traffic-out-total")}
             {total(Text::InsideNow, t.inside_now, "traffic-inside-now")}
+            {spaces(&t)}
         </div>
         <h3>{tr(Text::EntriesExitsPerHour)}</h3>
         <p class="small legend"><span class="key key-in"></span>{tr(Text::EntriesTotal)}" "<span class="key key-out"></span>{tr(Text::ExitsTotal)}</p>
         {bar_chart(&t.hours, &now)}
         <h3>{tr(Text::OccupancyOverTime)}</h3>
         {occupancy_chart(&t.hours, &now)}
-        <h3>{tr(Text::PaymentsByChannel)}</h3>
-        {payments(t.payments_by_channel)}
+        <div class="side-by-side">
+            <div>
+                <h3>{tr(Text::PaymentsByChannel)}</h3>
+                {payments(t.payments_by_channel)}
+            </div>
+            <div>
+                <h3>{tr(Text::DiscountsBySource)}</h3>
+                {discounts(t.discounts_by_source)}
+            </div>
+        </div>
         <p class="muted small" data-testid="traffic-updated">
             {move || fill(Text::RefreshedAt.text(lang.get()), &[&updated])}
         </p>
+    }
+}
+
+/// Free spaces (out of how many) and occupancy, only when the car park's spaces are configured:
+/// without them there is nothing to compare the cars inside with.
+fn spaces(t: &Traffic) -> Option<AnyView> {
+    let lang = i18n::lang();
+    let total = t.total_spaces?;
+    let free = t.free_now.unwrap_or_default();
+    let occupancy = t
+        .occupancy_percent
+        .map_or_else(|| "—".to_owned(), |p| format!("{p}%"));
+    Some(view! {
+        <div class="total">
+            <div class="muted small">{tr(Text::FreeSpaces)}</div>
+            <div class="figure" data-testid="traffic-free-now">{free}</div>
+            <div class="muted small" data-testid="traffic-total-spaces" data-spaces=total.to_string()>
+                {move || fill(Text::OfSpaces.text(lang.get()), &[&total.to_string()])}
+            </div>
+        </div>
+        <div class="total">
+            <div class="muted small">{tr(Text::OccupancyNow)}</div>
+            <div class="figure" data-testid="traffic-occupancy-now">{occupancy}</div>
+        </div>
+    }
+    .into_any())
+}
+
+fn source_name(source: &str) -> Option<Text> {
+    match source {
+        "api" => Some(Text::SourceApi),
+        "waiver" => Some(Text::SourceWaiver),
+        "pyun" => Some(Text::SourcePyun),
+        "shop" => Some(Text::SourceShop),
+        _ => None,
+    }
+}
+
+/// One row per source, zeros included (the server answers all four), so the table keeps its
+/// shape from one range to the next.
+fn discounts(rows: Vec<SourceDiscounts>) -> impl IntoView {
+    let lang = i18n::lang();
+    view! {
+        <Table test_id="discounts-table" columns=vec![
+            Text::DiscountSource, Text::DiscountsGranted, Text::DiscountsUsedWorth,
+        ]>
+            {rows.into_iter().map(|r| {
+                let label = source_name(&r.source);
+                let source = r.source.clone();
+                view! {
+                    <tr data-testid=format!("discount-{}", r.source)>
+                        <td data-label=tr(Text::DiscountSource)>
+                            {move || label.map_or_else(|| source.clone(), |l| l.text(lang.get()).to_owned())}
+                        </td>
+                        <td data-label=tr(Text::DiscountsGranted) data-testid="discount-granted">{r.granted}</td>
+                        <td data-label=tr(Text::DiscountsUsedWorth) data-testid="discount-worth" data-fen=r.used_worth_fen.to_string()>{yuan(r.used_worth_fen)}</td>
+                    </tr>
+                }
+            }).collect_view()}
+        </Table>
     }
 }
 

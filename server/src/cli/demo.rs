@@ -79,6 +79,8 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
 
 /// The code of the demo car park.
 const DEMO_PARK: &str = "demo";
+/// The demo car park's spaces.
+const DEMO_SPACES: i64 = 60;
 
 /// Creates the demo car park unless it exists; returns its id.
 async fn ensure_park(db: &Db) -> Result<i64, sqlx::Error> {
@@ -99,6 +101,9 @@ async fn ensure_park(db: &Db) -> Result<i64, sqlx::Error> {
             pyun_credential_id: None,
             mallcoo_out_credential_id: None,
             mallcoo_in_credential_id: None,
+            // The demo traffic keeps up to 40 cars inside (`demo_traffic::MAX_INSIDE`), so the 余位
+            // and occupancy figures move.
+            total_spaces: Some(DEMO_SPACES),
         },
     )
     .await

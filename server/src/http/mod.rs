@@ -24,6 +24,7 @@ mod parks;
 mod request_metrics;
 pub mod routes;
 pub(crate) mod schema_rules;
+mod spaces;
 mod stays;
 mod traffic;
 mod users;

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, request_metrics, stays, traffic, users, vip_csv,
+    gate, health, machine, mallcoo_v14, parks, request_metrics, spaces, stays, traffic, users, vip_csv,
     vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
@@ -63,6 +63,7 @@ use crate::accounts::sessions;
         vip_machine::create,
         gate::entry,
         gate::exit,
+        spaces::spaces,
         mallcoo_v14::get_parking_payment_info,
         mallcoo_v14::pay_parking_fee,
         mallcoo_v14::get_traffic,

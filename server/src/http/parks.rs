@@ -110,7 +110,14 @@ pub(crate) struct ParkInput {
     pyun_credential_id: Option<i64>,
     mallcoo_out_credential_id: Option<i64>,
     mallcoo_in_credential_id: Option<i64>,
+    /// Parking spaces, 0–100000 (the 余位 sign and occupancy); `null` or absent: not configured.
+    #[schema(minimum = 0, maximum = 100_000)]
+    total_spaces: Option<i64>,
 }
+
+/// The most spaces a car park may declare: beyond any real one, small enough that no sum of
+/// them overflows.
+const MAX_SPACES: i64 = 100_000;
 
 fn check_code(code: &str) -> Result<(), ApiError> {
     let ok = (1..=32).contains(&code.len())
@@ -139,6 +146,16 @@ fn optional(field: &'static str, v: Option<String>) -> Result<Option<String>, Ap
         ));
     }
     Ok(Some(v))
+}
+
+fn check_spaces(spaces: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match spaces {
+        Some(n) if !(0..=MAX_SPACES).contains(&n) => Err(ApiError::bad_request(
+            "invalid_field",
+            format!("total_spaces: an integer from 0 to {MAX_SPACES}, or null"),
+        )),
+        _ => Ok(spaces),
+    }
 }
 
 fn check_tariff(tariff: &Tariff) -> Result<(), ApiError> {
@@ -218,6 +235,7 @@ impl ParkInput {
             pyun_credential_id: self.pyun_credential_id,
             mallcoo_out_credential_id: self.mallcoo_out_credential_id,
             mallcoo_in_credential_id: self.mallcoo_in_credential_id,
+            total_spaces: check_spaces(self.total_spaces)?,
         })
     }
 }
@@ -260,6 +278,7 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
         "pyun_credential_id": f.pyun_credential_id,
         "mallcoo_out_credential_id": f.mallcoo_out_credential_id,
         "mallcoo_in_credential_id": f.mallcoo_in_credential_id,
+        "total_spaces": f.total_spaces,
     })
 }
 
@@ -272,7 +291,7 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
     request_body = ParkInput,
     responses(
         (status = 201, description = "Created", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field` (an identifier over 128 characters, `total_spaces` outside 0–100000)", body = ErrorBody),
         (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -311,7 +330,7 @@ pub(crate) async fn create(
     request_body = ParkInput,
     responses(
         (status = 200, description = "The updated car park", body = Park),
-        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field`", body = ErrorBody),
+        (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field` (an identifier over 128 characters, `total_spaces` outside 0–100000)", body = ErrorBody),
         (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use super::access::Access;
 use super::{
     AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    discounts, gate, machine, mallcoo_v14, openapi, parks, stays, traffic, users, vip_csv,
+    discounts, gate, machine, mallcoo_v14, openapi, parks, spaces, stays, traffic, users, vip_csv,
     vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
@@ -271,6 +271,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/gate/exits",
             Access::Machine(Scope::Gate),
             post(gate::exit),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{code}/spaces",
+            Access::Machine(Scope::Gate),
+            get(spaces::spaces),
         ),
         route(
             Method::POST,

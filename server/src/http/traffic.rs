@@ -36,7 +36,7 @@ pub(crate) struct TrafficQuery {
     security(("session" = [])),
     params(("id" = i64, Path, description = "Car park id"), TrafficQuery),
     responses(
-        (status = 200, description = "Entries, exits and occupancy per hour, totals, payments", body = Traffic),
+        (status = 200, description = "Entries, exits and occupancy per hour, totals, cars inside and (with `total_spaces` configured) free spaces and occupancy now, payments by channel, discounts by source", body = Traffic),
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 422, description = "`invalid_range`: a day that is not `YYYY-MM-DD`, a reversed range or more than 31 days", body = ErrorBody),
         (status = 404, description = "No such car park for this user", body = ErrorBody),
@@ -49,14 +49,16 @@ pub(crate) async fn traffic(
     q: Result<Query<TrafficQuery>, QueryRejection>,
 ) -> Result<Json<Traffic>, ApiError> {
     let q = query(q)?;
-    visible_park(&state, &user, id).await?;
+    let park = visible_park(&state, &user, id).await?;
     let range = DayRange::parse(
         q.from.as_deref(),
         q.to.as_deref(),
         dashboard::shanghai_today(Utc::now()),
     )
     .map_err(|e| ApiError::unprocessable("invalid_range", e.to_string()))?;
-    Ok(Json(dashboard::traffic(&state.db, id, range).await?))
+    Ok(Json(
+        dashboard::traffic(&state.db, id, park.fields.total_spaces, range).await?,
+    ))
 }
 
 /// Filters and paging of the sessions list.

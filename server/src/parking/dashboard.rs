@@ -1,5 +1,6 @@
 //! The mall staff's traffic figures of a car park over Shanghai calendar days: entries and exits
-//! per hour, cars inside at the end of each hour and now, and payments by channel.
+//! per hour, cars inside at the end of each hour and now (with free spaces and occupancy when
+//! the car park's spaces are configured), payments by channel and discounts by source.
 //!
 //! Every figure is a handful of grouped range scans on the indexes of migrations 0004, 0005 and
 //! 0006, whatever the number of hours or the size of the history. The totals count exactly what
@@ -9,6 +10,8 @@
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
+use super::discount_figures::{self, SourceDiscounts};
+use super::spaces::{self, Spaces};
 use crate::storage::{Db, to_ms};
 
 /// The longest range the dashboard reads at once, in days.
@@ -155,18 +158,33 @@ pub struct Traffic {
     pub totals: Totals,
     /// Cars inside now (open sessions).
     pub inside_now: i64,
+    /// The car park's spaces; `null` when not configured.
+    pub total_spaces: Option<i64>,
+    /// Free spaces now, `max(0, total_spaces − inside_now)`; `null` without `total_spaces`.
+    pub free_now: Option<i64>,
+    /// `inside_now` as a whole percentage of `total_spaces`, rounded half up (above 100 when
+    /// more cars are inside than spaces); `null` when `total_spaces` is not configured or 0.
+    pub occupancy_percent: Option<i64>,
     /// Payments recorded in the range, by channel and pay type.
     pub payments_by_channel: Vec<ChannelPayments>,
+    /// Discounts granted in the range, one entry per source (`api`, `waiver`, `pyun`, `shop`, in
+    /// that order, zeros included).
+    pub discounts_by_source: Vec<SourceDiscounts>,
     /// When these figures were read.
     pub generated_at: DateTime<Utc>,
 }
 
-/// Reads car park `park_id`'s traffic over `range`.
+/// Reads car park `park_id`'s traffic over `range`; `total_spaces` is the car park's.
 ///
 /// Occupancy counts a session from its entry to its exit; a `no_exit_seen` session (a camera
 /// missed its exit) is left out, since when it left is unknown and its car's next entry proves
 /// it had gone by then — counting it would hold a phantom car inside for ever.
-pub async fn traffic(db: &Db, park_id: i64, range: DayRange) -> Result<Traffic, sqlx::Error> {
+pub async fn traffic(
+    db: &Db,
+    park_id: i64,
+    total_spaces: Option<i64>,
+    range: DayRange,
+) -> Result<Traffic, sqlx::Error> {
     let (start, end) = range.bounds();
     let (start_ms, end_ms) = (to_ms(start), to_ms(end));
     let n = range.hours();
@@ -225,17 +243,7 @@ pub async fn traffic(db: &Db, park_id: i64, range: DayRange) -> Result<Traffic, 
     .bind(start_ms)
     .fetch_one(&db.pool)
     .await?;
-    // The open-ended range on entry_at is what steers SQLite, which keeps no statistics, to the
-    // partial index of open sessions (1 ms for 10k open among 1M) rather than `(park_id, id)`
-    // (a scan of the car park's history, 100 ms).
-    let inside_now: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM parking_sessions \
-         WHERE park_id = $1 AND state = 'open' AND entry_at < $2",
-    )
-    .bind(park_id)
-    .bind(i64::MAX)
-    .fetch_one(&db.pool)
-    .await?;
+    let now = Spaces::of(total_spaces, spaces::inside_now(db, park_id).await?);
 
     let mut inside = open_before + left_later;
     let mut hours = Vec::with_capacity(n);
@@ -254,6 +262,7 @@ pub async fn traffic(db: &Db, park_id: i64, range: DayRange) -> Result<Traffic, 
         });
     }
     let payments_by_channel = payments(db, park_id, start_ms, end_ms).await?;
+    let discounts_by_source = discount_figures::by_source(db, park_id, start_ms, end_ms).await?;
     Ok(Traffic {
         park_id,
         from: range.from,
@@ -265,8 +274,12 @@ pub async fn traffic(db: &Db, park_id: i64, range: DayRange) -> Result<Traffic, 
             exits: exits.iter().sum(),
         },
         hours,
-        inside_now,
+        inside_now: now.inside,
+        total_spaces,
+        free_now: now.free,
+        occupancy_percent: now.occupancy_percent(),
         payments_by_channel,
+        discounts_by_source,
         generated_at: Utc::now(),
     })
 }

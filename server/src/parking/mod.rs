@@ -3,9 +3,11 @@
 //! a stay with everything its figure (PROTOCOLS.md §5.1) depends on.
 
 pub mod dashboard;
+pub mod discount_figures;
 mod error;
 pub mod history;
 mod sessions;
+pub mod spaces;
 pub mod stay;
 
 pub use error::ParkingError;
