@@ -455,10 +455,10 @@ table! {
     DiscountSource => "来源", "Source";
     DiscountsGranted => "发放", "Granted";
     DiscountsUsedWorth => "已用抵扣", "Used, worth";
-    SourceApi => "接口减免", "API discount";
-    SourceWaiver => "人工减免", "Manual waiver";
-    SourcePyun => "P云停车券", "P云 coupon";
-    SourceShop => "商户减免", "Shop validation";
+    DiscountByApi => "接口减免", "API discount";
+    DiscountByWaiver => "人工减免", "Manual waiver";
+    DiscountByPyun => "P云停车券", "P云 coupon";
+    DiscountByShop => "商户减免", "Shop validation";
     EntriesExitsPerHour => "每小时入场 / 出场", "Entries / exits per hour";
     OccupancyOverTime => "场内车辆数（每小时末）", "Cars inside (end of each hour)";
     PaymentsByChannel => "缴费渠道", "Payments by channel";

@@ -309,18 +309,35 @@ async fn spaces_and_discounts(backend: Backend) {
     // 3 cars in 8 spaces: 5 free, 37.5% shown as 38.
     set_total_spaces(&site, park, Some(8)).await;
     let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
-    assert_eq!((&t["total_spaces"], &t["free_now"], &t["occupancy_percent"]), (&json!(8), &json!(5), &json!(38)), "{t}");
+    assert_eq!(
+        (&t["total_spaces"], &t["free_now"], &t["occupancy_percent"]),
+        (&json!(8), &json!(5), &json!(38)),
+        "{t}"
+    );
     // Fewer spaces than cars: nothing free, over 100%.
     set_total_spaces(&site, park, Some(2)).await;
     let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
-    assert_eq!((&t["free_now"], &t["occupancy_percent"]), (&json!(0), &json!(150)), "{t}");
+    assert_eq!(
+        (&t["free_now"], &t["occupancy_percent"]),
+        (&json!(0), &json!(150)),
+        "{t}"
+    );
     // No spaces at all: nothing free, and no share of nothing.
     set_total_spaces(&site, park, Some(0)).await;
     let (_, t) = get(&site, &site.staff, &two_days_of(park)).await;
-    assert_eq!((&t["free_now"], &t["occupancy_percent"]), (&json!(0), &Value::Null), "{t}");
+    assert_eq!(
+        (&t["free_now"], &t["occupancy_percent"]),
+        (&json!(0), &Value::Null),
+        "{t}"
+    );
 
     // Discounts on the fed stays, granted on either day, outside the range, or elsewhere.
-    let (_, page) = get(&site, &site.staff, &format!("/api/v1/parks/{park}/sessions?limit=200")).await;
+    let (_, page) = get(
+        &site,
+        &site.staff,
+        &format!("/api/v1/parks/{park}/sessions?limit=200"),
+    )
+    .await;
     let stay = page["sessions"][0]["id"].as_i64().expect("a stay");
     let day1 = first_day();
     let day2 = day1 + chrono::Days::new(1);
@@ -343,10 +360,29 @@ async fn spaces_and_discounts(backend: Backend) {
             row(park, "waiver", "used", at(day1, 9, 15), Some(1200)),
             row(park, "shop", "active", at(day2, 18, 0), None),
             // The day before and the day after the range.
-            row(park, "api", "used", at(day1, 0, 0) - chrono::TimeDelta::milliseconds(1), Some(999)),
-            row(park, "pyun", "used", at(day2 + chrono::Days::new(1), 0, 0), Some(999)),
+            row(
+                park,
+                "api",
+                "used",
+                at(day1, 0, 0) - chrono::TimeDelta::milliseconds(1),
+                Some(999),
+            ),
+            row(
+                park,
+                "pyun",
+                "used",
+                at(day2 + chrono::Days::new(1), 0, 0),
+                Some(999),
+            ),
             // Another car park's (a plate's free window: no stay).
-            DiscountRow { park_id: other, session_id: None, source: "pyun", state: "used", granted_at: at(day1, 10, 0), worth_fen: Some(999) },
+            DiscountRow {
+                park_id: other,
+                session_id: None,
+                source: "pyun",
+                state: "used",
+                granted_at: at(day1, 10, 0),
+                worth_fen: Some(999),
+            },
         ],
     )
     .await;
@@ -361,7 +397,12 @@ async fn spaces_and_discounts(backend: Backend) {
         ]),
         "{t}"
     );
-    let (_, second) = get(&site, &site.staff, &format!("/api/v1/parks/{park}/traffic?from={to}")).await;
+    let (_, second) = get(
+        &site,
+        &site.staff,
+        &format!("/api/v1/parks/{park}/traffic?from={to}"),
+    )
+    .await;
     assert_eq!(
         second["discounts_by_source"],
         json!([
@@ -373,12 +414,20 @@ async fn spaces_and_discounts(backend: Backend) {
         "{second}"
     );
     let (_, elsewhere) = get(&site, &site.admin, &two_days_of(other)).await;
-    assert_eq!(elsewhere["discounts_by_source"][2], json!({"source": "pyun", "granted": 1, "used_worth_fen": 999}));
+    assert_eq!(
+        elsewhere["discounts_by_source"][2],
+        json!({"source": "pyun", "granted": 1, "used_worth_fen": 999})
+    );
 
     // The document describes the new fields.
     let (_, doc) = get(&site, &Client::new(), "/api/openapi.json").await;
     let fields = &doc["components"]["schemas"]["Traffic"]["properties"];
-    for field in ["total_spaces", "free_now", "occupancy_percent", "discounts_by_source"] {
+    for field in [
+        "total_spaces",
+        "free_now",
+        "occupancy_percent",
+        "discounts_by_source",
+    ] {
         assert!(fields[field].is_object(), "{field} undocumented: {fields}");
     }
 }

@@ -374,7 +374,9 @@ async fn spaces_set_in_the_car_park_form_show_as_free_spaces_beside_discounts_by
     let (status, page) = send(
         &site.staff,
         Method::GET,
-        &site.server.url(&format!("/api/v1/parks/{}/sessions", site.park_a)),
+        &site
+            .server
+            .url(&format!("/api/v1/parks/{}/sessions", site.park_a)),
         None,
     )
     .await;
@@ -436,7 +438,11 @@ async fn spaces_set_in_the_car_park_form_show_as_free_spaces_beside_discounts_by
         None,
     )
     .await;
-    assert_eq!((&park["total_spaces"], &park["name"]), (&json!(8), &json!("甲广场")), "{park}");
+    assert_eq!(
+        (&park["total_spaces"], &park["name"]),
+        (&json!(8), &json!("甲广场")),
+        "{park}"
+    );
 
     // The dashboard: 3 cars inside 8 spaces, and the discounts of the first day by source.
     let (from, to) = Expected::days();
@@ -445,7 +451,9 @@ async fn spaces_set_in_the_car_park_form_show_as_free_spaces_beside_discounts_by
         site.park_a
     ));
     browser.goto(&dashboard).await;
-    browser.wait_for_text("traffic-free-now", |t| t == "5").await;
+    browser
+        .wait_for_text("traffic-free-now", |t| t == "5")
+        .await;
     assert_eq!(browser.text_of("traffic-occupancy-now").await, "38%");
     assert_eq!(browser.text_of("traffic-total-spaces").await, "共 8 个车位");
     assert_eq!(browser.text_of("traffic-inside-now").await, "3");
@@ -467,7 +475,9 @@ async fn spaces_set_in_the_car_park_form_show_as_free_spaces_beside_discounts_by
     // On a phone: the same figures, stacked, nothing sticking out.
     set_viewport(&browser, PHONE.0, PHONE.1).await;
     browser.goto(&dashboard).await;
-    browser.wait_for_text("traffic-free-now", |t| t == "5").await;
+    browser
+        .wait_for_text("traffic-free-now", |t| t == "5")
+        .await;
     browser.element("discount-shop").await;
     assert_fits_width(&browser, "the dashboard on a phone").await;
     screenshot(&browser, PHONE, "traffic-spaces-phone").await;

@@ -145,7 +145,8 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
             page_checks::screenshot(&browser, PHONE, &format!("{role}-{}-phone", page.name)).await;
             viewport(&browser, DESKTOP).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
-            page_checks::screenshot(&browser, DESKTOP, &format!("{role}-{}-desktop", page.name)).await;
+            page_checks::screenshot(&browser, DESKTOP, &format!("{role}-{}-desktop", page.name))
+                .await;
         }
         browser.sign_out().await;
     }

@@ -218,10 +218,10 @@ fn spaces(t: &Traffic) -> Option<AnyView> {
 
 fn source_name(source: &str) -> Option<Text> {
     match source {
-        "api" => Some(Text::SourceApi),
-        "waiver" => Some(Text::SourceWaiver),
-        "pyun" => Some(Text::SourcePyun),
-        "shop" => Some(Text::SourceShop),
+        "api" => Some(Text::DiscountByApi),
+        "waiver" => Some(Text::DiscountByWaiver),
+        "pyun" => Some(Text::DiscountByPyun),
+        "shop" => Some(Text::DiscountByShop),
         _ => None,
     }
 }

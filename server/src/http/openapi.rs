@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, request_metrics, spaces, stays, traffic, users, vip_csv,
-    vip_machine, vip_records, vip_sync,
+    gate, health, machine, mallcoo_v14, parks, request_metrics, spaces, stays, traffic, users,
+    vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
