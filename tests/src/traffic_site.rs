@@ -291,7 +291,8 @@ pub async fn pay(
             barcode: None,
             pay_time: Utc::now(),
             un_pay_amount: quote.un_pay_amount,
-            amount: quote.un_pay_amount,
+            // §2.2 as corrected: what is paid and what Mallcoo deducts settle `unPayAmount`.
+            amount: quote.un_pay_amount - quote.deduction_amount,
             deduction_amount: quote.deduction_amount,
             deduction_details: Vec::new(),
             pay_channel: channel,
@@ -305,7 +306,10 @@ pub async fn pay(
         "{plate}: {}",
         paid.body
     );
-    (quote.un_pay_amount, quote.deduction_amount)
+    (
+        quote.un_pay_amount - quote.deduction_amount,
+        quote.deduction_amount,
+    )
 }
 
 /// Gives car park `park_id` of `site` `spaces` parking spaces (`None`: not configured), its other
