@@ -10,11 +10,13 @@ use serde_json::{Map, Value, json};
 use crate::i18n::{Lang, Text, fill};
 
 mod parking;
+mod stay;
 mod vip;
 mod vip_import;
 mod vip_sync;
 
 pub(crate) use parking::*;
+pub(crate) use stay::*;
 pub(crate) use vip::*;
 pub(crate) use vip_import::*;
 pub(crate) use vip_sync::*;
@@ -97,6 +99,8 @@ impl ApiError {
                     "sync_running" => Some(Text::SyncRunning),
                     "pyun_not_configured" => Some(Text::PyunNotConfigured),
                     "nothing_to_sync" => Some(Text::NothingToSync),
+                    "session_closed" => Some(Text::SessionClosedError),
+                    "invalid_discount_value" => Some(Text::DiscountValueError),
                     _ => None,
                 };
                 match known {

@@ -484,9 +484,56 @@ table! {
     SessionNoExit => "未见出场", "No exit seen";
     ExitAt => "出场", "Exit";
     EntryAt => "入场", "Entry";
-    FeeDue => "应收", "Fee due";
     Paid => "已付", "Paid";
     Search => "查询", "Search";
+    Discounts => "减免", "Discounts";
+    Owed => "应付", "Owed";
+    // A stay's page
+    StayTitle => "停车详情", "Stay";
+    StayBack => "返回停车记录", "Back to sessions";
+    Gate => "道口：{}", "gate: {}";
+    NoVip => "无", "none";
+    FigureNow => "当前费用", "What the car owes now";
+    FigureAtExit => "出场时费用", "What the car owed at its exit";
+    Charge => "停车费", "Parking fee";
+    GrowthTitle => "费用增长", "The fee as it grows";
+    GrowthHint => "按当前的减免和缴费，在浏览器中用与服务器相同的计费代码计算。", "Computed in the browser by the server's own ledger code, with the discounts and payments above.";
+    InMinutes => "{} 分钟后", "in {} min";
+    InHours => "{} 小时后", "in {} h";
+    SourceApiDiscount => "接口减免", "API discount";
+    SourceWaiver => "人工减免", "Waiver";
+    SourcePyun => "P云停车券", "P云 coupon";
+    SourceShop => "商户减免", "Shop discount";
+    DiscountValue => "减免内容", "Discount";
+    KindAmount => "金额", "Amount";
+    KindMinutes => "时长", "Time";
+    KindFree => "全免", "Free";
+    KindPercent => "折扣", "Percent off";
+    KindFreeWindow => "时段免费", "Free window";
+    WorthNow => "当前价值", "Worth now";
+    DiscountActive => "生效中", "Active";
+    DiscountUsed => "已使用", "Used";
+    DiscountRevoked => "已撤销", "Revoked";
+    GrantedBy => "发放人", "Granted by";
+    GrantedAt => "发放时间", "Granted";
+    ByApiKey => "API 密钥 {}", "API key {}";
+    PaymentsTitle => "缴费记录", "Payments";
+    OrderNo => "订单号", "Order no.";
+    MallcooDeduction => "猫酷抵扣", "Mallcoo deduction";
+    ChannelMallcoo => "猫酷", "Mallcoo";
+    WaiverTitle => "人工减免", "Waive part of the fee";
+    WaiverMinutes => "时长（分钟）", "Time (min)";
+    WaiverPercent => "减免比例（%）", "Percent off (%)";
+    WaiverReason => "原因（必填）", "Reason (required)";
+    Waive => "减免", "Waive";
+    WaiverConfirm => "给 {} 人工减免：{}？原因：{}", "For {}, waive {}? Reason: {}";
+    WaiverAdded => "已减免", "Waiver recorded";
+    ReasonRequired => "请填写原因", "Enter a reason";
+    WaiverAmountInvalid => "金额须大于 0，最多两位小数", "The amount must be above 0, with at most two decimals";
+    WaiverMinutesInvalid => "时长须为 1–527040 的整数分钟", "The time must be a whole number of minutes from 1 to 527040";
+    WaiverPercentInvalid => "减免比例须在 0.1–100 之间，最多一位小数", "The percentage must be from 0.1 to 100, with at most one decimal";
+    SessionClosedError => "车辆已出场，不能再减免", "The car has left; the stay can no longer be discounted";
+    DiscountValueError => "减免数值超出范围", "The discount's value is out of range";
 }
 
 /// Fills the `{}` marks of `template` with `args`, in order.

@@ -98,10 +98,11 @@ page_group! {
 }
 
 page_group! {
-    /// The traffic dashboard and the parking sessions (mall staff).
+    /// The traffic dashboard, the parking sessions and one stay (mall staff).
     traffic_pages: TrafficPage {
         Dashboard => TrafficRoute = pages::traffic_dashboard::TrafficPage,
         Sessions => SessionsRoute = pages::sessions::SessionsPage,
+        Stay => StayRoute = pages::stay::StayPage,
     }
 }
 

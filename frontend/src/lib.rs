@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("parks/:id/tariff") view={Lazy::<lazy::TariffEditorRoute>::new()} />
                         <Route path=path!("traffic") view={Lazy::<lazy::TrafficRoute>::new()} />
                         <Route path=path!("sessions") view={Lazy::<lazy::SessionsRoute>::new()} />
+                        <Route path=path!("sessions/:id") view={Lazy::<lazy::StayRoute>::new()} />
                         <Route path=path!("coupons") view={Lazy::<lazy::CouponsRoute>::new()} />
                         <Route path=path!("credentials") view={Lazy::<lazy::CredentialsRoute>::new()} />
                         <Route path=path!("users") view={Lazy::<lazy::UsersRoute>::new()} />

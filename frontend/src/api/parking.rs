@@ -126,12 +126,15 @@ pub(crate) struct SessionRow {
     pub(crate) exit_gate: Option<String>,
     /// `open`, `closed` or `no_exit_seen`.
     pub(crate) state: String,
-    /// Fen due at exit.
-    #[serde(default)]
-    pub(crate) fee_due_fen: Option<i64>,
     /// Fen settled by its payments.
     #[serde(default)]
     pub(crate) paid_fen: i64,
+    /// What its discounts take off: now while parked, at the exit once closed.
+    #[serde(default)]
+    pub(crate) discount_worth_fen: i64,
+    /// What the car owes now while parked, or owed at its exit; absent when never billed.
+    #[serde(default)]
+    pub(crate) owed_fen: Option<i64>,
     /// Whether a VIP record covered the stay.
     #[serde(default)]
     pub(crate) vip: bool,

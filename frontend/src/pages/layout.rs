@@ -42,7 +42,7 @@ const EVERYONE: &[Role] = &Role::ALL;
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 14] = [
+const SECTIONS: [Section; 15] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -126,6 +126,13 @@ const SECTIONS: [Section; 14] = [
         label: Text::NavSessions,
         roles: EVERYONE,
         in_nav: true,
+    },
+    Section {
+        id: "stay",
+        path: "/sessions/:id",
+        label: Text::StayTitle,
+        roles: EVERYONE,
+        in_nav: false,
     },
     Section {
         id: "tariff",

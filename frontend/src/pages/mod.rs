@@ -12,6 +12,7 @@ pub mod layout;
 pub mod login;
 pub mod parks;
 pub mod sessions;
+pub mod stay;
 pub mod tariff_editor;
 pub mod tariff_form;
 pub mod traffic_charts;

@@ -1,9 +1,11 @@
-//! The parking sessions page (`/sessions`): a car park's stays newest first, with plate search,
-//! a state filter and keyset paging (the ids that began the pages seen are kept for "previous").
+//! The parking sessions page (`/sessions`): a car park's stays newest first, each with what it
+//! owes and what its discounts take off, linked to its stay's page; plate search, a state filter
+//! and keyset paging (the ids that began the pages seen are kept for "previous").
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 
 use crate::api::{self, ApiError, SESSIONS_PAGE, SessionFilter, SessionPage, SessionRow};
 use crate::format::yuan;
@@ -15,7 +17,7 @@ use crate::pages::{error_line, loading, local_time};
 use crate::ui::{EmptyState, Field, PageHeader, Pager, Table, TextInput};
 
 /// Session states with their labels, as the filter offers them.
-const STATES: [(&str, Text); 3] = [
+pub(crate) const STATES: [(&str, Text); 3] = [
     ("open", Text::SessionOpen),
     ("closed", Text::SessionClosed),
     ("no_exit_seen", Text::SessionNoExit),
@@ -136,8 +138,8 @@ fn sessions_page() -> impl IntoView {
                 <div class="field"><button type="submit" data-testid="sessions-apply">{tr(Text::Search)}</button></div>
             </form>
             <Table test_id="sessions-table"
-                columns=vec![Text::Plate, Text::EntryAt, Text::ExitAt, Text::State, Text::FeeDue, Text::Paid]>
-                <For each=rows key=|r| (r.id, r.state.clone(), r.paid_fen) let(r)>
+                columns=vec![Text::Plate, Text::EntryAt, Text::ExitAt, Text::State, Text::Discounts, Text::Paid, Text::Owed]>
+                <For each=rows key=|r| (r.id, r.state.clone(), r.paid_fen, r.owed_fen, r.discount_worth_fen) let(r)>
                     {session_row(r)}
                 </For>
             </Table>
@@ -160,12 +162,15 @@ fn session_row(r: SessionRow) -> impl IntoView {
     let gate = |g: &Option<String>| g.as_ref().map(|g| format!(" · {g}")).unwrap_or_default();
     view! {
         <tr data-testid=format!("session-{}", r.id) data-state=r.state.clone()>
-            <td data-label=tr(Text::Plate) data-testid="session-plate">{car}{r.vip.then_some(" VIP")}</td>
+            <td data-label=tr(Text::Plate) data-testid="session-plate">
+                <A href=format!("/sessions/{}", r.id) {..} data-testid="session-link">{car}</A>{r.vip.then_some(" VIP")}
+            </td>
             <td data-label=tr(Text::EntryAt) class="small">{local_time(&r.entry_at)}{gate(&r.entry_gate)}</td>
             <td data-label=tr(Text::ExitAt) class="small">{r.exit_at.as_deref().map(local_time).unwrap_or_default()}{gate(&r.exit_gate)}</td>
             <td data-label=tr(Text::State)>{badge(&r.state, label, "session-state")}</td>
-            <td data-label=tr(Text::FeeDue) data-testid="session-fee">{r.fee_due_fen.map(yuan).unwrap_or_else(|| "—".to_owned())}</td>
+            <td data-label=tr(Text::Discounts) data-testid="session-worth" data-fen=r.discount_worth_fen.to_string()>{yuan(r.discount_worth_fen)}</td>
             <td data-label=tr(Text::Paid) data-testid="session-paid">{yuan(r.paid_fen)}</td>
+            <td data-label=tr(Text::Owed) data-testid="session-owed" data-fen=r.owed_fen.map(|f| f.to_string())>{r.owed_fen.map(yuan).unwrap_or_else(|| "—".to_owned())}</td>
         </tr>
     }
 }
