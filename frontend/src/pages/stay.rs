@@ -76,7 +76,7 @@ fn stay_page() -> impl IntoView {
     });
     // Memos, so the sections below are built once and the waiver form keeps what is typed.
     let loaded = Memo::new(move |_| detail.with(Option::is_some));
-    let open = Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| is_open(d))));
+    let open = Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(is_open)));
     let may_waive = session()
         .get_untracked()
         .is_some_and(|u| matches!(u.role, Role::Admin | Role::PropertyManager));
