@@ -27,7 +27,7 @@ struct Page {
 }
 
 /// Every page of the frame's section table (`frontend/src/pages/layout.rs`), with real ids.
-fn pages(park: i64, vip_record: i64) -> Vec<Page> {
+fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
     const ALL: [bool; 3] = [true, true, true];
     const MANAGERS: [bool; 3] = [true, true, false];
     const ADMIN: [bool; 3] = [true, false, false];
@@ -60,6 +60,7 @@ fn pages(park: i64, vip_record: i64) -> Vec<Page> {
         ),
         page("traffic", "/traffic", "traffic-totals", ALL),
         page("sessions", "/sessions", "sessions-table", ALL),
+        page("stay", &format!("/sessions/{stay}"), "stay-discounts", ALL),
         page(
             "tariff",
             &format!("/parks/{park}/tariff"),
@@ -77,9 +78,9 @@ const ROLES: [(&str, &str); 3] = [
     ("staff", "staff"),
 ];
 
-/// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key
-/// and the stays of eight cars.
-async fn site() -> (VipSite, i64) {
+/// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key,
+/// the stays of eight cars, and a waiver on one still parked; its VIP record and stay ids.
+async fn site() -> (VipSite, i64, i64) {
     let site = VipSite::start(e2e::server::Backend::Sqlite).await;
     let (status, created) = site
         .add_record(
@@ -97,7 +98,26 @@ async fn site() -> (VipSite, i64) {
     let key = site.server.api_key("gate-east", "gate", Some(PARK_A));
     let visits: Vec<_> = traffic_site::two_days().into_iter().take(8).collect();
     traffic_site::feed(&site.server, &bearer_client(&key), PARK_A, &visits).await;
-    (site, record)
+    // A car still inside, so its page shows the fee ahead and the waiver form, and a waiver on it.
+    let entered = chrono::Utc::now() - chrono::TimeDelta::minutes(75);
+    let (status, entry) = e2e::coupon_site::send(
+        &bearer_client(&key),
+        Method::POST,
+        &site.server.url("/api/v1/gate/entries"),
+        Some(json!({"park": PARK_A, "plate": "沪A66666", "time": entered.to_rfc3339(), "gate": "东1"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{entry}");
+    let stay = entry["session"]["id"].as_i64().expect("the new stay");
+    let (status, body) = site
+        .manager_send(
+            Method::POST,
+            &format!("/api/v1/sessions/{stay}/waivers"),
+            Some(json!({"kind": "minutes", "value": 30, "reason": "排队时间过长"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    (site, record, stay)
 }
 
 /// Resizes the window so that the page's viewport is `size` (see `page_checks::set_viewport`).
@@ -129,14 +149,14 @@ async fn open(browser: &Browser, base: &str, page: &Page) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes() {
-    let (site, record) = site().await;
+    let (site, record, stay) = site().await;
     let base = site.server.base_url.clone();
     let browser = Browser::start().await;
     let mut overflowing = Vec::new();
     for (i, (role, user)) in ROLES.into_iter().enumerate() {
         viewport(&browser, DESKTOP).await;
         browser.sign_in(&base, user, PASSWORD).await;
-        for page in pages(site.park_a, record).iter().filter(|p| p.roles[i]) {
+        for page in pages(site.park_a, record, stay).iter().filter(|p| p.roles[i]) {
             viewport(&browser, PHONE).await;
             open(&browser, &base, page).await;
             if let Some(why) = page_checks::overflow(&browser).await {
@@ -199,7 +219,7 @@ async fn assert_nav_on_one_line(browser: &Browser, lang: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_phone() {
-    let (site, _) = site().await;
+    let (site, ..) = site().await;
     let browser = Browser::start().await;
     viewport(&browser, DESKTOP).await;
     browser
@@ -275,7 +295,7 @@ return { ratio: (a + 0.05) / (b + 0.05), color: getComputedStyle(el).color, back
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_badge_is_readable() {
-    let (site, _) = site().await;
+    let (site, ..) = site().await;
     let browser = Browser::start().await;
     browser
         .sign_in(&site.server.base_url, "root", PASSWORD)
@@ -308,7 +328,7 @@ fn is_minute_time(s: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dates_and_times_are_typed_and_shown_as_2026_12_06_08_58() {
-    let (site, _) = site().await;
+    let (site, ..) = site().await;
     let browser = Browser::start().await;
     browser
         .sign_in(&site.server.base_url, "root", PASSWORD)
@@ -376,7 +396,7 @@ async fn dates_and_times_are_typed_and_shown_as_2026_12_06_08_58() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_an_api_key_asks_first_and_confirms_with_a_toast() {
-    let (site, _) = site().await;
+    let (site, ..) = site().await;
     let browser = Browser::start().await;
     browser
         .sign_in(&site.server.base_url, "root", PASSWORD)
