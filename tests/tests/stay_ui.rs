@@ -3,7 +3,8 @@
 //! shows each discount's worth and what it owes; the fee ahead, priced in the browser, matches
 //! `protocol::ledger` at the same moments; a property manager waives ¥3.00 through the form and
 //! sees the owed figure fall and the waiver listed under their name; a waiver refused by the
-//! server is shown as text; mall staff see the same page without the form; it fits a phone.
+//! server is shown as text; after the car pays through Mallcoo, mall staff see the payment and
+//! the fee ahead counting it, without the form; the page fits a phone.
 
 use std::time::Duration;
 
@@ -12,9 +13,12 @@ use e2e::browser::Browser;
 use e2e::coupon_site::{bearer_client, send};
 use e2e::page_checks::{self, PHONE, assert_fits_width, set_viewport};
 use e2e::server::Backend;
+use e2e::traffic_site::{mallcoo_client, pay};
 use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
 use fantoccini::Locator;
 use protocol::ledger::{self, Discount, DiscountKind};
+use protocol::mallcoo::{PayChannel, PayType};
+use protocol::quote::Payment;
 use protocol::tariff::Tariff;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -43,8 +47,10 @@ async fn grant(site: &VipSite, machine: &Client, id: &str, kind: &str, value: i6
         machine,
         Method::POST,
         &site.server.url("/api/v1/sessions/discounts"),
-        Some(json!({"park": PARK_A, "plate": PLATE, "discount_id": id, "kind": kind,
-                    "value": value, "source_name": "商户减免", "reason": "购物满 200 元"})),
+        Some(
+            json!({"park": PARK_A, "plate": PLATE, "discount_id": id, "kind": kind,
+                    "value": value, "source_name": "商户减免", "reason": "购物满 200 元"}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{body}");
@@ -82,7 +88,10 @@ async fn wait_for_discounts(browser: &Browser, n: usize) -> Vec<Value> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("want {n} discounts, the page lists {:?}", discount_rows(browser).await);
+    panic!(
+        "want {n} discounts, the page lists {:?}",
+        discount_rows(browser).await
+    );
 }
 
 /// Each growth row's moment (`data-at`) and owed fen (`data-owed`), in order.
@@ -104,15 +113,23 @@ async fn growth_rows(browser: &Browser) -> Vec<(String, DateTime<Utc>, i64)> {
             let at = DateTime::parse_from_rfc3339(r[1].as_str().expect("data-at"))
                 .expect("an RFC 3339 moment")
                 .with_timezone(&Utc);
-            let owed = r[2].as_str().and_then(|s| s.parse().ok()).expect("data-owed");
+            let owed = r[2]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("data-owed");
             (r[0].as_str().unwrap_or_default().to_owned(), at, owed)
         })
         .collect()
 }
 
 /// Asserts the growth table: five rows at +15 min … +4 h from the page's now, each owing what
-/// `protocol::ledger::figure` says for the stay with `discounts` at that moment.
-async fn assert_growth(browser: &Browser, entry: DateTime<Utc>, discounts: &[DiscountKind]) {
+/// `protocol::ledger::figure` says for the stay with `discounts` and `payments` at that moment.
+async fn assert_growth(
+    browser: &Browser,
+    entry: DateTime<Utc>,
+    discounts: &[DiscountKind],
+    payments: &[Payment],
+) {
     let rows = growth_rows(browser).await;
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
@@ -139,12 +156,16 @@ async fn assert_growth(browser: &Browser, entry: DateTime<Utc>, discounts: &[Dis
         tariff: &tariff,
         vip: None,
         discounts: &discounts,
-        payments: &[],
+        payments,
     };
     let first = rows[0].1;
     for (id, at, owed) in &rows {
         let ahead: i64 = id["stay-growth-".len()..].parse().expect("minutes");
-        assert_eq!(*at - first, TimeDelta::minutes(ahead - 15), "{id} is priced at {at}");
+        assert_eq!(
+            *at - first,
+            TimeDelta::minutes(ahead - 15),
+            "{id} is priced at {at}"
+        );
         let want = ledger::figure(&stay, *at).expect("a figure").owed;
         assert_eq!(*owed, want, "{id} at {at}");
     }
@@ -157,7 +178,9 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
     let (status, body) = send(
         &site.admin,
         Method::PUT,
-        &site.server.url(&format!("/api/v1/parks/{}/tariff", site.park_a)),
+        &site
+            .server
+            .url(&format!("/api/v1/parks/{}/tariff", site.park_a)),
         Some(tariff),
     )
     .await;
@@ -189,7 +212,9 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
     browser
         .goto(&site.server.url(&format!("/sessions?park={}", site.park_a)))
         .await;
-    browser.wait_for_text("session-owed", |t| t == "¥5.00").await;
+    browser
+        .wait_for_text("session-owed", |t| t == "¥5.00")
+        .await;
     assert_eq!(browser.text_of("session-worth").await, "¥11.00");
     browser.click("session-link").await;
     browser.wait_for_text("stay-owed", |t| t == "¥5.00").await;
@@ -201,10 +226,16 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
     assert_eq!(browser.text_of("stay-charge").await, "¥16.00");
     assert_eq!(browser.text_of("stay-worth").await, "¥11.00");
     assert_eq!(browser.text_of("stay-paid").await, "¥0.00");
-    assert_eq!(browser.attr_of("stay-state", "data-state").await.as_deref(), Some("open"));
+    assert_eq!(
+        browser.attr_of("stay-state", "data-state").await.as_deref(),
+        Some("open")
+    );
     // Entry in Shanghai time, to the minute, with its gate.
     let entry_shown = protocol::time::format_mallcoo(entry)[..16].to_owned();
-    assert_eq!(browser.text_of("stay-entry").await, format!("{entry_shown} · 道口：东1"));
+    assert_eq!(
+        browser.text_of("stay-entry").await,
+        format!("{entry_shown} · 道口：东1")
+    );
     assert_eq!(
         browser.text_of("stay-tariff").await,
         "15 分钟内免费；首 60 分钟 ¥10.00，之后每 30 分钟 ¥3.00，每 24 小时封顶 ¥50.00。"
@@ -240,11 +271,15 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
         &browser,
         entry,
         &[DiscountKind::Minutes(60), DiscountKind::Percent(500)],
+        &[],
     )
     .await;
     // By hand, an hour on (161–164 min): 2200; 60 min off → 1600; half off → 800.
     assert_eq!(
-        browser.attr_of("stay-growth-60", "data-owed").await.as_deref(),
+        browser
+            .attr_of("stay-growth-60", "data-owed")
+            .await
+            .as_deref(),
         Some("800")
     );
 
@@ -282,6 +317,7 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
             DiscountKind::Percent(500),
             DiscountKind::Amount(300),
         ],
+        &[],
     )
     .await;
 
@@ -315,7 +351,35 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
         .await;
     browser.sign_out().await;
 
-    // Mall staff: the same figures and discounts, no waiver form.
+    // The car pays what it owes through Mallcoo, ¥0.50 of it with Mallcoo's own benefits.
+    let mallcoo = mallcoo_client(&site, site.park_a, "mc-stay").await;
+    let (amount, deduction) = pay(
+        &mallcoo,
+        PLATE,
+        "mc-order-1",
+        50,
+        (PayChannel::Online, PayType::WeChat),
+    )
+    .await;
+    assert_eq!((amount, deduction), (150, 50), "¥2.00 owed, ¥0.50 of it in benefits");
+    let (status, detail) = send(
+        &site.manager,
+        Method::GET,
+        &site.server.url(&format!("/api/v1/sessions/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{detail}");
+    let settled = &detail["payments"][0];
+    let paid = Payment {
+        at: DateTime::parse_from_rfc3339(settled["settled_at"].as_str().expect("settled_at"))
+            .expect("a time")
+            .with_timezone(&Utc),
+        amount: amount + deduction,
+    };
+    assert_eq!(detail["figure"]["owed_fen"], 0, "{detail}");
+
+    // Mall staff: the same discounts, the payment, the fee ahead counting it; no waiver form.
     browser
         .sign_in(&site.server.base_url, "staff", PASSWORD)
         .await;
@@ -333,10 +397,41 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
         .click()
         .await
         .expect("open the stay");
-    browser.wait_for_text("stay-owed", |t| t == "¥2.00").await;
+    browser.wait_for_text("stay-owed", |t| t == "¥0.00").await;
     let rows = wait_for_discounts(&browser, 3).await;
     assert_eq!(rows[2]["by"], "manager");
+    assert_eq!(browser.text_of("payment-channel").await, "猫酷");
+    assert_eq!(browser.text_of("payment-order").await, "mc-order-1");
+    assert_eq!(
+        browser.attr_of("payment-amount", "data-fen").await,
+        Some(amount.to_string())
+    );
+    assert_eq!(
+        browser.attr_of("payment-deduction", "data-fen").await,
+        Some(deduction.to_string())
+    );
+    assert_eq!(
+        browser.attr_of("stay-paid", "data-fen").await,
+        Some((amount + deduction).to_string())
+    );
     browser.element("stay-growth-240").await;
+    assert_growth(
+        &browser,
+        entry,
+        &[
+            DiscountKind::Minutes(60),
+            DiscountKind::Percent(500),
+            DiscountKind::Amount(300),
+        ],
+        &[paid],
+    )
+    .await;
+    // By hand, four hours on (342–347 min): 4000; 60 min off → 3400; half off → 1700; ¥3.00
+    // waived → 1400; less what was paid.
+    assert_eq!(
+        browser.attr_of("stay-growth-240", "data-owed").await,
+        Some((1400 - amount - deduction).to_string())
+    );
     // Everything above rendered in the same pass as the form would have; give it a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!browser.exists("stay-waiver-form").await);

@@ -156,7 +156,10 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
     for (i, (role, user)) in ROLES.into_iter().enumerate() {
         viewport(&browser, DESKTOP).await;
         browser.sign_in(&base, user, PASSWORD).await;
-        for page in pages(site.park_a, record, stay).iter().filter(|p| p.roles[i]) {
+        for page in pages(site.park_a, record, stay)
+            .iter()
+            .filter(|p| p.roles[i])
+        {
             viewport(&browser, PHONE).await;
             open(&browser, &base, page).await;
             if let Some(why) = page_checks::overflow(&browser).await {

@@ -182,7 +182,8 @@ fn figure_section(d: &StayDetail) -> impl IntoView + use<> {
     }
 }
 
-/// The stay priced at each of `AHEAD` after `now`, with the inputs the server priced it with.
+/// The stay priced at each of `AHEAD` after `now`, with the inputs the server priced it with
+/// (what is paid stays as it is; the figure above shows it).
 fn growth(d: &StayDetail, now: DateTime<Utc>) -> Vec<(i64, DateTime<Utc>, Option<Figure>)> {
     let inputs = d.ledger_inputs();
     let stay = ledger::Stay {
@@ -230,7 +231,6 @@ fn growth_section(d: &StayDetail, now: DateTime<Utc>) -> impl IntoView + use<> {
                     </td>
                     <td data-label=tr(Text::Charge) data-testid="growth-charge">{cell(&figure, |f| f.charge)}</td>
                     <td data-label=tr(Text::Discounts) data-testid="growth-worth">{cell(&figure, |f| f.discount_worth)}</td>
-                    <td data-label=tr(Text::Paid) data-testid="growth-paid">{cell(&figure, |f| f.paid)}</td>
                     <td data-label=tr(Text::Owed) data-testid="growth-owed">{cell(&figure, |f| f.owed)}</td>
                 </tr>
             }
@@ -241,7 +241,7 @@ fn growth_section(d: &StayDetail, now: DateTime<Utc>) -> impl IntoView + use<> {
             <h3>{tr(Text::GrowthTitle)}</h3>
             <p class="muted small">{tr(Text::GrowthHint)}</p>
             <Table test_id="stay-growth" columns=vec![
-                Text::At, Text::ParkingMinutes, Text::Charge, Text::Discounts, Text::Paid, Text::Owed,
+                Text::At, Text::ParkingMinutes, Text::Charge, Text::Discounts, Text::Owed,
             ]>
                 {rows}
             </Table>
