@@ -361,7 +361,11 @@ async fn a_manager_sees_every_discount_waives_part_of_the_fee_and_mall_staff_onl
         (PayChannel::Online, PayType::WeChat),
     )
     .await;
-    assert_eq!((amount, deduction), (150, 50), "¥2.00 owed, ¥0.50 of it in benefits");
+    assert_eq!(
+        (amount, deduction),
+        (150, 50),
+        "¥2.00 owed, ¥0.50 of it in benefits"
+    );
     let (status, detail) = send(
         &site.manager,
         Method::GET,
