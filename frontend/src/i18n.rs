@@ -500,10 +500,6 @@ table! {
     GrowthHint => "按当前的减免和缴费，在浏览器中用与服务器相同的计费代码计算。", "Computed in the browser by the server's own ledger code, with the discounts and payments above.";
     InMinutes => "{} 分钟后", "in {} min";
     InHours => "{} 小时后", "in {} h";
-    SourceApiDiscount => "接口减免", "API discount";
-    SourceWaiver => "人工减免", "Waiver";
-    SourcePyun => "P云停车券", "P云 coupon";
-    SourceShop => "商户减免", "Shop discount";
     DiscountValue => "减免内容", "Discount";
     KindAmount => "金额", "Amount";
     KindMinutes => "时长", "Time";

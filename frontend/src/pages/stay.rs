@@ -18,6 +18,7 @@ use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupons::badge;
 use crate::pages::layout::{guarded, session};
 use crate::pages::sessions::STATES;
+use crate::pages::traffic_dashboard::source_name;
 use crate::pages::{error_line, loading};
 use crate::ui::{
     Badge, EmptyState, Field, PageHeader, Question, Table, TextInput, ToastKind, Tone, confirm,
@@ -264,16 +265,6 @@ fn discounts_section(detail: RwSignal<Option<StayDetail>>) -> impl IntoView {
             </Table>
             {move || rows().is_empty().then(|| view! { <EmptyState test_id="stay-discounts-empty" /> })}
         </section>
-    }
-}
-
-fn source_name(source: &str) -> Option<Text> {
-    match source {
-        "api" => Some(Text::SourceApiDiscount),
-        "waiver" => Some(Text::SourceWaiver),
-        "pyun" => Some(Text::SourcePyun),
-        "shop" => Some(Text::SourceShop),
-        _ => None,
     }
 }
 

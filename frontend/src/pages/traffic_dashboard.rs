@@ -216,7 +216,8 @@ fn spaces(t: &Traffic) -> Option<AnyView> {
     .into_any())
 }
 
-fn source_name(source: &str) -> Option<Text> {
+/// A discount's source (`api`, `waiver`, `pyun`, `shop`) by its name; the stay's page uses it too.
+pub(crate) fn source_name(source: &str) -> Option<Text> {
     match source {
         "api" => Some(Text::DiscountByApi),
         "waiver" => Some(Text::DiscountByWaiver),
