@@ -634,6 +634,7 @@ enum Caller {
     Coupons,
     Gate,
     Vip,
+    Discounts,
     Mallcoo,
 }
 
@@ -853,6 +854,21 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
         ),
         c(
             Method::POST,
+            "/api/v1/sessions/discounts",
+            "/api/v1/sessions/discounts".into(),
+            Caller::Discounts,
+            json!({"park": park_code, "plate": "沪A11111", "discount_id": "d-1", "kind": "minutes",
+                 "value": 60, "source_name": "商户减免", "reason": "消费满额"}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/sessions/{id}/waivers",
+            "/api/v1/sessions/1/waivers".into(),
+            Caller::Admin,
+            json!({"kind": "amount", "value": 500, "reason": "道闸故障"}),
+        ),
+        c(
+            Method::POST,
             "/mallcoo/v1/GetParkingPaymentInfo",
             "/mallcoo/v1/GetParkingPaymentInfo".into(),
             Caller::Mallcoo,
@@ -948,6 +964,7 @@ struct Callers {
     coupons: Client,
     gate: Client,
     vip: Client,
+    discounts: Client,
     http: Client,
     mallcoo: (String, String, String),
 }
@@ -968,6 +985,7 @@ impl Callers {
             Caller::Coupons => &self.coupons,
             Caller::Gate => &self.gate,
             Caller::Vip => &self.vip,
+            Caller::Discounts => &self.discounts,
             Caller::Mallcoo => &self.http,
         };
         let mut req = client.request(method, url);
@@ -1070,6 +1088,7 @@ async fn hostile_strings_scenario(backend: Backend) {
         coupons: site.machine.clone(),
         gate: bearer_client(&server.api_key("gate", "gate", None)),
         vip: bearer_client(&server.api_key("vip", "vip", Some(coupon_site::PARK))),
+        discounts: bearer_client(&server.api_key("till", "discounts", None)),
         http: Client::new(),
         mallcoo: (key("app_id"), key("public_key"), key("private_key")),
     };
