@@ -20,6 +20,8 @@ pub enum CredentialKind {
     MallcooOutbound,
     /// The key pair we issue to Mallcoo to sign its calls to us.
     MallcooInbound,
+    /// P云 car-park access: the upload secret (`&app_secret=`) and the downlink key (`&key=`).
+    PyunCarpark,
 }
 
 impl CredentialKind {
@@ -29,6 +31,7 @@ impl CredentialKind {
             CredentialKind::Pyun => "pyun",
             CredentialKind::MallcooOutbound => "mallcoo_outbound",
             CredentialKind::MallcooInbound => "mallcoo_inbound",
+            CredentialKind::PyunCarpark => "pyun_carpark",
         }
     }
 
@@ -38,6 +41,7 @@ impl CredentialKind {
             CredentialKind::Pyun,
             CredentialKind::MallcooOutbound,
             CredentialKind::MallcooInbound,
+            CredentialKind::PyunCarpark,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -185,6 +189,33 @@ pub fn issue_inbound_keys(app_id: Option<String>) -> IssuedKeys {
         app_id: app_id.unwrap_or_else(|| format!("pb{}", tokens::random_hex(8))),
         public_key: tokens::random_hex(16),
         private_key: Secret::new(tokens::random_hex(32)),
+    }
+}
+
+/// The two secrets of a `pyun_carpark` credential, sealed together as one JSON object.
+#[derive(Serialize, Deserialize)]
+pub struct CarparkKeys {
+    /// Signs our uploads (`&app_secret=`).
+    pub upload_secret: String,
+    /// Signs P云's calls to our gateway and our replies (`&key=`).
+    pub downlink_key: String,
+}
+
+impl std::fmt::Debug for CarparkKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CarparkKeys { .. }")
+    }
+}
+
+impl CarparkKeys {
+    /// The sealed form's plaintext.
+    pub fn to_secret(&self) -> Secret {
+        Secret::new(serde_json::to_string(self).expect("plain strings serialise"))
+    }
+
+    /// Reads the sealed form's plaintext; `None` if it is not a car-park key pair.
+    pub fn from_secret(secret: &Secret) -> Option<CarparkKeys> {
+        serde_json::from_str(secret.expose()).ok()
     }
 }
 

@@ -36,6 +36,9 @@ pub struct ParkFields {
     pub mallcoo_in_credential_id: Option<i64>,
     /// Parking spaces (0–100000) for the 余位 sign and occupancy; `null` when not configured.
     pub total_spaces: Option<i64>,
+    /// The `pyun_carpark` credential: P云 car-park access is on (uploads, the gateway answers for
+    /// `pyun_park_uuid`); `null`: off.
+    pub pyun_carpark_credential_id: Option<i64>,
 }
 
 /// A car park as the API shows it: its id, its fields (flattened into the same JSON object) and
@@ -68,6 +71,7 @@ struct Row {
     mallcoo_out_credential_id: Option<i64>,
     mallcoo_in_credential_id: Option<i64>,
     total_spaces: Option<i64>,
+    pyun_carpark_credential_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -92,6 +96,7 @@ impl Row {
             mallcoo_out_credential_id: self.mallcoo_out_credential_id,
             mallcoo_in_credential_id: self.mallcoo_in_credential_id,
             total_spaces: self.total_spaces,
+            pyun_carpark_credential_id: self.pyun_carpark_credential_id,
         };
         Park {
             id: self.id,
@@ -108,7 +113,8 @@ macro_rules! select_parks {
         concat!(
             "SELECT id, code, name, pyun_park_uuid, pyun_api_store_code, pyun_merchant, ",
             "mallcoo_park_id, mallcoo_park_code, tariff_json, pyun_credential_id, ",
-            "mallcoo_out_credential_id, mallcoo_in_credential_id, total_spaces, created_at, updated_at ",
+            "mallcoo_out_credential_id, mallcoo_in_credential_id, total_spaces, pyun_carpark_credential_id, ",
+            "created_at, updated_at ",
             "FROM car_parks ",
             $tail
         )
@@ -145,7 +151,7 @@ pub async fn find_by_code(db: &Db, code: &str) -> Result<Option<Park>, sqlx::Err
     Ok(row.map(Row::into_park))
 }
 
-/// Binds the twelve settable columns, `$1` to `$12` in the order of `ParkFields`, shared by the
+/// Binds the thirteen settable columns, `$1` to `$13` in the order of `ParkFields`, shared by the
 /// insert and the full update so the two cannot drift apart.
 fn bind_fields<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
@@ -163,12 +169,13 @@ fn bind_fields<'q>(
         .bind(f.mallcoo_out_credential_id)
         .bind(f.mallcoo_in_credential_id)
         .bind(f.total_spaces)
+        .bind(f.pyun_carpark_credential_id)
 }
 
 /// Inserts a car park; duplicates are `car_parks_code_key` / `car_parks_mallcoo_park_id_key`.
 pub async fn create(db: &Db, f: &ParkFields) -> Result<i64, sqlx::Error> {
     let insert = sqlx::query(
-        "INSERT INTO car_parks (code, name, pyun_park_uuid, pyun_api_store_code, pyun_merchant, mallcoo_park_id, mallcoo_park_code, tariff_json, pyun_credential_id, mallcoo_out_credential_id, mallcoo_in_credential_id, total_spaces, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        "INSERT INTO car_parks (code, name, pyun_park_uuid, pyun_api_store_code, pyun_merchant, mallcoo_park_id, mallcoo_park_code, tariff_json, pyun_credential_id, mallcoo_out_credential_id, mallcoo_in_credential_id, total_spaces, pyun_carpark_credential_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
     );
     let row = bind_fields(insert, f)
         .bind(to_ms(Utc::now()))
@@ -180,7 +187,7 @@ pub async fn create(db: &Db, f: &ParkFields) -> Result<i64, sqlx::Error> {
 /// Replaces every field of car park `id`; false if there is none.
 pub async fn update(db: &Db, id: i64, f: &ParkFields) -> Result<bool, sqlx::Error> {
     let update = sqlx::query(
-        "UPDATE car_parks SET code = $1, name = $2, pyun_park_uuid = $3, pyun_api_store_code = $4, pyun_merchant = $5, mallcoo_park_id = $6, mallcoo_park_code = $7, tariff_json = $8, pyun_credential_id = $9, mallcoo_out_credential_id = $10, mallcoo_in_credential_id = $11, total_spaces = $12, updated_at = $13 WHERE id = $14",
+        "UPDATE car_parks SET code = $1, name = $2, pyun_park_uuid = $3, pyun_api_store_code = $4, pyun_merchant = $5, mallcoo_park_id = $6, mallcoo_park_code = $7, tariff_json = $8, pyun_credential_id = $9, mallcoo_out_credential_id = $10, mallcoo_in_credential_id = $11, total_spaces = $12, pyun_carpark_credential_id = $13, updated_at = $14 WHERE id = $15",
     );
     let done = bind_fields(update, f)
         .bind(to_ms(Utc::now()))

@@ -104,6 +104,7 @@ async fn ensure_park(db: &Db) -> Result<i64, sqlx::Error> {
             // The demo traffic keeps up to 40 cars inside (`demo_traffic::MAX_INSIDE`), so the 余位
             // and occupancy figures move.
             total_spaces: Some(DEMO_SPACES),
+            pyun_carpark_credential_id: None,
         },
     )
     .await

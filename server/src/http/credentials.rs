@@ -14,7 +14,9 @@ use super::AppState;
 use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::audit;
-use crate::credentials::{self, CredentialKind, CredentialView, IssuedKeys, PublicParts};
+use crate::credentials::{
+    self, CarparkKeys, CredentialKind, CredentialView, IssuedKeys, PublicParts,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::secrets::Secret;
 use crate::storage::unique_violation;
@@ -45,7 +47,8 @@ pub(crate) struct NewCredential {
     #[schema(max_length = 64, pattern = r"^\S(?:.*\S)?$")]
     name: String,
     kind: CredentialKind,
-    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`); 1–128 characters.
+    /// P云 `app_id` or Mallcoo `AppID` (`pyun`, `mallcoo_outbound`; optional for `pyun_carpark`);
+    /// 1–128 characters.
     #[schema(
         pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]{0,126}[^\s\x00-\x1F\x7F-\x9F])?\s*$"
     )]
@@ -61,6 +64,12 @@ pub(crate) struct NewCredential {
     /// Mallcoo `PrivateKey` (`mallcoo_outbound` only): no spaces at either end, no control characters.
     #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     private_key: Option<Secret>,
+    /// P云 car-park upload secret (`pyun_carpark` only, `&app_secret=` of uploads): write-only.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
+    upload_secret: Option<Secret>,
+    /// P云 car-park downlink key (`pyun_carpark` only, `&key=` of gateway calls): write-only.
+    #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
+    downlink_key: Option<Secret>,
 }
 
 /// A freshly issued Mallcoo inbound key pair, shown once.
@@ -192,6 +201,8 @@ pub(crate) async fn create(
     let kind = new.kind;
     let (public, secret, issued) = match kind {
         CredentialKind::Pyun => {
+            unused("upload_secret", kind, &new.upload_secret)?;
+            unused("downlink_key", kind, &new.downlink_key)?;
             unused("public_key", kind, &new.public_key)?;
             unused("private_key", kind, &new.private_key)?;
             let app_id = check_public("app_id", required("app_id", kind, &new.app_id)?)?;
@@ -205,6 +216,8 @@ pub(crate) async fn create(
         }
         CredentialKind::MallcooOutbound => {
             unused("app_secret", kind, &new.app_secret)?;
+            unused("upload_secret", kind, &new.upload_secret)?;
+            unused("downlink_key", kind, &new.downlink_key)?;
             let app_id = check_public("app_id", required("app_id", kind, &new.app_id)?)?;
             let public_key =
                 check_public("public_key", required("public_key", kind, &new.public_key)?)?;
@@ -221,12 +234,36 @@ pub(crate) async fn create(
             unused("app_secret", kind, &new.app_secret)?;
             unused("public_key", kind, &new.public_key)?;
             unused("private_key", kind, &new.private_key)?;
+            unused("upload_secret", kind, &new.upload_secret)?;
+            unused("downlink_key", kind, &new.downlink_key)?;
             let keys = credentials::issue_inbound_keys(None);
             let public = PublicParts {
                 app_id: keys.app_id.clone(),
                 public_key: Some(keys.public_key.clone()),
             };
             (public, keys.private_key.clone(), Some(keys))
+        }
+        CredentialKind::PyunCarpark => {
+            unused("app_secret", kind, &new.app_secret)?;
+            unused("public_key", kind, &new.public_key)?;
+            unused("private_key", kind, &new.private_key)?;
+            let app_id = match &new.app_id {
+                Some(id) => check_public("app_id", id)?,
+                None => String::new(),
+            };
+            let upload = required("upload_secret", kind, &new.upload_secret)?;
+            check_secret("upload_secret", upload)?;
+            let downlink = required("downlink_key", kind, &new.downlink_key)?;
+            check_secret("downlink_key", downlink)?;
+            let keys = CarparkKeys {
+                upload_secret: upload.expose().to_owned(),
+                downlink_key: downlink.expose().to_owned(),
+            };
+            let public = PublicParts {
+                app_id,
+                public_key: None,
+            };
+            (public, keys.to_secret(), None)
         }
     };
     let id = credentials::create(&state.db, &state.secrets, &name, kind, &public, &secret)
@@ -252,10 +289,23 @@ pub(crate) async fn create(
     ))
 }
 
-/// A replacement secret (`app_secret` for P云, `private_key` for Mallcoo outbound).
+/// Which of a `pyun_carpark` credential's two secrets a replacement is.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CarparkSecretField {
+    /// The uploads' `app_secret`.
+    UploadSecret,
+    /// The gateway's `key`.
+    DownlinkKey,
+}
+
+/// A replacement secret (`app_secret` for P云, `private_key` for Mallcoo outbound, one of the two
+/// for a P云 car-park credential, named by `field`).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSecret {
+    /// Which secret (`pyun_carpark` only, where it is required).
+    field: Option<CarparkSecretField>,
     /// The new secret (write-only): no spaces at either end, no control characters.
     #[schema(value_type = String, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     secret: Secret,
@@ -272,7 +322,7 @@ pub(crate) struct NewSecret {
     responses(
         (status = 200, description = "The credential, without its secret", body = CredentialView),
         (status = 400, description = "`invalid_secret`", body = ErrorBody),
-        (status = 422, description = "`use_rotate`: a `mallcoo_inbound` key pair is rotated, not replaced", body = ErrorBody),
+        (status = 422, description = "`use_rotate`: a `mallcoo_inbound` key pair is rotated, not replaced; `missing_field`/`unexpected_field`: `field` is required for `pyun_carpark` and only there", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such credential", body = ErrorBody),
@@ -287,7 +337,8 @@ pub(crate) async fn replace_secret(
     let current = credentials::get(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let field = match current.kind {
+    let kind = current.kind;
+    let field = match kind {
         CredentialKind::Pyun => "app_secret",
         CredentialKind::MallcooOutbound => "private_key",
         CredentialKind::MallcooInbound => {
@@ -296,15 +347,39 @@ pub(crate) async fn replace_secret(
                 "we issue this key pair: rotate it with POST /api/v1/credentials/{id}/rotate",
             ));
         }
+        CredentialKind::PyunCarpark => match required("field", kind, &body.field)? {
+            CarparkSecretField::UploadSecret => "upload_secret",
+            CarparkSecretField::DownlinkKey => "downlink_key",
+        },
     };
+    if kind != CredentialKind::PyunCarpark {
+        unused("field", kind, &body.field)?;
+    }
     check_secret(field, &body.secret)?;
+    let sealed = match kind {
+        CredentialKind::PyunCarpark => {
+            let material = credentials::signing_material(&state.db, &state.secrets, id)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .ok_or(ApiError::NotFound)?;
+            let mut keys = CarparkKeys::from_secret(&material.secret).ok_or_else(|| {
+                ApiError::Internal(format!("credential {id}: malformed key pair"))
+            })?;
+            match field {
+                "upload_secret" => keys.upload_secret = body.secret.expose().to_owned(),
+                _ => keys.downlink_key = body.secret.expose().to_owned(),
+            }
+            keys.to_secret()
+        }
+        _ => body.secret.clone(),
+    };
     if !credentials::replace(
         &state.db,
         &state.secrets,
         id,
-        current.kind,
+        kind,
         &current.public,
-        &body.secret,
+        &sealed,
     )
     .await?
     {

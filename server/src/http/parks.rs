@@ -113,6 +113,9 @@ pub(crate) struct ParkInput {
     /// Parking spaces, 0–100000 (the 余位 sign and occupancy); `null` or absent: not configured.
     #[schema(minimum = 0, maximum = 100_000)]
     total_spaces: Option<i64>,
+    /// A `pyun_carpark` credential switches P云 car-park access on (needs `pyun_park_uuid`);
+    /// `null` or absent: off.
+    pyun_carpark_credential_id: Option<i64>,
 }
 
 /// The most spaces a car park may declare: beyond any real one, small enough that no sum of
@@ -218,6 +221,20 @@ impl ParkInput {
         .await?;
         check_credential(
             db,
+            "pyun_carpark_credential_id",
+            self.pyun_carpark_credential_id,
+            CredentialKind::PyunCarpark,
+        )
+        .await?;
+        let pyun_park_uuid = optional("pyun_park_uuid", self.pyun_park_uuid)?;
+        if self.pyun_carpark_credential_id.is_some() && pyun_park_uuid.is_none() {
+            return Err(ApiError::unprocessable(
+                "park_uuid_required",
+                "P云 car-park access needs pyun_park_uuid: P云 names the car park by it",
+            ));
+        }
+        check_credential(
+            db,
             "mallcoo_in_credential_id",
             self.mallcoo_in_credential_id,
             CredentialKind::MallcooInbound,
@@ -226,7 +243,7 @@ impl ParkInput {
         Ok(ParkFields {
             code,
             name,
-            pyun_park_uuid: optional("pyun_park_uuid", self.pyun_park_uuid)?,
+            pyun_park_uuid,
             pyun_api_store_code: optional("pyun_api_store_code", self.pyun_api_store_code)?,
             pyun_merchant: optional("pyun_merchant", self.pyun_merchant)?,
             mallcoo_park_id: optional("mallcoo_park_id", self.mallcoo_park_id)?,
@@ -236,6 +253,7 @@ impl ParkInput {
             mallcoo_out_credential_id: self.mallcoo_out_credential_id,
             mallcoo_in_credential_id: self.mallcoo_in_credential_id,
             total_spaces: check_spaces(self.total_spaces)?,
+            pyun_carpark_credential_id: self.pyun_carpark_credential_id,
         })
     }
 }
@@ -244,6 +262,15 @@ impl ParkInput {
 /// deleted meanwhile is a 400.
 fn map_write_error(f: &ParkFields) -> impl FnOnce(sqlx::Error) -> ApiError + '_ {
     move |e| match unique_violation(&e).as_deref() {
+        Some(c) if c.contains("pyun_carpark_uuid") || c.contains("pyun_park_uuid") => {
+            ApiError::conflict(
+                "pyun_park_uuid_taken",
+                format!(
+                    "another car park on P云 car-park access already has park_uuid {}",
+                    f.pyun_park_uuid.as_deref().unwrap_or_default()
+                ),
+            )
+        }
         Some(c) if c.contains("mallcoo_park_id") => ApiError::conflict(
             "mallcoo_park_id_taken",
             format!(
@@ -279,6 +306,7 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
         "mallcoo_out_credential_id": f.mallcoo_out_credential_id,
         "mallcoo_in_credential_id": f.mallcoo_in_credential_id,
         "total_spaces": f.total_spaces,
+        "pyun_carpark_credential_id": f.pyun_carpark_credential_id,
     })
 }
 
@@ -292,10 +320,10 @@ fn audit_detail(id: i64, f: &ParkFields) -> serde_json::Value {
     responses(
         (status = 201, description = "Created", body = Park),
         (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field` (an identifier over 128 characters, `total_spaces` outside 0–100000)", body = ErrorBody),
-        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs; `park_uuid_required`: P云 car-park access without `pyun_park_uuid`", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
+        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`, `pyun_park_uuid_taken` (another car park on P云 car-park access has this park_uuid)", body = ErrorBody),
     )
 )]
 pub(crate) async fn create(
@@ -331,11 +359,11 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The updated car park", body = Park),
         (status = 400, description = "`invalid_code`, `invalid_name`, `invalid_field` (an identifier over 128 characters, `total_spaces` outside 0–100000)", body = ErrorBody),
-        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs", body = ErrorBody),
+        (status = 422, description = "`invalid_tariff`: the tariff's values do not fit together (e.g. periods that do not tile the day); `invalid_credential`: a credential id names no credential of the kind its field needs; `park_uuid_required`: P云 car-park access without `pyun_park_uuid`", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such car park", body = ErrorBody),
-        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`", body = ErrorBody),
+        (status = 409, description = "`park_code_taken`, `mallcoo_park_id_taken`, `pyun_park_uuid_taken` (another car park on P云 car-park access has this park_uuid)", body = ErrorBody),
     )
 )]
 pub(crate) async fn update(

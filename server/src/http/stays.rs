@@ -62,7 +62,7 @@ pub(crate) struct StayDiscount {
 pub(crate) struct StayPayment {
     /// Payment id.
     id: i64,
-    /// The channel: `mallcoo`.
+    /// The channel: `mallcoo` or `pyun`.
     channel: String,
     /// The channel's order number.
     order_no: String,
@@ -178,8 +178,8 @@ async fn session_view(conn: &mut AnyConnection, id: i64) -> Result<SessionView, 
 }
 
 async fn payments_of(conn: &mut AnyConnection, id: i64) -> Result<Vec<StayPayment>, ApiError> {
-    let rows = sqlx::query_as::<_, (i64, String, i64, i64, i64, i64)>(
-        "SELECT id, order_no, amount_fen, deduction_fen, pay_time, settled_at \
+    let rows = sqlx::query_as::<_, (i64, String, i64, i64, i64, i64, String)>(
+        "SELECT id, order_no, amount_fen, deduction_fen, pay_time, settled_at, channel \
          FROM parking_payments WHERE session_id = $1 ORDER BY id",
     )
     .bind(id)
@@ -189,7 +189,7 @@ async fn payments_of(conn: &mut AnyConnection, id: i64) -> Result<Vec<StayPaymen
         .into_iter()
         .map(|r| StayPayment {
             id: r.0,
-            channel: "mallcoo".to_owned(),
+            channel: r.6,
             order_no: r.1,
             amount_fen: r.2,
             deduction_fen: r.3,

@@ -1,7 +1,7 @@
 //! PayParkingFee (PROTOCOLS.md §2.3): records a Mallcoo payment against the quote its `feeId`
 //! names, once per `orderNo`.
 //!
-//! - Idempotency: `orderNo` is unique per car park (`parking_payments_park_id_order_no_key`).
+//! - Idempotency: `orderNo` is unique per car park (`parking_payments_park_channel_order_key`).
 //!   A repeat with the same payload (SHA-256 of its fields) gets the stored answer, byte for
 //!   byte; another payload under the same `orderNo` is refused and records nothing. The order
 //!   is looked up inside the session's lock (one read less per payment than a pre-check).
