@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod parking;
 pub mod parks;
 pub mod pyun_client;
+pub mod pyun_gateway;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;

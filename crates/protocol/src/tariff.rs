@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 mod day_time;
+pub mod depict;
 pub use day_time::{DayTime, DayTimeError};
 
 /// Minutes in a day, the length of a cycle and of the period clock.

@@ -170,7 +170,7 @@ async fn replay(
 
 /// Locks open session `id` for this transaction (SQLite: the write lock; PostgreSQL: the row),
 /// as payments and exits do first. False when it is no longer open.
-pub(super) async fn lock_open(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn lock_open(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE parking_sessions SET updated_at = updated_at WHERE id = $1 AND state = 'open'",
     )

@@ -14,8 +14,8 @@ mod used;
 mod view;
 
 pub use error::DiscountsError;
-pub use grant::{GrantRequest, Granted, Vehicle, WAIVER_LABEL, Waiver, grant, waive};
+pub use grant::{GrantRequest, Granted, Vehicle, WAIVER_LABEL, Waiver, grant, lock_open, waive};
 pub use revoke::revoke;
-pub use store::{Source, views_of_stay};
+pub use store::{NewDiscount, Source, insert_once, views_of_stay};
 pub use used::mark_used;
 pub use view::{DiscountAnswer, DiscountView, FigureView, StayOwed};

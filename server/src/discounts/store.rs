@@ -35,24 +35,34 @@ impl Source {
 
 /// A discount to record.
 #[derive(Debug, Clone)]
-pub(super) struct NewDiscount<'a> {
+pub struct NewDiscount<'a> {
+    /// The car park.
     pub park_id: i64,
     /// `None` for a `free_window` (it belongs to the plate).
     pub session_id: Option<i64>,
+    /// The normalised plate, if any.
     pub plate: Option<&'a str>,
+    /// Where it came from.
     pub source: Source,
+    /// The source's key (`discount_id`, `grant_serial`, …).
     pub source_key: &'a str,
+    /// What it takes off.
     pub kind: DiscountKind,
+    /// Who gave it, as people and Mallcoo read it.
     pub label: &'a str,
+    /// Why, if said.
     pub reason: Option<&'a str>,
+    /// `key:<prefix>`, `user:<name>`, `pyun`.
     pub created_by: &'a str,
+    /// When it was given.
     pub granted_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the request that created it.
     pub request_digest: &'a str,
 }
 
 /// Inserts `d` unless its (car park, source, key) exists: the new row's id, or `None` when
 /// another request recorded that key first (PostgreSQL waits for that request to commit).
-pub(super) async fn insert_once(
+pub async fn insert_once(
     conn: &mut AnyConnection,
     d: &NewDiscount<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {

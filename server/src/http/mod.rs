@@ -21,6 +21,7 @@ mod openapi;
 mod openapi_refusals;
 pub mod origin_check;
 mod parks;
+mod pyun_gateway;
 mod request_metrics;
 pub mod routes;
 pub(crate) mod schema_rules;

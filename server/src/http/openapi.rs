@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, request_metrics, spaces, stays, traffic, users,
-    vip_csv, vip_machine, vip_records, vip_sync,
+    gate, health, machine, mallcoo_v14, parks, pyun_gateway, request_metrics, spaces, stays,
+    traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -67,6 +67,8 @@ use crate::accounts::sessions;
         mallcoo_v14::get_parking_payment_info,
         mallcoo_v14::pay_parking_fee,
         mallcoo_v14::get_traffic,
+        pyun_gateway::gateway,
+        pyun_gateway::calls,
         traffic::traffic,
         traffic::sessions,
         stays::detail,

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use super::access::Access;
 use super::{
     AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    discounts, gate, machine, mallcoo_v14, openapi, parks, spaces, stays, traffic, users, vip_csv,
-    vip_machine, vip_records, vip_sync,
+    discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, spaces, stays, traffic,
+    users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -277,6 +277,19 @@ pub fn table() -> Vec<Route> {
             "/api/v1/parks/{code}/spaces",
             Access::Machine(Scope::Gate),
             get(spaces::spaces),
+        ),
+        route(
+            Method::POST,
+            pyun_gateway::GATEWAY_PATH,
+            // Signed by P云 with the car park's key, checked on the raw body by the handler.
+            Public,
+            post(pyun_gateway::gateway),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/pyun-gateway",
+            ADMIN,
+            get(pyun_gateway::calls),
         ),
         route(
             Method::POST,

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod discount_figures;
 mod error;
 pub mod history;
+pub mod serial;
 mod sessions;
 pub mod spaces;
 pub mod stay;

@@ -1,0 +1,183 @@
+//! Every call P云 makes to the gateway: logged with its service, car park, result code and
+//! latency, counted in `/metrics`, and kept (request and reply as exchanged — a `sign` but never
+//! a key) for a person to inspect on the admin page.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::storage::{Db, from_ms, to_ms};
+
+/// Longest request or reply kept, in bytes (P云's calls are a few hundred).
+const KEEP_BYTES: usize = 16 * 1024;
+
+/// How long calls are kept.
+const KEEP_DAYS: i64 = 30;
+
+/// The services counted by name in `/metrics`; anything else is `other`, so a prober cannot grow
+/// the series.
+const KNOWN: [&str; 5] = [
+    "service.parking.payment.billing",
+    "service.parking.payment.result",
+    "service.parking.discount.create",
+    "service.parking.discount.destroy",
+    "service.parking.realtime",
+];
+
+/// One call as it happened.
+#[derive(Debug)]
+pub struct Call<'a> {
+    /// The car park, when `park_uuid` named one on access.
+    pub park_id: Option<i64>,
+    /// `park_uuid` as sent.
+    pub park_uuid: Option<&'a str>,
+    /// `service` as sent.
+    pub service: Option<&'a str>,
+    /// The `result_code` answered.
+    pub result_code: &'a str,
+    /// The `message` answered.
+    pub message: &'a str,
+    /// From the first byte read to the reply.
+    pub latency: Duration,
+    /// The body received.
+    pub request: &'a [u8],
+    /// The body answered.
+    pub reply: &'a str,
+    /// When it arrived.
+    pub at: DateTime<Utc>,
+}
+
+fn kept(text: &str) -> String {
+    if text.len() <= KEEP_BYTES {
+        return text.to_owned();
+    }
+    let mut end = KEEP_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Logs, counts and stores `call`; a storage failure is logged, never the caller's problem.
+pub async fn record(db: &Db, call: &Call<'_>) {
+    let service = call
+        .service
+        .filter(|s| KNOWN.contains(s))
+        .unwrap_or("other")
+        .to_owned();
+    let labels = [
+        ("service", service.clone()),
+        ("result_code", call.result_code.to_owned()),
+    ];
+    metrics::counter!("pyun_gateway_calls_total", &labels).increment(1);
+    metrics::histogram!("pyun_gateway_call_duration_seconds", "service" => service)
+        .record(call.latency.as_secs_f64());
+    tracing::info!(
+        park = ?call.park_id,
+        park_uuid = ?call.park_uuid,
+        service = ?call.service,
+        result_code = call.result_code,
+        message = call.message,
+        latency_us = call.latency.as_micros() as u64,
+        "P云 gateway call"
+    );
+    let request = String::from_utf8_lossy(call.request);
+    let stored = sqlx::query(
+        "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
+         latency_us, request_body, reply_body, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(call.park_id)
+    .bind(call.park_uuid.map(kept))
+    .bind(call.service.map(kept))
+    .bind(call.result_code)
+    .bind(call.message)
+    .bind(i64::try_from(call.latency.as_micros()).unwrap_or(i64::MAX))
+    .bind(kept(&request))
+    .bind(kept(call.reply))
+    .bind(to_ms(call.at))
+    .execute(&db.pool)
+    .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "P云 gateway call not stored");
+    }
+}
+
+/// Deletes calls older than the retention; run now and then by the server.
+pub async fn prune(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let cutoff = to_ms(now - chrono::TimeDelta::days(KEEP_DAYS));
+    let done = sqlx::query("DELETE FROM pyun_gateway_calls WHERE at < $1")
+        .bind(cutoff)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// A stored call as the admin page shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CallView {
+    /// Row id.
+    pub id: i64,
+    /// When it arrived.
+    pub at: DateTime<Utc>,
+    /// `service` as sent.
+    pub service: Option<String>,
+    /// `park_uuid` as sent.
+    pub park_uuid: Option<String>,
+    /// The `result_code` answered (`1001` OK, `1401` signature/park, `1503` not implemented…).
+    pub result_code: String,
+    /// The `message` answered.
+    pub message: String,
+    /// Milliseconds to answer.
+    pub latency_ms: f64,
+    /// The body received.
+    pub request: String,
+    /// The body answered.
+    pub reply: String,
+}
+
+type Row = (
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    String,
+    String,
+);
+
+/// The newest `limit` calls for car park `park_id`, and those naming its `park_uuid` before it
+/// was on access (a wrong key or uuid shows there), newest first.
+pub async fn recent(
+    db: &Db,
+    park_id: i64,
+    park_uuid: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CallView>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, Row>(
+        "SELECT id, at, service, park_uuid, result_code, message, latency_us, request_body, \
+         reply_body FROM pyun_gateway_calls \
+         WHERE park_id = $1 OR (park_id IS NULL AND park_uuid = $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(park_id)
+    .bind(park_uuid)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CallView {
+            id: r.0,
+            at: from_ms(r.1),
+            service: r.2,
+            park_uuid: r.3,
+            result_code: r.4,
+            message: r.5,
+            latency_ms: r.6 as f64 / 1000.0,
+            request: r.7,
+            reply: r.8,
+        })
+        .collect())
+}
