@@ -51,6 +51,21 @@ pub(crate) struct CouponRecord {
     reconciliation: Option<Reconciliation>,
     /// Where to poll it (machine API).
     url: String,
+    /// The discount P云's `discount.create` for this coupon recorded on a stay (car parks on P云
+    /// car-park access, D15): absent until it arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<AppliedDiscount>,
+}
+
+/// Where a coupon we sent took effect: the stay and what it was worth (PROTOCOLS.md §6, D15).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AppliedDiscount {
+    /// The stay (`null` for a plate's free window).
+    session_id: Option<i64>,
+    /// `active`, `used` or `revoked`.
+    state: String,
+    /// What it was worth once used (fen).
+    worth_fen: Option<i64>,
 }
 
 impl CouponRecord {
@@ -80,7 +95,32 @@ impl CouponRecord {
             updated_at: item.updated_at,
             finished_at: item.finished_at,
             reconciliation: item.reconciliation,
+            applied: None,
         }
+    }
+
+    /// Adds the discount P云 applied for this coupon, found by its `grant_serial`.
+    pub(crate) async fn with_applied(
+        mut self,
+        db: &crate::storage::Db,
+    ) -> Result<Self, sqlx::Error> {
+        let Some(serial) = self.pyun.as_ref().and_then(|p| p.grant_serial.as_deref()) else {
+            return Ok(self);
+        };
+        self.applied = sqlx::query_as::<_, (Option<i64>, String, Option<i64>)>(
+            "SELECT session_id, state, worth_fen FROM parking_discounts \
+             WHERE park_id = $1 AND source = 'pyun' AND source_key = $2",
+        )
+        .bind(self.park_id)
+        .bind(serial)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|(session_id, state, worth_fen)| AppliedDiscount {
+            session_id,
+            state,
+            worth_fen,
+        });
+        Ok(self)
     }
 
     /// 200 when the outcome is known, else 202 with `Location` to poll.
@@ -224,14 +264,13 @@ pub(crate) async fn list(
         None
     };
     let codes = park_codes(&state).await?;
+    let mut records = Vec::with_capacity(items.len());
+    for i in items {
+        let code = codes.get(&i.park_id).cloned().unwrap_or_default();
+        records.push(CouponRecord::of(i, code).with_applied(&state.db).await?);
+    }
     Ok(Json(RecordPage {
-        records: items
-            .into_iter()
-            .map(|i| {
-                let code = codes.get(&i.park_id).cloned().unwrap_or_default();
-                CouponRecord::of(i, code)
-            })
-            .collect(),
+        records,
         next_before_id,
     }))
 }
@@ -388,5 +427,7 @@ pub(crate) async fn reconcile(
         .await?
         .map(|p| p.fields.code)
         .unwrap_or_default();
-    Ok(Json(CouponRecord::of(item, code)))
+    Ok(Json(
+        CouponRecord::of(item, code).with_applied(&state.db).await?,
+    ))
 }

@@ -157,5 +157,8 @@ pub(crate) async fn get_request(
         .await?
         .map(|p| p.fields.code)
         .unwrap_or_default();
-    Ok(CouponRecord::of(item, code).into_response())
+    Ok(CouponRecord::of(item, code)
+        .with_applied(&state.db)
+        .await?
+        .into_response())
 }
