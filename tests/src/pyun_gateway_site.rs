@@ -42,6 +42,34 @@ impl GatewayReply {
     }
 }
 
+/// The body P云 sends: `service` with `fields` for `park_uuid`, every value a string, signed
+/// with `key` (S-DOWN).
+pub fn signed_body(park_uuid: &str, key: &str, service: &str, fields: &Value) -> String {
+    let mut body = Map::new();
+    for (k, v) in [
+        ("service", service),
+        ("version", "1.0"),
+        ("charset", "UTF-8"),
+        ("park_uuid", park_uuid),
+    ] {
+        body.insert(k.to_owned(), json!(v));
+    }
+    for (k, v) in fields.as_object().expect("fields").iter() {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        body.insert(k.clone(), json!(text));
+    }
+    let pairs: Vec<(String, String)> = body
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let sign = down_sign::sign(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), key);
+    body.insert("sign".to_owned(), json!(sign));
+    Value::Object(body).to_string()
+}
+
 impl PyunSite {
     /// Starts the site and switches car park A on.
     pub async fn start(backend: Backend) -> PyunSite {
@@ -111,30 +139,11 @@ impl PyunSite {
         service: &str,
         fields: Value,
     ) -> GatewayReply {
-        let mut body = Map::new();
-        for (k, v) in [
-            ("service", service),
-            ("version", "1.0"),
-            ("charset", "UTF-8"),
-            ("park_uuid", park_uuid),
-        ] {
-            body.insert(k.to_owned(), json!(v));
-        }
-        for (k, v) in fields.as_object().expect("fields").iter() {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            body.insert(k.clone(), json!(text));
-        }
-        let pairs: Vec<(String, String)> = body
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect();
-        let sign = down_sign::sign(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), key);
-        body.insert("sign".to_owned(), json!(sign));
-        self.post_raw(&Value::Object(body).to_string(), "application/json")
-            .await
+        self.post_raw(
+            &signed_body(park_uuid, key, service, &fields),
+            "application/json",
+        )
+        .await
     }
 
     /// `payment.billing` for `plate`.

@@ -890,6 +890,16 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
             Caller::Mallcoo,
             json!({"parkId": "MC-ABUSE", "startTime": "2026-11-20 08:00:00", "endTime": "2026-11-20 09:00:00"}),
         ),
+        // P云's gateway answers every body 200 with a result_code; a hostile value only changes
+        // which refusal (unknown park, bad signature, bad field) it reads.
+        c(
+            Method::POST,
+            "/pyun/v1/gateway",
+            "/pyun/v1/gateway".into(),
+            Caller::Anonymous,
+            json!({"service": "service.parking.payment.billing", "version": "1.0", "charset": "UTF-8",
+                   "park_uuid": "abuse-park", "plate": "沪A11111", "sign": "00000000000000000000000000000000"}),
+        ),
     ]
 }
 

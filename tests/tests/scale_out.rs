@@ -778,3 +778,106 @@ async fn the_same_vip_call_sent_to_three_instances_at_once_is_recorded_once_and_
         .expect("count");
     assert_eq!(recorded, i64::try_from(rounds * 3).unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_pyun_payment_notice_sent_to_three_instances_at_once_records_one_payment() {
+    use e2e::pyun_gateway_site::{DOWNLINK_KEY, UPLOAD_SECRET, signed_body};
+    // P云 retrying a slow notice lands on another instance while the first still works on it.
+    let cluster = Cluster::start(3, &[]);
+    cluster.server.add_user("root", "admin", ADMIN_PW);
+    let admin = signed_in_on(&cluster, 0, "root", ADMIN_PW).await;
+    let (status, created) = cluster
+        .send(
+            &admin,
+            Method::POST,
+            "/api/v1/credentials",
+            Some(&json!({"name": "P云车场", "kind": "pyun_carpark",
+                         "upload_secret": UPLOAD_SECRET, "downlink_key": DOWNLINK_KEY})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, park) = cluster
+        .send(
+            &admin,
+            Method::POST,
+            "/api/v1/parks",
+            Some(
+                &json!({"code": PARK, "name": "扩容广场", "pyun_park_uuid": PARK_UUID,
+                         "pyun_carpark_credential_id": created["credential"]["id"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{park}");
+    let gate = bearer_client(&cluster.server.api_key("gate", "gate", Some(PARK)));
+    let http = Client::new();
+    let post = |i: usize, body: String| {
+        let http = http.clone();
+        let url = cluster.url(i, "/pyun/v1/gateway");
+        async move {
+            let text = http
+                .post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            serde_json::from_str::<Value>(&text).unwrap()
+        }
+    };
+    let entered = (chrono::Utc::now() - chrono::Duration::minutes(100)).to_rfc3339();
+    let rounds = 10;
+    for round in 0..rounds {
+        let plate = format!("沪B{:05}", 10000 + round);
+        let (status, entry) = cluster
+            .send(
+                &gate,
+                Method::POST,
+                "/api/v1/gate/entries",
+                Some(&json!({"park": PARK, "plate": plate, "time": entered})),
+            )
+            .await;
+        assert_eq!(status, 201, "{entry}");
+        let bill = post(
+            round % 3,
+            signed_body(
+                PARK_UUID,
+                DOWNLINK_KEY,
+                "service.parking.payment.billing",
+                &json!({"plate": plate}),
+            ),
+        )
+        .await;
+        assert_eq!(bill["result_code"], "1001", "{bill}");
+        let notice = signed_body(
+            PARK_UUID,
+            DOWNLINK_KEY,
+            "service.parking.payment.result",
+            &json!({"parking_serial": bill["parking_serial"], "parking_order": bill["parking_order"],
+                    "pay_serial": format!("PAY-{round}"),
+                    "pay_time": protocol::time::format_pyun_local(chrono::Utc::now()),
+                    "value": bill["pay_value"], "pay_origin": 8, "pay_origin_desc": "微信"}),
+        );
+        let answers = tokio::join!(
+            post(0, notice.clone()),
+            post(1, notice.clone()),
+            post(2, notice.clone())
+        );
+        for answer in [answers.0, answers.1, answers.2] {
+            assert_eq!(answer["result_code"], "1001", "round {round}: {answer}");
+        }
+    }
+    let db = parkbridge::storage::Db::connect(&cluster.server.database_url())
+        .await
+        .expect("database");
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM parking_payments WHERE channel = 'pyun'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+    assert_eq!(
+        recorded, rounds as i64,
+        "one payment per notice, whichever instance took it"
+    );
+}
