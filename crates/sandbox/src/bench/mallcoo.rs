@@ -10,7 +10,9 @@
 //! timed on their own: each open session is quoted first (untimed), then all are paid at once.
 //! A second set of open sessions carries three discounts each (PROTOCOLS.md §5.1: `minutes`,
 //! `percent`, `amount`), and the fee query over them is measured in the same run, interleaved
-//! with the set without, so the ratio says what a stay's discounts cost the hot path.
+//! with the set without, so the ratio says what a stay's discounts cost the hot path. The car
+//! park is on P云 car-park access too: P云's `payment.billing` over the same stays is measured
+//! against the same bare endpoint.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +41,12 @@ pub const DISCOUNTED_RATIO_TARGET: f64 = 0.9;
 
 /// Mallcoo's `parkId` of the bench car park.
 const MALLCOO_PARK_ID: &str = "BENCH-MC";
+/// P云's `park_uuid` of the bench car park (on P云 car-park access too).
+const PYUN_PARK_UUID: &str = "bench-pyun-park";
+/// The bench car park's P云 downlink key.
+const PYUN_DOWNLINK_KEY: &str = "bench-downlink-key";
+/// Target: P云 billing throughput as a share of the bare axum endpoint's.
+pub const BILLING_RATIO_TARGET: f64 = 0.5;
 /// Rows per INSERT while seeding (11 columns: 5,500 parameters, under SQLite's 32,766).
 const SEED_CHUNK: usize = 500;
 
@@ -148,6 +156,14 @@ async fn set_up(instance: &Instance, server: &Server) -> Result<(i64, Keys), Str
         public_key: text("public_key")?,
         private_key: text("private_key")?,
     };
+    let carpark = call(
+        &admin,
+        reqwest::Method::POST,
+        &api("/api/v1/credentials"),
+        json!({"name": "bench pyun carpark", "kind": "pyun_carpark",
+               "upload_secret": "bench-upload-secret", "downlink_key": PYUN_DOWNLINK_KEY}),
+    )
+    .await?;
     let park = call(
         &admin,
         reqwest::Method::POST,
@@ -155,6 +171,8 @@ async fn set_up(instance: &Instance, server: &Server) -> Result<(i64, Keys), Str
         json!({
             "code": "bench-mallcoo", "name": "猫酷压测停车场",
             "mallcoo_park_id": MALLCOO_PARK_ID, "mallcoo_in_credential_id": credential,
+            "pyun_park_uuid": PYUN_PARK_UUID,
+            "pyun_carpark_credential_id": carpark["credential"]["id"],
         }),
     )
     .await?;
@@ -609,6 +627,46 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
         0.0
     };
 
+    // P云's billing over the same stays: a first pass mints each stay's order (untimed), the
+    // measured pass is what a payment flow's repeated calls cost (the order is given again).
+    let billing_url = Arc::new(format!("{}/pyun/v1/gateway", server.base_url));
+    let billing_calls: Arc<Vec<PreparedCall>> = Arc::new(
+        (0..open)
+            .map(|i| {
+                let pairs = [
+                    ("charset", "UTF-8".to_owned()),
+                    ("park_uuid", PYUN_PARK_UUID.to_owned()),
+                    ("plate", open_plate(i)),
+                    ("service", "service.parking.payment.billing".to_owned()),
+                    ("version", "1.0".to_owned()),
+                ];
+                let sign = protocol::pyun_carpark::down_sign::sign(
+                    pairs.iter().map(|(k, v)| (*k, v.as_str())),
+                    PYUN_DOWNLINK_KEY,
+                );
+                let mut body = serde_json::Map::new();
+                for (k, v) in pairs {
+                    body.insert(k.to_owned(), Value::String(v));
+                }
+                body.insert("sign".to_owned(), Value::String(sign));
+                (Value::Object(body).to_string(), Vec::new())
+            })
+            .collect(),
+    );
+    let billing = to(billing_url, &billing_calls);
+    let billed =
+        |status: u16, text: &str| status == 200 && text.contains("\"result_code\":\"1001\"");
+    eprintln!("pb-bench: P云 billing, minting {open} orders");
+    let mint_run = load(open, sizes.concurrency, billing.clone(), billed).await;
+    let billing_run = load(sizes.requests, sizes.concurrency, billing, billed).await;
+    let billing_rate = rate(billing_run.ok, billing_run.elapsed);
+    let billing_ratio = if bare_rate > 0.0 {
+        billing_rate / bare_rate
+    } else {
+        0.0
+    };
+    let mint_rate = rate(mint_run.ok, mint_run.elapsed);
+
     // Payments: quote every open session (untimed), then pay them all at once.
     eprintln!("pb-bench: Mallcoo, {} payments", sizes.open);
     let client = reqwest::Client::builder()
@@ -696,6 +754,30 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
             "all",
             query_run.failed.0 == 0,
         ),
+        Row::info(
+            "P云 payment.billing, first call of each stay (mints the order)",
+            format!(
+                "{mint_rate:.0} req/s ({} stays, p99 {})",
+                mint_run.ok,
+                ms(mint_run.latency.p99)
+            ),
+        ),
+        Row::info(
+            "P云 payment.billing throughput (order given again)",
+            format!(
+                "{billing_rate:.0} req/s; p50 {}, p99 {}",
+                ms(billing_run.latency.p50),
+                ms(billing_run.latency.p99)
+            ),
+        ),
+        Row::target(
+            "P云 payment.billing / bare axum",
+            format!("{billing_ratio:.2}"),
+            "≥ 0.5",
+            billing_ratio >= BILLING_RATIO_TARGET
+                && billing_run.failed.0 == 0
+                && mint_run.failed.0 == 0,
+        ),
         Row::target(
             "PayParkingFee recorded payments/s",
             format!(
@@ -724,6 +806,8 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
     }
     for (what, run) in [
         ("GetParkingPaymentInfo", &query_run),
+        ("P云 payment.billing", &billing_run),
+        ("P云 payment.billing (minting)", &mint_run),
         ("PayParkingFee", &pay_run),
     ] {
         if let (n @ 1.., Some(first)) = (run.failed.0, &run.failed.1) {
