@@ -14,6 +14,7 @@ use protocol::plate::Plate;
 use serde::{Deserialize, Serialize};
 
 use super::PyunSandbox;
+use super::coupon_discount::CouponDiscount;
 use super::faults::FaultRule;
 
 /// Routes of the control API.
@@ -39,16 +40,22 @@ struct AppBody {
     secret: String,
 }
 
-/// `POST /_sandbox/api-types`.
+/// `POST /_sandbox/api-types`; the optional discount fields say what the event's coupon is
+/// worth at a registered car park.
 #[derive(Debug, Deserialize)]
 struct ApiTypeBody {
     api_type: String,
+    #[serde(flatten)]
+    discount: CouponDiscount,
 }
 
-/// `POST /_sandbox/coupon-codes`.
+/// `POST /_sandbox/coupon-codes`; the optional discount fields say what the coupon is worth
+/// at a registered car park.
 #[derive(Debug, Deserialize)]
 struct CouponCodeBody {
     coupon_code: String,
+    #[serde(flatten)]
+    discount: CouponDiscount,
 }
 
 /// `POST /_sandbox/vip-parks`.
@@ -96,6 +103,7 @@ async fn add_app(State(sb): State<PyunSandbox>, Json(b): Json<AppBody>) -> Statu
 
 async fn add_api_type(State(sb): State<PyunSandbox>, Json(b): Json<ApiTypeBody>) -> StatusCode {
     sb.add_api_type(&b.api_type);
+    sb.set_event_discount(&b.api_type, b.discount);
     StatusCode::NO_CONTENT
 }
 
@@ -104,6 +112,7 @@ async fn add_coupon_code(
     Json(b): Json<CouponCodeBody>,
 ) -> StatusCode {
     sb.add_coupon_code(&b.coupon_code);
+    sb.set_coupon_discount(&b.coupon_code, b.discount);
     StatusCode::NO_CONTENT
 }
 

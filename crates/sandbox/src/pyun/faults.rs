@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::records::Endpoint;
+use super::uploads::UploadPath;
 
 /// A fault to apply to the next matching P云 calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +51,99 @@ pub enum Fault {
     },
 }
 
+/// A fault for the next matching entry and leave uploads (`POST /_sandbox/upload-faults`).
+///
+/// Kept apart from [`FaultRule`]: a catch-all coupon fault must not be spent on an upload that
+/// the gateway under test happens to send meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadFaultRule {
+    /// `enter` or `leave`; `None` for both.
+    #[serde(default)]
+    pub path: Option<UploadPath>,
+    /// Only uploads naming this car park; `None` for every one.
+    #[serde(default)]
+    pub park_uuid: Option<String>,
+    /// How many matching uploads it applies to; 0 for every one until cleared.
+    #[serde(default)]
+    pub times: u32,
+    /// How many matching uploads it lets through first.
+    #[serde(default)]
+    pub skip: u32,
+    /// What happens to those uploads.
+    pub fault: Fault,
+}
+
+/// A rule that fires a fault a counted number of times after skipping some.
+trait Counted {
+    /// `(skip, times)`.
+    fn counters(&mut self) -> (&mut u32, &mut u32);
+    fn fault(&self) -> &Fault;
+}
+
+impl Counted for FaultRule {
+    fn counters(&mut self) -> (&mut u32, &mut u32) {
+        (&mut self.skip, &mut self.times)
+    }
+    fn fault(&self) -> &Fault {
+        &self.fault
+    }
+}
+
+impl Counted for UploadFaultRule {
+    fn counters(&mut self) -> (&mut u32, &mut u32) {
+        (&mut self.skip, &mut self.times)
+    }
+    fn fault(&self) -> &Fault {
+        &self.fault
+    }
+}
+
+/// The fault of the first rule that matches, counting the call against it.
+fn take_first<R: Counted>(rules: &mut Vec<R>, matches: impl Fn(&R) -> bool) -> Option<Fault> {
+    let i = rules.iter().position(matches)?;
+    let (skip, times) = rules[i].counters();
+    if *skip > 0 {
+        *skip -= 1;
+        return None;
+    }
+    match *times {
+        0 => Some(rules[i].fault().clone()),
+        1 => Some(rules.remove(i).fault().clone()),
+        _ => {
+            *times -= 1;
+            Some(rules[i].fault().clone())
+        }
+    }
+}
+
+/// The active upload rules, first match wins.
+#[derive(Debug, Default)]
+pub(crate) struct UploadFaults {
+    rules: Vec<UploadFaultRule>,
+}
+
+impl UploadFaults {
+    /// Adds a rule after the existing ones.
+    pub(crate) fn push(&mut self, rule: UploadFaultRule) {
+        self.rules.push(rule);
+    }
+
+    /// Removes every rule.
+    pub(crate) fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// The fault for an upload to `path` naming `park_uuid`, counting it against the rule.
+    pub(crate) fn take(&mut self, path: UploadPath, park_uuid: Option<&str>) -> Option<Fault> {
+        take_first(&mut self.rules, |r| {
+            r.path.is_none_or(|p| p == path)
+                && r.park_uuid
+                    .as_deref()
+                    .is_none_or(|p| Some(p) == park_uuid)
+        })
+    }
+}
+
 /// The active rules, first match wins.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
@@ -69,23 +163,7 @@ impl Faults {
 
     /// The fault for a call to `endpoint`, counting it against the rule's `times`.
     pub(crate) fn take(&mut self, endpoint: Endpoint) -> Option<Fault> {
-        let i = self
-            .rules
-            .iter()
-            .position(|r| r.endpoint.is_none_or(|e| e == endpoint))?;
-        let rule = &mut self.rules[i];
-        if rule.skip > 0 {
-            rule.skip -= 1;
-            return None;
-        }
-        match rule.times {
-            0 => Some(rule.fault.clone()),
-            1 => Some(self.rules.remove(i).fault),
-            _ => {
-                rule.times -= 1;
-                Some(rule.fault.clone())
-            }
-        }
+        take_first(&mut self.rules, |r| r.endpoint.is_none_or(|e| e == endpoint))
     }
 }
 
@@ -153,6 +231,47 @@ mod tests {
         }
         f.clear();
         assert_eq!(f.take(Endpoint::VipRecharge), None);
+    }
+
+    #[test]
+    fn upload_rules_match_path_and_park() {
+        let mut f = UploadFaults::default();
+        f.push(UploadFaultRule {
+            path: Some(UploadPath::Leave),
+            park_uuid: Some("P1".into()),
+            times: 1,
+            skip: 0,
+            fault: answer("500"),
+        });
+        f.push(UploadFaultRule {
+            path: None,
+            park_uuid: None,
+            times: 2,
+            skip: 1,
+            fault: answer("503"),
+        });
+        assert_eq!(f.take(UploadPath::Leave, Some("P1")), Some(answer("500")));
+        // Now only the catch-all is left: it skips one, then fires twice.
+        assert_eq!(f.take(UploadPath::Leave, Some("P1")), None);
+        assert_eq!(f.take(UploadPath::Enter, None), Some(answer("503")));
+        assert_eq!(f.take(UploadPath::Enter, Some("P2")), Some(answer("503")));
+        assert_eq!(f.take(UploadPath::Enter, Some("P2")), None);
+        f.push(UploadFaultRule {
+            path: Some(UploadPath::Enter),
+            park_uuid: None,
+            times: 0,
+            skip: 0,
+            fault: answer("500"),
+        });
+        assert_eq!(f.take(UploadPath::Leave, None), None);
+        f.clear();
+        assert_eq!(f.take(UploadPath::Enter, None), None);
+        let rule: UploadFaultRule = serde_json::from_str(
+            r#"{"path":"enter","times":3,"fault":{"kind":"answer","http_status":500,"code":"500","message":"x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(rule.path, Some(UploadPath::Enter));
+        assert_eq!(rule.park_uuid, None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The three P云 endpoints: record the call, play any fault and the latency, then answer by P云's rules.
+//! The three third-party P云 endpoints: record the call, play any fault and the latency, then
+//! answer by P云's rules. The uploads (`uploads`) play their faults through [`play`] too.
 
 use std::time::{Duration, Instant};
 
@@ -67,25 +68,72 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let arrival = sb.with(|s| s.arrive(endpoint, &body, authorization.clone()));
-    let mut delay = arrival.latency;
-    if let Some(Fault::Latency { ms }) = &arrival.fault {
+    let apply = || {
+        let (reply, discount) =
+            sb.with(|s| s.apply(endpoint, &body, authorization.as_deref(), &arrival.seqno));
+        // P云 tells the car park about the coupon once it has answered the issuer (§5 loop).
+        if let Some(job) = discount {
+            tokio::spawn(super::downlink::deliver_discount(sb.clone(), job));
+        }
+        reply
+    };
+    let record = |answer: Answer| sb.with(|s| s.answered(arrival.seq, answer));
+    let what = format!("{endpoint:?} #{}", arrival.seq);
+    let reply = match play(
+        arrival.fault,
+        arrival.latency,
+        kill,
+        apply,
+        record,
+        &what,
+    )
+    .await
+    {
+        Ok(reply) => reply,
+        Err(response) => return response,
+    };
+    // Debug, not info: a benchmark makes thousands of these.
+    tracing::debug!(
+        seq = arrival.seq,
+        ?endpoint,
+        status = reply.status,
+        code = %reply.code,
+        "P云 sandbox answered"
+    );
+    let time_cost = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    reply.into_response(&arrival.seqno, time_cost)
+}
+
+/// Plays the latency and the fault chosen for a call around `apply`, recording what was
+/// answered. `Ok` is the envelope to send; `Err` a response already decided (a garbage body or
+/// the 502 of an undroppable connection). A dropped connection never returns.
+pub(crate) async fn play(
+    fault: Option<Fault>,
+    latency: Duration,
+    kill: Option<Extension<DropConnection>>,
+    apply: impl FnOnce() -> Reply,
+    record: impl Fn(Answer),
+    what: &str,
+) -> Result<Reply, Response> {
+    let mut delay = latency;
+    if let Some(Fault::Latency { ms }) = &fault {
         delay += Duration::from_millis(*ms);
     }
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let apply = || sb.with(|s| s.apply(endpoint, &body, authorization.as_deref(), &arrival.seqno));
-    let record = |answer: Answer| sb.with(|s| s.answered(arrival.seq, answer));
-    let reply = match arrival.fault {
+    let reply = match fault {
         Some(Fault::Answer {
             http_status,
             code,
             message,
         }) => Reply {
             status: http_status,
+            // A `200` with a hint means "bad signature" to an upload's reader (§4.4), so an
+            // injected `200` carries none.
+            hint: (code != "200").then(|| "injected by the sandbox".into()),
             code,
             message,
-            hint: Some("injected by the sandbox".into()),
             payload: None,
         },
         Some(Fault::Drop { after_applying }) => {
@@ -101,18 +149,14 @@ async fn call(
                     code: None,
                     dropped: false,
                 });
-                return StatusCode::BAD_GATEWAY.into_response();
+                return Err(StatusCode::BAD_GATEWAY.into_response());
             };
             record(Answer {
                 http_status: None,
                 code: None,
                 dropped: true,
             });
-            tracing::info!(
-                seq = arrival.seq,
-                ?endpoint,
-                "P云 sandbox: dropping the connection"
-            );
+            tracing::info!(call = what, "P云 sandbox: dropping the connection");
             kill.fire();
             // The connection task drops this future with the socket; never answer.
             return std::future::pending().await;
@@ -126,12 +170,12 @@ async fn call(
                 code: None,
                 dropped: false,
             });
-            return (
+            return Err((
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "text/html")],
                 MALFORMED_BODY,
             )
-                .into_response();
+                .into_response());
         }
         Some(Fault::Latency { .. }) | None => apply(),
     };
@@ -140,14 +184,5 @@ async fn call(
         code: Some(reply.code.clone()),
         dropped: false,
     });
-    // Debug, not info: a benchmark makes thousands of these.
-    tracing::debug!(
-        seq = arrival.seq,
-        ?endpoint,
-        status = reply.status,
-        code = %reply.code,
-        "P云 sandbox answered"
-    );
-    let time_cost = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    reply.into_response(&arrival.seqno, time_cost)
+    Ok(reply)
 }

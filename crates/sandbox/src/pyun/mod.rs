@@ -1,19 +1,35 @@
 //! A stand-in for the P云 (4pyun) parking API (digest §1): coupon events, coupon grants and VIP
 //! recharge sync, with P云's envelope, outcome codes and signatures, plus fault injection.
 //!
-//! Signatures are verified with the protocol crate the gateway signs with, so the two cannot
+//! It is also P云's cloud for car parks registered with it (pyun-carpark.md; ParkBridge as the
+//! car park): it takes their entry and leave uploads (`uploads`), learns their stays, refuses a
+//! coupon for a car they never reported (`1002`) and delivers the others to their gateway with
+//! `discount.create`, and plays a driver paying in the P云 app, notices, revocations and
+//! `realtime` polls against that gateway (`driver`, `downlink`). Car parks that are not
+//! registered see the third-party behaviour only.
+//!
+//! Signatures are verified and made with the protocol crate the gateway uses, so the two cannot
 //! drift apart. Besides the P云 endpoints, [`PyunSandbox::router`] serves a control API under
-//! `/_sandbox/` (see the `control` module) that has no authentication: bind a sandbox to
-//! loopback only.
+//! `/_sandbox/` (see the `control` and `carpark_control` modules) that has no authentication:
+//! bind a sandbox to loopback only.
 
+mod carpark_api;
+mod carpark_control;
+mod carparks;
 pub mod cli;
 pub(crate) mod conn;
 mod control;
+mod coupon_discount;
+mod downlink;
+mod driver;
 mod faults;
 mod handlers;
 mod records;
 mod reply;
 mod state;
+mod stays;
+mod upload_check;
+mod uploads;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,8 +40,17 @@ use protocol::pyun::ParkingVip;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use faults::{Fault, FaultRule};
+pub use carparks::{CarParkRegistration, CarParkView};
+pub use coupon_discount::{CouponDiscount, DEFAULT_DISCOUNT_TYPE, DEFAULT_DISCOUNT_VALUE};
+pub use downlink::{DOWNLINK_TIMEOUT, DownlinkCall, Trigger};
+pub use driver::{
+    ControlError, DEFAULT_PAY_ORIGIN, DiscountDestroyRequest, DriverPaid, DriverPays,
+    PaymentNoticeRequest, ServiceCall,
+};
+pub use faults::{Fault, FaultRule, UploadFaultRule};
 pub use records::{Answer, Endpoint, IssuedCoupon, ReceivedRequest};
+pub use stays::{Stay, StayChange};
+pub use uploads::{Upload, UploadFile, UploadPath};
 
 use state::State;
 
@@ -34,6 +59,8 @@ use state::State;
 pub struct PyunSandbox {
     // A std Mutex: every critical section is short and synchronous, never across an `.await`.
     state: Arc<Mutex<State>>,
+    /// Calls car parks' gateways (a cheap handle to one connection pool).
+    client: reqwest::Client,
 }
 
 impl Default for PyunSandbox {
@@ -50,6 +77,7 @@ impl std::fmt::Debug for PyunSandbox {
                 .field("apps", &s.apps.len())
                 .field("requests", &s.requests.len())
                 .field("coupons", &s.coupons.len())
+                .field("carparks", &s.carparks.iter().count())
                 .finish_non_exhaustive()
         })
     }
@@ -65,6 +93,12 @@ impl PyunSandbox {
         let instance = format!("sbx{:x}-", nanos & 0xffff_ffff_ffff);
         PyunSandbox {
             state: Arc::new(Mutex::new(State::new(instance))),
+            // No proxy: gateways are on loopback, where an `HTTP_PROXY` of the environment
+            // would only get in the way. Without TLS, building cannot fail in practice.
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -84,7 +118,8 @@ impl PyunSandbox {
         self.with(|s| s.api_types.insert(api_type.to_owned()));
     }
 
-    /// Adds a coupon product P云 knows, for grants.
+    /// Adds a coupon product P云 knows, for grants (its worth at a car park:
+    /// [`PyunSandbox::set_coupon_discount`]).
     pub fn add_coupon_code(&self, coupon_code: &str) {
         self.with(|s| s.coupon_codes.insert(coupon_code.to_owned()));
     }
@@ -172,7 +207,9 @@ impl PyunSandbox {
     /// The P云 endpoints (at P云's paths) and the control API.
     pub fn router(&self) -> axum::Router {
         handlers::routes()
+            .merge(uploads::routes())
             .merge(control::routes())
+            .merge(carpark_control::routes())
             .with_state(self.clone())
     }
 

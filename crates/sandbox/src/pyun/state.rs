@@ -1,5 +1,6 @@
 //! P云's business rules as the sandbox plays them: credentials, known configurations, parked
-//! plates, coupon limits, event dedupe and VIP records. Pure and synchronous, called under the lock.
+//! plates, coupon limits, event dedupe and VIP records, and — for car parks registered with it
+//! as their cloud — the stays their uploads taught it. Pure and synchronous, called under the lock.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -11,9 +12,14 @@ use protocol::pyun::{
 };
 use serde_json::{Value, json};
 
-use super::faults::{Fault, Faults};
+use super::carparks::{CarPark, CarParks};
+use super::coupon_discount::{CouponDiscount, IssuedFacts};
+use super::downlink::{DiscountJob, DownlinkCall, Target};
+use super::faults::{Fault, Faults, UploadFaults};
 use super::records::{Answer, Endpoint, IssuedCoupon, ReceivedRequest};
 use super::reply::Reply;
+use super::stays::Stays;
+use super::uploads::Upload;
 
 /// Plate limit of a new sandbox.
 pub(crate) const DEFAULT_PLATE_LIMIT: u32 = 10;
@@ -49,6 +55,21 @@ pub(crate) struct State {
     issued_per_plate: HashMap<String, usize>,
     /// `park_uuid` → records in insertion order, unique on `pay_partner`.
     pub(crate) vip: HashMap<String, VipStore>,
+    /// Car parks that have the sandbox as their P云 cloud (uploads, downlink calls).
+    pub(crate) carparks: CarParks,
+    /// Stays learned from those car parks' uploads.
+    pub(crate) stays: Stays,
+    /// Every entry and leave upload received, in arrival order.
+    pub(crate) uploads: Vec<Upload>,
+    pub(crate) upload_faults: UploadFaults,
+    /// Every call made to a car park's gateway, in the order started.
+    pub(crate) downlink_calls: Vec<DownlinkCall>,
+    /// `coupon_code` → what a granted coupon is worth at the car park.
+    pub(crate) coupon_discounts: HashMap<String, CouponDiscount>,
+    /// `api_type` → what an event's coupon is worth at the car park.
+    pub(crate) event_discounts: HashMap<String, CouponDiscount>,
+    /// `pay_serial`s minted by the driver flow so far.
+    pub(crate) pay_serials: u64,
 }
 
 /// What the handler learns when a call arrives: its identity and any fault to play.
@@ -84,7 +105,20 @@ impl State {
             issued_events: HashSet::new(),
             issued_per_plate: HashMap::new(),
             vip: HashMap::new(),
+            carparks: CarParks::default(),
+            stays: Stays::default(),
+            uploads: Vec::new(),
+            upload_faults: UploadFaults::default(),
+            downlink_calls: Vec::new(),
+            coupon_discounts: HashMap::new(),
+            event_discounts: HashMap::new(),
+            pay_serials: 0,
         }
+    }
+
+    /// Prefix of this sandbox's identifiers (seqnos, grant and pay serials).
+    pub(crate) fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// Records a call on arrival (so `requests` is in arrival order even when answers overtake
@@ -132,18 +166,19 @@ impl State {
         self.any_plate_parked || self.parked.contains(plate.as_str())
     }
 
-    /// Plays one call by P云's rules, changing state on success.
+    /// Plays one call by P云's rules, changing state on success; a coupon for a car in a
+    /// registered car park comes with the `discount.create` to send it.
     pub(crate) fn apply(
         &mut self,
         endpoint: Endpoint,
         body: &[u8],
         authorization: Option<&str>,
         seqno: &str,
-    ) -> Reply {
+    ) -> (Reply, Option<DiscountJob>) {
         match endpoint {
             Endpoint::Event => self.event(body, seqno),
             Endpoint::Grant => self.grant(body, seqno),
-            Endpoint::VipRecharge => self.vip_recharge(body, authorization),
+            Endpoint::VipRecharge => (self.vip_recharge(body, authorization), None),
         }
     }
 
@@ -174,9 +209,27 @@ impl State {
         }
     }
 
+    /// Where a coupon for `plate` goes when `park` is a registered car park: its target and the
+    /// plate's open stay there, or `1002` when its uploads never opened one. `Ok(None)`: not a
+    /// car park, the third-party rules alone apply.
+    fn carpark_stay(
+        &self,
+        park: Option<&CarPark>,
+        plate: &Plate,
+    ) -> Result<Option<(Target, String)>, Reply> {
+        let Some(park) = park else {
+            return Ok(None);
+        };
+        match self.stays.open_for(&park.reg.park_uuid, plate.as_str()) {
+            Some(stay) => Ok(Some((Target::of(park), stay.parking_serial.clone()))),
+            None => Err(Reply::ok("1002", "车辆未入场")),
+        }
+    }
+
     /// `1002` unless parked, `1003` at the limit; `None` when a coupon may be issued.
-    fn refuse_plate(&self, plate: &Plate) -> Option<Reply> {
-        if !self.is_parked(plate) {
+    /// `in_carpark`: a registered car park's stays already said the car is in.
+    fn refuse_plate(&self, plate: &Plate, in_carpark: bool) -> Option<Reply> {
+        if !in_carpark && !self.is_parked(plate) {
             return Some(Reply::ok("1002", "车辆未入场"));
         }
         let issued = self
@@ -193,8 +246,8 @@ impl State {
         None
     }
 
-    /// Records a coupon and answers `1001` with its serial.
-    fn issue(&mut self, mut coupon: IssuedCoupon, seqno: &str) -> Reply {
+    /// Records a coupon and answers `1001` with its serial (also returned).
+    fn issue(&mut self, mut coupon: IssuedCoupon, seqno: &str) -> (Reply, String) {
         let serial = format!("{}G{:06}", self.instance, self.coupons.len() + 1);
         coupon.grant_serial.clone_from(&serial);
         coupon.seqno = seqno.to_owned();
@@ -209,75 +262,124 @@ impl State {
         self.coupons.push(coupon);
         let mut reply = Reply::ok("1001", "派发成功");
         reply.payload = Some(json!({ "grant_serial": serial }));
-        reply
+        (reply, serial)
     }
 
-    fn event(&mut self, body: &[u8], seqno: &str) -> Reply {
+    fn event(&mut self, body: &[u8], seqno: &str) -> (Reply, Option<DiscountJob>) {
         let fields = match self.verified_form(body) {
             Ok(f) => f,
-            Err(r) => return r,
+            Err(r) => return (r, None),
         };
         let (app_id, event) = match CouponEvent::from_form(&fields) {
             Ok(v) => v,
-            Err(e) => return Reply::invalid(e.to_string()),
+            Err(e) => return (Reply::invalid(e.to_string()), None),
         };
         if !self.api_types.contains(&event.api_type) {
-            return Reply::ok("1401", "第三方优惠配置不存在")
+            let reply = Reply::ok("1401", "第三方优惠配置不存在")
                 .with_hint(format!("unknown api_type `{}`", event.api_type));
+            return (reply, None);
         }
         // Only a coupon counts: an event_id refused with 1002/1003 may succeed on a later try.
         let repeated = self
             .issued_events
             .contains(&(app_id.clone(), event.event_id.clone()));
         if repeated {
-            return Reply::ok("1403", "重复派发");
+            return (Reply::ok("1403", "重复派发"), None);
         }
-        if let Some(refusal) = self.refuse_plate(&event.plate) {
-            return refusal;
+        let park = self.carparks.by_store_code(&event.api_store_code);
+        let destination = match self.carpark_stay(park, &event.plate) {
+            Ok(d) => d,
+            Err(r) => return (r, None),
+        };
+        if let Some(refusal) = self.refuse_plate(&event.plate, destination.is_some()) {
+            return (refusal, None);
         }
+        let discount = self
+            .event_discounts
+            .get(&event.api_type)
+            .cloned()
+            .unwrap_or_default();
         let coupon = IssuedCoupon {
             endpoint: Endpoint::Event,
-            app_id,
-            plate: event.plate.into_string(),
-            event_id: Some(event.event_id),
-            api_type: Some(event.api_type),
+            app_id: app_id.clone(),
+            plate: event.plate.as_str().to_owned(),
+            event_id: Some(event.event_id.clone()),
+            api_type: Some(event.api_type.clone()),
             coupon_code: None,
             quantity: 1,
             grant_serial: String::new(),
             seqno: String::new(),
         };
-        self.issue(coupon, seqno)
+        let (reply, grant_serial) = self.issue(coupon, seqno);
+        let job = destination.map(|(target, parking_serial)| DiscountJob {
+            target,
+            fields: discount.create_fields(&IssuedFacts {
+                parking_serial: &parking_serial,
+                plate: event.plate.as_str(),
+                grant_serial: &grant_serial,
+                // An event has no shop: the issuing third party stands in for it.
+                store_code: &app_id,
+                coupon_code: &event.api_type,
+                reason: Some(&event.subject),
+            }),
+        });
+        (reply, job)
     }
 
-    fn grant(&mut self, body: &[u8], seqno: &str) -> Reply {
+    fn grant(&mut self, body: &[u8], seqno: &str) -> (Reply, Option<DiscountJob>) {
         let fields = match self.verified_form(body) {
             Ok(f) => f,
-            Err(r) => return r,
+            Err(r) => return (r, None),
         };
         let (app_id, grant) = match CouponGrant::from_form(&fields) {
             Ok(v) => v,
-            Err(e) => return Reply::invalid(e.to_string()),
+            Err(e) => return (Reply::invalid(e.to_string()), None),
         };
         if !self.coupon_codes.contains(&grant.coupon_code) {
-            return Reply::ok("1401", "第三方优惠配置不存在")
+            let reply = Reply::ok("1401", "第三方优惠配置不存在")
                 .with_hint(format!("unknown coupon_code `{}`", grant.coupon_code));
+            return (reply, None);
         }
-        if let Some(refusal) = self.refuse_plate(&grant.plate) {
-            return refusal;
+        let park = self.carparks.by_merchant(&grant.merchant);
+        let destination = match self.carpark_stay(park, &grant.plate) {
+            Ok(d) => d,
+            Err(r) => return (r, None),
+        };
+        if let Some(refusal) = self.refuse_plate(&grant.plate, destination.is_some()) {
+            return (refusal, None);
         }
+        let discount = self
+            .coupon_discounts
+            .get(&grant.coupon_code)
+            .cloned()
+            .unwrap_or_default();
         // No dedupe on purpose: P云 has no idempotency key for grants, so a resend issues again.
         let coupon = IssuedCoupon {
             endpoint: Endpoint::Grant,
             app_id,
-            plate: grant.plate.into_string(),
+            plate: grant.plate.as_str().to_owned(),
             event_id: None,
             api_type: None,
-            coupon_code: Some(grant.coupon_code),
+            coupon_code: Some(grant.coupon_code.clone()),
             quantity: grant.quantity,
             grant_serial: String::new(),
             seqno: String::new(),
         };
-        self.issue(coupon, seqno)
+        let (reply, grant_serial) = self.issue(coupon, seqno);
+        // One `discount.create` per answered `grant_serial`, whatever the quantity: the grant
+        // counts once (see `set_plate_limit`), and the serial is what links the two records.
+        let job = destination.map(|(target, parking_serial)| DiscountJob {
+            target,
+            fields: discount.create_fields(&IssuedFacts {
+                parking_serial: &parking_serial,
+                plate: grant.plate.as_str(),
+                grant_serial: &grant_serial,
+                store_code: &grant.store_code,
+                coupon_code: &grant.coupon_code,
+                reason: grant.reason.as_deref(),
+            }),
+        });
+        (reply, job)
     }
 
     fn vip_recharge(&mut self, body: &[u8], authorization: Option<&str>) -> Reply {
