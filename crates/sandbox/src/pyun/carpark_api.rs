@@ -48,10 +48,7 @@ impl PyunSandbox {
 
     /// What a granted coupon of `coupon_code` is worth at the car park (`discount.create`).
     pub fn set_coupon_discount(&self, coupon_code: &str, discount: CouponDiscount) {
-        self.with(|s| {
-            s.coupon_discounts
-                .insert(coupon_code.to_owned(), discount)
-        });
+        self.with(|s| s.coupon_discounts.insert(coupon_code.to_owned(), discount));
     }
 
     /// What an event coupon of `api_type` is worth at the car park (`discount.create`).

@@ -50,7 +50,10 @@ pub(crate) fn routes() -> Router<PyunSandbox> {
         )
         .route("/_sandbox/driver/pay", post(driver_pays))
         .route("/_sandbox/downlink/payment-result", post(payment_result))
-        .route("/_sandbox/downlink/discount-destroy", post(discount_destroy))
+        .route(
+            "/_sandbox/downlink/discount-destroy",
+            post(discount_destroy),
+        )
         .route("/_sandbox/downlink/realtime", post(realtime))
         .route("/_sandbox/downlink/call", post(call))
 }

@@ -164,7 +164,10 @@ mod tests {
             parks.by_store_code("store-1").unwrap().reg.park_uuid,
             "uuid-1"
         );
-        assert_eq!(parks.by_store_code("uuid-1").unwrap().reg.park_uuid, "uuid-1");
+        assert_eq!(
+            parks.by_store_code("uuid-1").unwrap().reg.park_uuid,
+            "uuid-1"
+        );
         assert_eq!(parks.by_merchant("m-1").unwrap().reg.park_uuid, "uuid-1");
         assert_eq!(parks.by_merchant("uuid-2").unwrap().reg.park_uuid, "uuid-2");
         assert!(parks.by_merchant("store-1").is_none());

@@ -158,7 +158,11 @@ mod tests {
         assert_eq!(reg.gateway_url, "http://127.0.0.1:8080/pyun/gateway");
         assert_eq!(reg.downlink_key, "key");
         assert_eq!(reg.upload_secret, "se,cret", "the secret keeps its commas");
-        for bad in ["P1,http://x/gw,key", "P1,ftp://x,key,secret", ",http://x/gw,k,s"] {
+        for bad in [
+            "P1,http://x/gw,key",
+            "P1,ftp://x,key,secret",
+            ",http://x/gw,k,s",
+        ] {
             assert!(
                 Cli::try_parse_from(["pyun", "--carpark", bad]).is_err(),
                 "{bad}"

@@ -133,7 +133,10 @@ pub(crate) fn prepare(
     fields.extend(business);
     fields.remove(SIGN_MEMBER);
     let sign = sign_override.unwrap_or_else(|| {
-        down_sign::sign(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), &target.key)
+        down_sign::sign(
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &target.key,
+        )
     });
     fields.insert(SIGN_MEMBER.to_owned(), sign);
     let body = serde_json::to_string(&fields).unwrap_or_default();

@@ -137,9 +137,7 @@ impl UploadFaults {
     pub(crate) fn take(&mut self, path: UploadPath, park_uuid: Option<&str>) -> Option<Fault> {
         take_first(&mut self.rules, |r| {
             r.path.is_none_or(|p| p == path)
-                && r.park_uuid
-                    .as_deref()
-                    .is_none_or(|p| Some(p) == park_uuid)
+                && r.park_uuid.as_deref().is_none_or(|p| Some(p) == park_uuid)
         })
     }
 }
@@ -163,7 +161,9 @@ impl Faults {
 
     /// The fault for a call to `endpoint`, counting it against the rule's `times`.
     pub(crate) fn take(&mut self, endpoint: Endpoint) -> Option<Fault> {
-        take_first(&mut self.rules, |r| r.endpoint.is_none_or(|e| e == endpoint))
+        take_first(&mut self.rules, |r| {
+            r.endpoint.is_none_or(|e| e == endpoint)
+        })
     }
 }
 

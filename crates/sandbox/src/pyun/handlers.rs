@@ -79,16 +79,7 @@ async fn call(
     };
     let record = |answer: Answer| sb.with(|s| s.answered(arrival.seq, answer));
     let what = format!("{endpoint:?} #{}", arrival.seq);
-    let reply = match play(
-        arrival.fault,
-        arrival.latency,
-        kill,
-        apply,
-        record,
-        &what,
-    )
-    .await
-    {
+    let reply = match play(arrival.fault, arrival.latency, kill, apply, record, &what).await {
         Ok(reply) => reply,
         Err(response) => return response,
     };

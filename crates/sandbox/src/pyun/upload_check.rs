@@ -126,7 +126,11 @@ pub(crate) fn check(path: UploadPath, parts: &Parts, carparks: &CarParks) -> Che
         return out;
     }
     let leave_required = (path == UploadPath::Leave).then_some("leave_time");
-    for field in REQUIRED.into_iter().chain(leave_required).chain([SIGN_FIELD]) {
+    for field in REQUIRED
+        .into_iter()
+        .chain(leave_required)
+        .chain([SIGN_FIELD])
+    {
         if parts.text(field).is_none() {
             out.verdict = missing(field);
             return out;

@@ -209,12 +209,7 @@ impl SandboxState {
     }
 
     /// Judges upload `seq` and learns its stay; the reply to send.
-    fn apply_upload(
-        &mut self,
-        seq: u64,
-        path: UploadPath,
-        parts: &Result<Parts, String>,
-    ) -> Reply {
+    fn apply_upload(&mut self, seq: u64, path: UploadPath, parts: &Result<Parts, String>) -> Reply {
         let parts = match parts {
             Ok(p) => p,
             Err(e) => return Reply::invalid(format!("multipart/form-data 解析失败: {e}")),
