@@ -521,6 +521,33 @@ async fn a_coupon_for_a_car_p_yun_never_saw_is_1002_and_a_parked_one_reaches_the
     assert_eq!(listed[0]["request"]["grant_serial"], serial.as_str());
     assert_eq!(listed[0]["sign_ok"], true);
 
+    // A grant answered with a dropped connection after issuing still reaches the car park.
+    let rule = json!({"endpoint": "grant", "times": 1,
+        "fault": {"kind": "drop", "after_applying": true}});
+    assert_eq!(w.post("faults", rule).await.0, 204);
+    let g = CouponGrant {
+        merchant: MERCHANT.into(),
+        store_code: "4911419421".into(),
+        coupon_code: COUPON_CODE.into(),
+        quantity: 1,
+        plate: Plate::parse(PLATE).unwrap(),
+        parking_serial: None,
+        reason: None,
+    };
+    let sent = w
+        .client
+        .post(w.url(COUPON_GRANT_PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(g.to_signed_form(APP, APP_SECRET).unwrap().to_urlencoded())
+        .send()
+        .await;
+    assert!(sent.is_err());
+    let got = w.gw.wait_for(3).await;
+    assert_eq!(
+        got[2].get("grant_serial"),
+        Some(w.sb.coupons()[2].grant_serial.as_str())
+    );
+
     // After the leave the car is gone again.
     w.leave(&leave("PS1", PLATE), UPLOAD_SECRET).await;
     assert_eq!(code(&w.grant(PLATE).await), "1002");
@@ -544,7 +571,7 @@ async fn a_coupon_for_a_car_p_yun_never_saw_is_1002_and_a_parked_one_reaches_the
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
         w.gw.received().len(),
-        2,
+        3,
         "no discount.create outside car parks"
     );
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// A car park as registered: `POST /_sandbox/carparks`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarParkRegistration {
     /// The car park's ID at P云; names it in uploads and every downlink call.
     pub park_uuid: String,
@@ -28,6 +28,18 @@ pub struct CarParkRegistration {
     /// The `merchant` coupon grants name this car park by, when not the `park_uuid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant: Option<String>,
+}
+
+impl std::fmt::Debug for CarParkRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out of logs.
+        f.debug_struct("CarParkRegistration")
+            .field("park_uuid", &self.park_uuid)
+            .field("gateway_url", &self.gateway_url)
+            .field("api_store_code", &self.api_store_code)
+            .field("merchant", &self.merchant)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CarParkRegistration {
@@ -172,6 +184,15 @@ mod tests {
         assert_eq!(parks.by_merchant("uuid-2").unwrap().reg.park_uuid, "uuid-2");
         assert!(parks.by_merchant("store-1").is_none());
         assert!(parks.by_store_code("other").is_none());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let text = format!("{:?}", reg("u"));
+        assert!(
+            text.contains("park_uuid") && !text.contains("downlink_key"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use super::carparks::CarPark;
 /// P云's timeout for a call to the car park (DOC `parking-prepay.md`: "timeout：10000ms").
 pub const DOWNLINK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where a downlink call goes and what signs it.
-#[derive(Debug, Clone)]
+/// Where a downlink call goes and what signs it (no `Debug`: it holds the key).
+#[derive(Clone)]
 pub(crate) struct Target {
     pub(crate) park_uuid: String,
     pub(crate) gateway_url: String,
@@ -265,7 +265,7 @@ fn check_reply(call: &mut DownlinkCall, status: u16, body: &[u8], key: &str) {
 }
 
 /// The `discount.create` P云 sends after issuing a coupon for a car the car park has open.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct DiscountJob {
     pub(crate) target: Target,
     pub(crate) fields: Vec<(String, String)>,

@@ -1,6 +1,7 @@
 //! The three third-party P云 endpoints: record the call, play any fault and the latency, then
 //! answer by P云's rules. The uploads (`uploads`) play their faults through [`play`] too.
 
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -68,18 +69,31 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let arrival = sb.with(|s| s.arrive(endpoint, &body, authorization.clone()));
+    // P云 tells the car park about a coupon once it has answered the issuer: the job waits
+    // here until the answer is made, unless the connection is to be dropped (no answer ever).
+    let dropping = matches!(arrival.fault, Some(Fault::Drop { .. }));
+    let discount = std::sync::Mutex::new(None);
     let apply = || {
-        let (reply, discount) =
+        let (reply, job) =
             sb.with(|s| s.apply(endpoint, &body, authorization.as_deref(), &arrival.seqno));
-        // P云 tells the car park about the coupon once it has answered the issuer (§5 loop).
-        if let Some(job) = discount {
-            tokio::spawn(super::downlink::deliver_discount(sb.clone(), job));
+        match job {
+            Some(job) if dropping => {
+                tokio::spawn(super::downlink::deliver_discount(sb.clone(), job));
+            }
+            job => *discount.lock().unwrap_or_else(PoisonError::into_inner) = job,
         }
         reply
     };
     let record = |answer: Answer| sb.with(|s| s.answered(arrival.seq, answer));
     let what = format!("{endpoint:?} #{}", arrival.seq);
-    let reply = match play(arrival.fault, arrival.latency, kill, apply, record, &what).await {
+    let played = play(arrival.fault, arrival.latency, kill, apply, record, &what).await;
+    if let Some(job) = discount
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
+        tokio::spawn(super::downlink::deliver_discount(sb.clone(), job));
+    }
+    let reply = match played {
         Ok(reply) => reply,
         Err(response) => return response,
     };
