@@ -69,8 +69,9 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let arrival = sb.with(|s| s.arrive(endpoint, &body, authorization.clone()));
-    // P云 tells the car park about a coupon once it has answered the issuer: the job waits
-    // here until the answer is made, unless the connection is to be dropped (no answer ever).
+    // P云 tells the car park about a coupon once it has answered the issuer: the job is
+    // spawned when the answer is decided, or at once when the connection is to be dropped
+    // (then no answer ever comes).
     let dropping = matches!(arrival.fault, Some(Fault::Drop { .. }));
     let discount = std::sync::Mutex::new(None);
     let apply = || {
