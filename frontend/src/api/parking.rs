@@ -38,6 +38,9 @@ pub(crate) struct Totals {
 /// Payments of one channel and pay type.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct ChannelPayments {
+    /// `mallcoo` or `pyun`.
+    #[serde(default)]
+    pub(crate) channel: String,
     /// 0 online, 1 offline.
     pub(crate) pay_channel: i64,
     /// 0 zero-amount, 1 Alipay, 2 UnionPay, 3 WeChat.

@@ -252,6 +252,11 @@ fn discounts(rows: Vec<SourceDiscounts>) -> impl IntoView {
     }
 }
 
+/// Test ids of P云's rows end in `-pyun`; Mallcoo's keep their ids.
+fn pyun_suffix(channel: &str) -> &'static str {
+    if channel == "pyun" { "-pyun" } else { "" }
+}
+
 fn channel_name(code: i64) -> Option<Text> {
     match code {
         0 => Some(Text::ChannelOnline),
@@ -283,8 +288,12 @@ fn payments(rows: Vec<ChannelPayments>) -> impl IntoView {
             Text::PayChannel, Text::PayMethod, Text::PaymentCount, Text::PaidAmount, Text::DeductionAmount,
         ]>
             {rows.into_iter().map(|r| view! {
-                <tr data-testid=format!("payment-{}-{}", r.pay_channel, r.pay_type)>
-                    <td data-label=tr(Text::PayChannel)>{name(channel_name(r.pay_channel), r.pay_channel)}</td>
+                <tr data-testid=format!("payment-{}-{}{}", r.pay_channel, r.pay_type, pyun_suffix(&r.channel))>
+                    <td data-label=tr(Text::PayChannel)>
+                        // P云 is a brand: the same name in every language.
+                        {(r.channel == "pyun").then_some("P云 ")}
+                        {name(channel_name(r.pay_channel), r.pay_channel)}
+                    </td>
                     <td data-label=tr(Text::PayMethod)>{name(pay_type_name(r.pay_type), r.pay_type)}</td>
                     <td data-label=tr(Text::PaymentCount) data-testid="payment-count">{r.count}</td>
                     <td data-label=tr(Text::PaidAmount) data-testid="payment-amount" data-fen=r.amount_fen.to_string()>{yuan(r.amount_fen)}</td>

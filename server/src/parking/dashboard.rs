@@ -125,9 +125,12 @@ pub struct Totals {
 /// Payments of one channel and pay type over the range.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChannelPayments {
-    /// 0 online, 1 offline (Mallcoo `payChannel`).
+    /// Who took the money: `mallcoo` or `pyun`.
+    pub channel: String,
+    /// 0 online, 1 offline (Mallcoo `payChannel`; P云's are online).
     pub pay_channel: i64,
-    /// 0 zero-amount, 1 Alipay, 2 UnionPay, 3 WeChat (Mallcoo `payType`).
+    /// 0 zero-amount, 1 Alipay, 2 UnionPay, 3 WeChat (Mallcoo `payType`; P云's `pay_origin` 4 and
+    /// 8 as 1 and 3, any other as -1).
     pub pay_type: i64,
     /// How many payments.
     pub count: i64,
@@ -297,11 +300,11 @@ async fn payments(
     start_ms: i64,
     end_ms: i64,
 ) -> Result<Vec<ChannelPayments>, sqlx::Error> {
-    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT pay_channel, pay_type, COUNT(*), CAST(SUM(amount_fen) AS BIGINT), \
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT channel, pay_channel, pay_type, COUNT(*), CAST(SUM(amount_fen) AS BIGINT), \
          CAST(SUM(deduction_fen) AS BIGINT) FROM parking_payments \
          WHERE park_id = $1 AND created_at >= $2 AND created_at < $3 \
-         GROUP BY pay_channel, pay_type ORDER BY pay_channel, pay_type",
+         GROUP BY channel, pay_channel, pay_type ORDER BY channel, pay_channel, pay_type",
     )
     .bind(park_id)
     .bind(start_ms)
@@ -311,7 +314,8 @@ async fn payments(
     Ok(rows
         .into_iter()
         .map(
-            |(pay_channel, pay_type, count, amount_fen, deduction_fen)| ChannelPayments {
+            |(channel, pay_channel, pay_type, count, amount_fen, deduction_fen)| ChannelPayments {
+                channel,
                 pay_channel,
                 pay_type,
                 count,
