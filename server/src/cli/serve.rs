@@ -162,6 +162,7 @@ pub(crate) async fn serve(
     let worker = dispatcher.spawn_worker();
     let batcher = batcher::spawn(db.clone(), dispatcher.clone(), args.delivery.vip_batching());
     let checkpointer = db.spawn_checkpointer();
+    let pyun_calls = Arc::new(crate::pyun_gateway::call_log::CallLog::start(db.clone()));
     let app = build_router(
         AppState {
             db,
@@ -170,6 +171,8 @@ pub(crate) async fn serve(
             dispatcher: dispatcher.clone(),
             hot: Arc::default(),
             mallcoo_keys: Arc::default(),
+            pyun_parks: Arc::default(),
+            pyun_calls,
         },
         &args.static_dir,
     );

@@ -109,6 +109,10 @@ pub struct AppState {
     pub hot: Arc<HotLookups>,
     /// Cached car parks and inbound key pairs for Mallcoo's calls.
     pub mallcoo_keys: Arc<crate::mallcoo_api::auth::KeyCache>,
+    /// Cached car parks and downlink keys for P云's gateway calls.
+    pub pyun_parks: Arc<crate::pyun_gateway::ParkCache>,
+    /// Stores P云's gateway calls off the request path.
+    pub pyun_calls: Arc<crate::pyun_gateway::call_log::CallLog>,
 }
 
 /// Builds the whole application; `static_dir` holds Trunk's `dist` output.

@@ -37,7 +37,15 @@ pub(crate) const GATEWAY_PATH: &str = "/pyun/v1/gateway";
     )
 )]
 pub(crate) async fn gateway(State(state): State<AppState>, body: Bytes) -> Response {
-    let answered = pyun_gateway::answer(&state.db, &state.secrets, &body, Utc::now()).await;
+    let answered = pyun_gateway::answer(
+        &state.db,
+        &state.secrets,
+        &state.pyun_parks,
+        &state.pyun_calls,
+        &body,
+        Utc::now(),
+    )
+    .await;
     (
         [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
         answered.body,

@@ -40,14 +40,12 @@ pub async fn bill(
         return Ok(BillingReply::FixedCar);
     }
     // The repeated calls of one payment flow read only.
-    let mut conn = db.pool.acquire().await?;
-    if let Some(order) = orders::newest(&mut conn, stay.id).await?
+    if let Some(order) = orders::newest_read(db, stay.id).await?
         && order.state == "open"
         && order.quotes(&figure)
     {
         return Ok(reply(park, &stay, &order, now, &figure));
     }
-    drop(conn);
     let mut tx = db.pool.begin().await?;
     if !lock_open(&mut tx, stay.id).await? {
         return Ok(BillingReply::NoRecord);

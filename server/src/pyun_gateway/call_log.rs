@@ -59,48 +59,118 @@ fn kept(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
-/// Logs, counts and stores `call`; a storage failure is logged, never the caller's problem.
-pub async fn record(db: &Db, call: &Call<'_>) {
-    let service = call
-        .service
-        .filter(|s| KNOWN.contains(s))
-        .unwrap_or("other")
-        .to_owned();
-    let labels = [
-        ("service", service.clone()),
-        ("result_code", call.result_code.to_owned()),
-    ];
-    metrics::counter!("pyun_gateway_calls_total", &labels).increment(1);
-    metrics::histogram!("pyun_gateway_call_duration_seconds", "service" => service)
-        .record(call.latency.as_secs_f64());
-    tracing::info!(
-        park = ?call.park_id,
-        park_uuid = ?call.park_uuid,
-        service = ?call.service,
-        result_code = call.result_code,
-        message = call.message,
-        latency_us = call.latency.as_micros() as u64,
-        "P云 gateway call"
-    );
-    let request = String::from_utf8_lossy(call.request);
-    let stored = sqlx::query(
-        "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
-         latency_us, request_body, reply_body, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(call.park_id)
-    .bind(call.park_uuid.map(kept))
-    .bind(call.service.map(kept))
-    .bind(call.result_code)
-    .bind(call.message)
-    .bind(i64::try_from(call.latency.as_micros()).unwrap_or(i64::MAX))
-    .bind(kept(&request))
-    .bind(kept(call.reply))
-    .bind(to_ms(call.at))
-    .execute(&db.pool)
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "P云 gateway call not stored");
+/// A call as stored.
+#[derive(Debug)]
+struct Stored {
+    park_id: Option<i64>,
+    park_uuid: Option<String>,
+    service: Option<String>,
+    result_code: String,
+    message: String,
+    latency_us: i64,
+    request: String,
+    reply: String,
+    at: i64,
+}
+
+/// Calls waiting to be written before new ones are dropped (and counted as dropped).
+const QUEUE: usize = 10_000;
+/// How often old calls are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Most calls written in one transaction.
+const BATCH: usize = 256;
+
+/// Writes calls to `pyun_gateway_calls` off the request path, many per transaction: P云's
+/// polling and payment flows never wait for (nor, on SQLite, queue behind) the log's writes.
+/// A call still queued when the process dies is not kept; its log line was written.
+pub struct CallLog {
+    tx: tokio::sync::mpsc::Sender<Stored>,
+}
+
+impl CallLog {
+    /// Starts the writer on `db` (needs a Tokio runtime).
+    pub fn start(db: Db) -> CallLog {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Stored>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut pruned: Option<std::time::Instant> = None;
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                if let Err(e) = write(&db, &batch).await {
+                    tracing::error!(error = %e, calls = batch.len(), "P云 gateway calls not stored");
+                }
+                batch.clear();
+                // Old calls go now and then, by the writer that adds new ones.
+                if pruned.is_none_or(|t| t.elapsed() > PRUNE_EVERY) {
+                    pruned = Some(std::time::Instant::now());
+                    if let Err(e) = prune(&db, Utc::now()).await {
+                        tracing::warn!(error = %e, "old P云 gateway calls not pruned");
+                    }
+                }
+            }
+        });
+        CallLog { tx }
     }
+
+    /// Logs, counts and queues `call` for storage; never the caller's problem.
+    pub fn record(&self, call: &Call<'_>) {
+        let service = call
+            .service
+            .filter(|s| KNOWN.contains(s))
+            .unwrap_or("other")
+            .to_owned();
+        let labels = [
+            ("service", service.clone()),
+            ("result_code", call.result_code.to_owned()),
+        ];
+        metrics::counter!("pyun_gateway_calls_total", &labels).increment(1);
+        metrics::histogram!("pyun_gateway_call_duration_seconds", "service" => service)
+            .record(call.latency.as_secs_f64());
+        tracing::info!(
+            park = ?call.park_id,
+            park_uuid = ?call.park_uuid,
+            service = ?call.service,
+            result_code = call.result_code,
+            message = call.message,
+            latency_us = call.latency.as_micros() as u64,
+            "P云 gateway call"
+        );
+        let stored = Stored {
+            park_id: call.park_id,
+            park_uuid: call.park_uuid.map(kept),
+            service: call.service.map(kept),
+            result_code: call.result_code.to_owned(),
+            message: call.message.to_owned(),
+            latency_us: i64::try_from(call.latency.as_micros()).unwrap_or(i64::MAX),
+            request: kept(&String::from_utf8_lossy(call.request)),
+            reply: kept(call.reply),
+            at: to_ms(call.at),
+        };
+        if self.tx.try_send(stored).is_err() {
+            metrics::counter!("pyun_gateway_calls_unstored_total").increment(1);
+        }
+    }
+}
+
+async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    for c in calls {
+        sqlx::query(
+            "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
+             latency_us, request_body, reply_body, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(c.park_id)
+        .bind(c.park_uuid.as_deref())
+        .bind(c.service.as_deref())
+        .bind(&c.result_code)
+        .bind(&c.message)
+        .bind(c.latency_us)
+        .bind(&c.request)
+        .bind(&c.reply)
+        .bind(c.at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// Deletes calls older than the retention; run now and then by the server.

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use protocol::ledger::LedgerError;
 use protocol::pyun_carpark::{DownlinkRequest, GatewayError, Inbound, Reply, ResultCode, Service};
 
-pub use park::{GatewayPark, ParkLookupError};
+pub use park::{GatewayPark, ParkCache, ParkLookupError};
 
 use crate::discounts::DiscountsError;
 use crate::secrets::SecretBox;
@@ -54,33 +54,42 @@ pub struct Answered {
 }
 
 /// Answers the raw `body` of one call received at `now` (§1.5), logging and keeping it.
-pub async fn answer(db: &Db, secrets: &SecretBox, body: &[u8], now: DateTime<Utc>) -> Answered {
+pub async fn answer(
+    db: &Db,
+    secrets: &SecretBox,
+    parks: &ParkCache,
+    calls: &call_log::CallLog,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Answered {
     let started = Instant::now();
-    let ((reply, text), park_id, service, park_uuid) = respond(db, secrets, body, now).await;
+    let ((reply, text), park_id, service, park_uuid) = respond(db, secrets, parks, body, now).await;
     let code = reply.code().as_str();
     let message = reply.message();
-    call_log::record(
-        db,
-        &call_log::Call {
-            park_id,
-            park_uuid: park_uuid.as_deref(),
-            service: service.as_deref(),
-            result_code: code,
-            message,
-            latency: started.elapsed(),
-            request: body,
-            reply: &text,
-            at: now,
-        },
-    )
-    .await;
+    calls.record(&call_log::Call {
+        park_id,
+        park_uuid: park_uuid.as_deref(),
+        service: service.as_deref(),
+        result_code: code,
+        message,
+        latency: started.elapsed(),
+        request: body,
+        reply: &text,
+        at: now,
+    });
     Answered { body: text }
 }
 
 /// The reply and its text, the car park, `service` and `park_uuid` as sent.
 type Responded = ((Reply, String), Option<i64>, Option<String>, Option<String>);
 
-async fn respond(db: &Db, secrets: &SecretBox, body: &[u8], now: DateTime<Utc>) -> Responded {
+async fn respond(
+    db: &Db,
+    secrets: &SecretBox,
+    parks: &ParkCache,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Responded {
     let inbound = match Inbound::parse(body) {
         Ok(i) => i,
         Err(rejected) => return ((rejected.reply, rejected.body), None, None, None),
@@ -88,7 +97,7 @@ async fn respond(db: &Db, secrets: &SecretBox, body: &[u8], now: DateTime<Utc>) 
     let service = inbound.service().map(str::to_owned);
     let park_uuid = inbound.park_uuid().map(str::to_owned);
     let park = match &park_uuid {
-        Some(uuid) => match park::find(db, secrets, uuid).await {
+        Some(uuid) => match parks.get(db, secrets, uuid).await {
             Ok(p) => p,
             Err(e) => {
                 // No key to sign with: an unsigned 1500, which P云 retries.

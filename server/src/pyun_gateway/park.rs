@@ -1,6 +1,10 @@
 //! Which car park a gateway call is for, and the key that verifies it: P云 names the car park by
 //! `park_uuid` alone, so only a car park with car-park access switched on answers to it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use protocol::tariff::Tariff;
 
 use crate::credentials::{self, CarparkKeys};
@@ -73,4 +77,46 @@ pub async fn find(
         total_spaces,
         key: Secret::new(keys.downlink_key),
     }))
+}
+
+/// How long a looked-up car park (or its absence) is trusted: a changed key or tariff takes
+/// effect within this, and P云's polling and payment flows do not each read and unseal it.
+const TTL: Duration = Duration::from_secs(2);
+/// Entries before the cache starts over (a prober sending random `park_uuid`s cannot grow it).
+const MAX_ENTRIES: usize = 1024;
+
+/// A looked-up car park (or its absence) and when it was read.
+type Entry = (Instant, Option<Arc<GatewayPark>>);
+
+/// Car parks by `park_uuid`, for [`TTL`], per instance.
+#[derive(Default)]
+pub struct ParkCache {
+    map: Mutex<HashMap<String, Entry>>,
+}
+
+impl ParkCache {
+    /// The car park on access named `park_uuid`, from the cache or [`find`].
+    pub async fn get(
+        &self,
+        db: &Db,
+        secrets: &SecretBox,
+        park_uuid: &str,
+    ) -> Result<Option<Arc<GatewayPark>>, ParkLookupError> {
+        {
+            // Entries are whole values: a panic elsewhere cannot leave one half-written.
+            let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, park)) = map.get(park_uuid)
+                && at.elapsed() < TTL
+            {
+                return Ok(park.clone());
+            }
+        }
+        let park = find(db, secrets, park_uuid).await?.map(Arc::new);
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(park_uuid.to_owned(), (Instant::now(), park.clone()));
+        Ok(park)
+    }
 }
