@@ -18,6 +18,7 @@ pub mod parking;
 pub mod parks;
 pub mod pyun_client;
 pub mod pyun_gateway;
+pub mod pyun_upload;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;

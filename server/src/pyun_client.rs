@@ -1,6 +1,6 @@
-//! The one outbound HTTP client, for P云 and for Mallcoo's entry notices: posts a signed request,
-//! times it, reads any answer (decoding P云's envelope), and says whether a failure provably
-//! happened before the request left (PROTOCOLS.md §1.1, §1.4).
+//! The one outbound HTTP client, for P云 (its API, and our uploads as a car park) and for Mallcoo's
+//! entry notices: posts a signed request, times it, reads any answer (decoding P云's envelope),
+//! and says whether a failure provably happened before the request left (PROTOCOLS.md §1.1, §1.4).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +27,10 @@ pub enum Endpoint {
     VipRecharge,
     /// Mallcoo's `Parking/V1/EnterInfoNotify/`.
     MallcooEnterNotify,
+    /// `internal/enter`: an entry uploaded as the car park.
+    PyunEnter,
+    /// `internal/leave`: a leave uploaded as the car park.
+    PyunLeave,
 }
 
 impl Endpoint {
@@ -37,6 +41,8 @@ impl Endpoint {
             Endpoint::CouponGrant => "coupon_grant",
             Endpoint::VipRecharge => "vip_recharge",
             Endpoint::MallcooEnterNotify => "mallcoo_enter_notify",
+            Endpoint::PyunEnter => "pyun_enter",
+            Endpoint::PyunLeave => "pyun_leave",
         }
     }
 
@@ -172,6 +178,29 @@ impl PyunClient {
                 }
                 Ok(r)
             });
+        self.raw(endpoint, request).await
+    }
+
+    /// Posts a `multipart/form-data` body (`content_type` names its boundary) to `path` and
+    /// returns the answer as received, whatever its status: P云 answers uploads with a body
+    /// even on a non-200 status, and that body decides (pyun-carpark.md §4.4).
+    pub async fn post_multipart(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> RawCallResult {
+        let request = self.request(path, content_type, None, body);
+        self.raw(endpoint, request).await
+    }
+
+    /// Sends `request`, times it and counts it by HTTP status; the answer stays undecoded.
+    async fn raw(
+        &self,
+        endpoint: Endpoint,
+        request: Result<Request<Full<Bytes>>, String>,
+    ) -> RawCallResult {
         let start = Instant::now();
         let answer = self.bounded(endpoint, request).await;
         let latency = start.elapsed();

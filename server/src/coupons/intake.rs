@@ -288,7 +288,7 @@ pub fn same_request(kind: Kind, first: &str, again: &str) -> bool {
             a.plate == b.plate && a.subject == b.subject && a.metadata == b.metadata
         }
         // Its rows are the recharges, compared when they are written, not here.
-        Kind::VipBatch | Kind::EnterNotice => first == again,
+        Kind::VipBatch | Kind::EnterNotice | Kind::PyunEnter | Kind::PyunLeave => first == again,
         Kind::CouponGrant => {
             let (Ok(a), Ok(b)) = (
                 serde_json::from_str::<GrantRequest>(first),

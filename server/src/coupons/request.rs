@@ -121,6 +121,9 @@ pub fn sign(kind: Kind, request_json: &str, signer: &ParkSigner) -> Result<Signe
         }
         Kind::VipBatch => Err("a VIP batch is signed by vip::sync::batch_rows".to_owned()),
         Kind::EnterNotice => Err("an entry notice is signed by mallcoo_out".to_owned()),
+        Kind::PyunEnter | Kind::PyunLeave => {
+            Err("an upload is signed by pyun_upload with the car-park credential".to_owned())
+        }
         Kind::CouponGrant => {
             let request: GrantRequest = serde_json::from_str(request_json)
                 .map_err(|e| format!("stored request unreadable: {e}"))?;

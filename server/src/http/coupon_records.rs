@@ -1,5 +1,7 @@
 //! Coupon records as people and machine clients see them, and the property managers' routes:
-//! list with filters, grant from a configured product, reconcile an `unknown` grant.
+//! list with filters, grant from a configured product, reconcile an `unknown` grant. The same
+//! listing shows the other outbox rows by `kind` (P云 uploads, Mallcoo entry notices), so a
+//! person sees what was sent for a car park and how the platform answered.
 
 use std::collections::HashMap;
 
@@ -29,9 +31,10 @@ pub(crate) struct CouponRecord {
     id: i64,
     park_id: i64,
     park_code: String,
-    /// `event` or `grant`.
+    /// `event` or `grant` (coupons); `pyun_enter` / `pyun_leave` (a stay's entry / leave uploaded
+    /// to P云 as its car park); `enter_notice` (Mallcoo); `vip_batch`.
     kind: &'static str,
-    /// The caller's `event_id` or `grant_id`.
+    /// The caller's `event_id` or `grant_id`; `enter:<session>` / `leave:<session>` for uploads.
     key: String,
     plate: Option<String>,
     /// The event's subject or the coupon product's name.
@@ -80,6 +83,8 @@ impl CouponRecord {
                 Kind::CouponGrant => "grant",
                 Kind::VipBatch => "vip_batch",
                 Kind::EnterNotice => "enter_notice",
+                Kind::PyunEnter => "pyun_enter",
+                Kind::PyunLeave => "pyun_leave",
             },
             key: item.dedupe_key,
             plate: item.plate,
@@ -189,6 +194,13 @@ pub(crate) struct ListQuery {
     to: Option<DateTime<Utc>>,
     /// Only records with an id below this one (`next_before_id` of the previous page).
     before_id: Option<i64>,
+    /// Which rows: `coupons` (events and grants; the default, also when empty), `event`,
+    /// `grant`, `pyun_uploads` (entry and leave uploads to P云), `pyun_enter`, `pyun_leave` or
+    /// `enter_notice`.
+    #[param(
+        pattern = "^(|coupons|event|grant|pyun_uploads|pyun_enter|pyun_leave|enter_notice)$"
+    )]
+    kind: Option<String>,
     /// Records per page (default 50); values outside 1–200 are served as 1 or 200.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     limit: Option<u32>,
@@ -204,7 +216,8 @@ pub(crate) struct RecordPage {
     next_before_id: Option<i64>,
 }
 
-/// `GET /api/v1/coupon-records`: the records of the car parks the user may see.
+/// `GET /api/v1/coupon-records`: the records of the car parks the user may see (coupons, or the
+/// outbox rows of another `kind`).
 #[utoipa::path(
     get,
     path = "/api/v1/coupon-records",
@@ -212,8 +225,8 @@ pub(crate) struct RecordPage {
     security(("session" = [])),
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of coupon records, newest first", body = RecordPage),
-        (status = 400, description = "`invalid_state`, `invalid_plate`, or a query that does not parse", body = ErrorBody),
+        (status = 200, description = "A page of records of `kind` (coupons by default), newest first", body = RecordPage),
+        (status = 400, description = "`invalid_state`, `invalid_kind`, `invalid_plate`, or a query that does not parse", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a property manager or admin", body = ErrorBody),
         (status = 404, description = "`park_id` names a car park this user may not see", body = ErrorBody),
@@ -246,9 +259,16 @@ pub(crate) async fn list(
                 .into_string(),
         ),
     };
+    let kinds = kinds_of(q.kind.as_deref().unwrap_or(""))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_kind",
+                format!("unknown kind `{}`", q.kind.as_deref().unwrap_or("")),
+            )
+        })?;
     let filter = Filter {
         parks,
-        kinds: vec![Kind::CouponEvent, Kind::CouponGrant],
+        kinds,
         plate,
         state: state_filter,
         from: q.from,
@@ -273,6 +293,20 @@ pub(crate) async fn list(
         records,
         next_before_id,
     }))
+}
+
+/// The rows a `kind` filter lists; `None` for a name the listing does not know.
+fn kinds_of(name: &str) -> Option<Vec<Kind>> {
+    Some(match name {
+        "" | "coupons" => vec![Kind::CouponEvent, Kind::CouponGrant],
+        "event" => vec![Kind::CouponEvent],
+        "grant" => vec![Kind::CouponGrant],
+        "pyun_uploads" => vec![Kind::PyunEnter, Kind::PyunLeave],
+        "pyun_enter" => vec![Kind::PyunEnter],
+        "pyun_leave" => vec![Kind::PyunLeave],
+        "enter_notice" => vec![Kind::EnterNotice],
+        _ => return None,
+    })
 }
 
 pub(crate) async fn park_codes(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {

@@ -158,7 +158,7 @@ pub(crate) async fn entry(
         gate: text("gate", body.gate)?,
     };
     let done = parking::enter(&state.db, park.id, entry).await?;
-    if done.notice_queued {
+    if done.notice_queued || done.upload_queued {
         // Committed without `submit`: the worker sends it now rather than at its next poll.
         state.dispatcher.notify();
     }
@@ -213,6 +213,11 @@ pub(crate) async fn exit(
         gate.as_deref(),
     )
     .await?;
+    if matches!(done, Exited::Closed(_)) && park.fields.pyun_carpark_credential_id.is_some() {
+        // A leave upload was committed with the exit (the car park is on P云 car-park access;
+        // were this setting a moment stale, the worker's next poll sends it anyway).
+        state.dispatcher.notify();
+    }
     Ok(Json(match done {
         Exited::Closed(s) => ExitAnswer {
             session: Some(s),

@@ -16,6 +16,7 @@ use super::{Kind, State};
 use crate::coupons::request;
 use crate::mallcoo_out::{self, NoticeAnswer, Prepared as NoticePrepared};
 use crate::pyun_client::{CallResult, Endpoint, PyunClient};
+use crate::pyun_upload::{self, Prepared as UploadPrepared};
 use crate::secrets::SecretBox;
 use crate::storage::{Db, from_ms, to_ms};
 use crate::tokens;
@@ -283,6 +284,11 @@ async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
         deliver_notice(&inner, &item).await;
         return;
     }
+    if item.kind.is_pyun_upload() {
+        // The car park's P云 car-park credential, not its third-party one.
+        deliver_upload(&inner, &item).await;
+        return;
+    }
     let signer = match inner
         .signers
         .get(&inner.db, &inner.secrets, item.park_id)
@@ -325,8 +331,12 @@ async fn deliver(inner: Arc<Inner>, item: Item, permit: OwnedSemaphorePermit) {
                 return;
             }
         },
-        Kind::CouponEvent | Kind::CouponGrant | Kind::EnterNotice => {
-            // (An entry notice never gets here: `deliver_notice` took it above.)
+        Kind::CouponEvent
+        | Kind::CouponGrant
+        | Kind::EnterNotice
+        | Kind::PyunEnter
+        | Kind::PyunLeave => {
+            // (Entry notices and uploads never get here: they were taken above.)
             match request::sign(item.kind, &item.request_json, &signer) {
                 Ok(signed) => {
                     inner
@@ -387,6 +397,93 @@ async fn deliver_notice(inner: &Inner, item: &Item) {
     record_timed(inner, item, attempt, Some(call.latency)).await;
 }
 
+/// Most boundaries tried for one upload: a random one occurring inside a part is already
+/// unheard of, so a second draw settles it.
+const BOUNDARY_DRAWS: usize = 3;
+
+/// Sends one leased upload to P云 and records what happened.
+async fn deliver_upload(inner: &Inner, item: &Item) {
+    let signed = match pyun_upload::prepare(&inner.db, &inner.secrets, item).await {
+        Ok(UploadPrepared::Send(signed)) => signed,
+        Ok(UploadPrepared::NotConfigured(why)) => {
+            tracing::warn!(record = item.id, note = %why, "P云 upload not sent: misconfigured");
+            record(inner, item, Attempt::NotConfigured(&why), None).await;
+            return;
+        }
+        Ok(UploadPrepared::Invalid(why)) => {
+            record(inner, item, Attempt::Invalid(&why), None).await;
+            return;
+        }
+        Err(e) => {
+            // As for P云 rows: the lease runs out and recovery requeues the upload.
+            tracing::error!(record = item.id, error = %e, "cannot read the car park to send an upload");
+            return;
+        }
+    };
+    // A fresh random boundary per request: the body is built around it.
+    let body = (0..BOUNDARY_DRAWS).find_map(|_| {
+        let boundary = format!("----ParkBridge{}", tokens::random_hex(12));
+        signed.form.multipart(&boundary).ok()
+    });
+    let Some(body) = body else {
+        let why = "no multipart boundary kept clear of the upload's fields";
+        record(inner, item, Attempt::Invalid(why), None).await;
+        return;
+    };
+    let call = inner
+        .client
+        .post_multipart(signed.endpoint, signed.path, &body.content_type, body.body)
+        .await;
+    let answer = call
+        .answer
+        .as_ref()
+        .map(|(status, body)| signed.read_answer(*status, body));
+    match &answer {
+        Ok(a) => {
+            let line = (
+                signed.park_code.as_str(),
+                signed.parking_serial.as_str(),
+                a.seqno(),
+            );
+            match &a.outcome {
+                protocol::pyun_carpark::UploadOutcome::SignatureRejected { .. } => {
+                    // Our side of the diff: the plaintext we signed, secret masked like P云's.
+                    let hint = a.decoded.response().and_then(|r| r.hint.as_deref());
+                    tracing::warn!(
+                        park = line.0,
+                        parking_serial = line.1,
+                        seqno = line.2,
+                        ours = %signed.form.plaintext_masked(),
+                        theirs = hint.unwrap_or(""),
+                        "P云 refused an upload's signature"
+                    );
+                }
+                outcome => tracing::info!(
+                    park = line.0,
+                    parking_serial = line.1,
+                    seqno = line.2,
+                    http_status = a.http_status,
+                    outcome = ?outcome,
+                    kind = item.kind.as_str(),
+                    "P云 upload answered"
+                ),
+            }
+        }
+        Err(e) => tracing::info!(
+            park = signed.park_code.as_str(),
+            parking_serial = signed.parking_serial.as_str(),
+            kind = item.kind.as_str(),
+            error = e.message(),
+            "P云 upload got no answer"
+        ),
+    }
+    let attempt = match &answer {
+        Ok(a) => Attempt::Upload(a),
+        Err(e) => Attempt::Transport(e),
+    };
+    record_timed(inner, item, attempt, Some(call.latency)).await;
+}
+
 /// Decides and stores the row's next state, logs the call, and tells waiting handlers.
 async fn record(inner: &Inner, item: &Item, attempt: Attempt<'_>, call: Option<&CallResult>) {
     record_timed(inner, item, attempt, call.map(|c| c.latency)).await;
@@ -414,6 +511,16 @@ async fn record_timed(inner: &Inner, item: &Item, attempt: Attempt<'_>, latency:
                 message: Some(answer.message().to_owned()).filter(|m| !m.is_empty()),
                 hint: None,
                 seqno: None,
+                grant_serial: None,
+            }),
+        ),
+        Attempt::Upload(answer) => (
+            Some(answer.http_status),
+            answer.decoded.response().map(|r| PyunAnswer {
+                code: r.code.clone(),
+                message: Some(r.message.clone()).filter(|m| !m.is_empty()),
+                hint: r.hint.clone().filter(|h| !h.is_empty()),
+                seqno: r.seqno.clone(),
                 grant_serial: None,
             }),
         ),

@@ -83,6 +83,11 @@ pub enum Kind {
     /// A car's entry pushed to Mallcoo (`EnterInfoNotify`, §2.5), identified by `TradeID` = our
     /// session id, so a resend names the same entry.
     EnterNotice,
+    /// A stay's entry uploaded to P云 as its car park (`internal/enter`, pyun-carpark.md §4.2),
+    /// deduplicated at P云 by `parking_serial`.
+    PyunEnter,
+    /// A stay's leave uploaded to P云 (`internal/leave`, §4.3), after the stay's entry upload.
+    PyunLeave,
 }
 
 impl Kind {
@@ -93,6 +98,8 @@ impl Kind {
             Kind::CouponGrant => "coupon_grant",
             Kind::VipBatch => "vip_batch",
             Kind::EnterNotice => "enter_notice",
+            Kind::PyunEnter => "pyun_enter",
+            Kind::PyunLeave => "pyun_leave",
         }
     }
 
@@ -103,23 +110,36 @@ impl Kind {
             Kind::CouponGrant,
             Kind::VipBatch,
             Kind::EnterNotice,
+            Kind::PyunEnter,
+            Kind::PyunLeave,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
     }
 
     /// Whether resending after an attempt that may have arrived is harmless (the platform
-    /// deduplicates: P云 by `event_id`/`pay_partner`, Mallcoo by `TradeID`).
+    /// deduplicates: P云 by `event_id`/`pay_partner`/`parking_serial`, Mallcoo by `TradeID`).
     pub fn resendable(self) -> bool {
         match self {
-            Kind::CouponEvent | Kind::VipBatch | Kind::EnterNotice => true,
+            Kind::CouponEvent
+            | Kind::VipBatch
+            | Kind::EnterNotice
+            | Kind::PyunEnter
+            | Kind::PyunLeave => true,
             Kind::CouponGrant => false,
         }
     }
 
-    /// Whether a car park's rows of this kind go out one at a time, in id order (VIP batches:
-    /// a later recharge must not overtake an earlier one, nor any batch a full sync's wipe).
+    /// Whether rows of this kind wait for earlier ones, so the end of one may let another go: a
+    /// car park's VIP batches go one at a time in id order (a later recharge must not overtake
+    /// an earlier one, nor any batch a full sync's wipe); a stay's leave upload waits for its
+    /// entry upload (one queue per stay, pyun-carpark.md §4.3).
     pub fn ordered(self) -> bool {
-        matches!(self, Kind::VipBatch)
+        matches!(self, Kind::VipBatch | Kind::PyunEnter | Kind::PyunLeave)
+    }
+
+    /// Whether the row is an upload to P云 as the car park.
+    pub fn is_pyun_upload(self) -> bool {
+        matches!(self, Kind::PyunEnter | Kind::PyunLeave)
     }
 }

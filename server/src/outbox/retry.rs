@@ -1,7 +1,8 @@
 //! What one delivery attempt means for a row: its next state and, when it is tried again, when.
 //!
 //! PROTOCOLS.md §1.1 classes P云's answers; §1.3/§1.4 say what may be resent; §2.5 classes
-//! Mallcoo's answers to entry notices, with the same table for what carries no answer. Pure: the caller
+//! Mallcoo's answers to entry notices, with the same table for what carries no answer;
+//! pyun-carpark.md §4.4 classes P云's answers to our uploads. Pure: the caller
 //! passes the attempt count and a jitter draw, so every rule is unit-tested without a clock.
 
 use std::time::Duration;
@@ -11,7 +12,9 @@ use protocol::pyun::{Outcome, OutcomeClass};
 use super::{Kind, State};
 use crate::mallcoo_out::NoticeAnswer;
 use crate::pyun_client::TransportError;
+use crate::pyun_upload::UploadAnswer;
 use protocol::mallcoo::EnterNotifyOutcome;
+use protocol::pyun_carpark::UploadOutcome;
 
 /// Bounded exponential backoff with jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,8 @@ pub enum Attempt<'a> {
     Answered(&'a Outcome),
     /// Mallcoo answered an entry notice (decodable or not).
     Notice(&'a NoticeAnswer),
+    /// P云 answered an entry or leave upload (decodable or not).
+    Upload(&'a UploadAnswer),
     /// No answer.
     Transport(&'a TransportError),
     /// Not sent: our own configuration is incomplete (no credential, no merchant…).
@@ -158,6 +163,36 @@ pub fn decide(
                     None => format!("Mallcoo answered HTTP {status}: {message}"),
                 })
             }
+        },
+        Attempt::Upload(answer) => match &answer.outcome {
+            UploadOutcome::Accepted => Verdict::done(State::Delivered, None),
+            // DOC note 6: P云 reports a bad signature only this way. Resending the same signature
+            // cannot help and a retry loop would hold the stay's leave back (D18): it stops here,
+            // with P云's hint (its plaintext, `app_secret=***`) kept on the row to diff with ours.
+            UploadOutcome::SignatureRejected { .. } => Verdict::done(
+                State::Misconfigured,
+                Some(
+                    "P云 ignored the upload: signature check failed (200 + hint); check the car \
+                     park's pyun_carpark upload secret — P云's hint shows the plaintext it signed"
+                        .to_owned(),
+                ),
+            ),
+            UploadOutcome::Invalid { hint } => Verdict::done(
+                State::Rejected,
+                Some(format!(
+                    "P云 refused a parameter (400): {}",
+                    hint.as_deref().unwrap_or("no hint")
+                )),
+            ),
+            UploadOutcome::Intercepted => Verdict::done(
+                State::Rejected,
+                Some(
+                    "P云 intercepted the upload (403): check the car park's access at P云 \
+                     (park_uuid, allowed addresses)"
+                        .to_owned(),
+                ),
+            ),
+            UploadOutcome::Transient => maybe_arrived(answer.describe()),
         },
         Attempt::Answered(outcome) => match outcome.class() {
             OutcomeClass::Success => Verdict::done(State::Delivered, None),
@@ -385,6 +420,66 @@ mod tests {
         let near_full = p.delay(10, 0.999_999);
         assert!(near_full > Duration::from_millis(999) && near_full <= p.cap);
         assert!(p.delay(40, 0.5) <= p.cap);
+    }
+
+    fn upload(status: u16, body: &str, attempts: u32) -> Verdict {
+        decide(
+            Kind::PyunLeave,
+            attempts,
+            Attempt::Upload(&UploadAnswer::read(status, body.as_bytes())),
+            &policy(),
+            0.0,
+        )
+    }
+
+    #[test]
+    fn upload_answers_follow_pyun_carpark_section_4_4() {
+        for body in [
+            r#"{"code":"200","message":"成功受理","seqno":"S1"}"#,
+            r#"{"code":"1000"}"#,
+            r#"{"code":1001,"hint":""}"#,
+        ] {
+            let v = upload(200, body, 1);
+            assert_eq!((v.state, v.retry_in, v.note), (State::Delivered, None, None), "{body}");
+        }
+        let hint = r#"{"code":"200","message":"已忽略当前请求","hint":"签名验证不通过[car_desc=临停车&app_secret=***]"}"#;
+        let v = upload(200, hint, 1);
+        assert_eq!((v.state, v.retry_in), (State::Misconfigured, None));
+        assert!(v.note.unwrap().contains("signature"));
+        let v = upload(400, r#"{"code":"400","hint":"参数`enter_time`未传递"}"#, 1);
+        assert_eq!((v.state, v.retry_in), (State::Rejected, None));
+        assert!(v.note.unwrap().contains("参数`enter_time`未传递"));
+        let v = upload(403, r#"{"code":"403","message":"拦截"}"#, 1);
+        assert_eq!((v.state, v.retry_in), (State::Rejected, None));
+    }
+
+    #[test]
+    fn upload_faults_are_retried_then_given_up() {
+        for (status, body) in [
+            (500, r#"{"code":"500","message":"内部错误"}"#),
+            (503, r#"{"code":"503"}"#),
+            (502, "<html>bad gateway</html>"),
+            (200, ""),
+        ] {
+            let v = upload(status, body, 1);
+            assert_eq!(v.state, State::Pending, "{status} {body}");
+            assert_eq!(v.retry_in, Some(Duration::from_millis(50)));
+            assert_eq!(upload(status, body, 3).state, State::Failed);
+        }
+        // The body decides, not the status: a 500 whose body accepts is delivered.
+        assert_eq!(
+            upload(500, r#"{"code":"1001"}"#, 1).state,
+            State::Delivered
+        );
+        for error in [
+            TransportError::NotSent("connection refused".into()),
+            TransportError::MaybeSent("timeout".into()),
+        ] {
+            for kind in [Kind::PyunEnter, Kind::PyunLeave] {
+                let v = decide(kind, 1, Attempt::Transport(&error), &policy(), 0.0);
+                assert_eq!(v.state, State::Pending, "{kind:?} {error:?}");
+            }
+        }
     }
 
     #[test]

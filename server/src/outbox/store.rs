@@ -123,11 +123,15 @@ macro_rules! columns_of_outbox {
     };
 }
 
-/// True for a row that may go now as far as ordering goes: not a VIP batch, or the car park's
-/// earliest unfinished one (the `outbox_unfinished_idx` index answers the probe).
+/// True for a row that may go now as far as ordering goes: a VIP batch only when it is the car
+/// park's earliest unfinished one (the `outbox_unfinished_idx` index answers the probe), a leave
+/// upload only when its stay's entry upload is not `pending` or `sending` (the unique key
+/// answers: `leave:<session>` waits for `enter:<session>`), any other row always.
 macro_rules! in_order {
     () => {
-        "(outbox.kind <> 'vip_batch' OR NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.park_id = outbox.park_id AND earlier.kind = 'vip_batch' AND earlier.state IN ('pending', 'sending') AND earlier.id < outbox.id))"
+        "(outbox.kind NOT IN ('vip_batch', 'pyun_leave') \
+         OR (outbox.kind = 'vip_batch' AND NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.park_id = outbox.park_id AND earlier.kind = 'vip_batch' AND earlier.state IN ('pending', 'sending') AND earlier.id < outbox.id)) \
+         OR (outbox.kind = 'pyun_leave' AND NOT EXISTS (SELECT 1 FROM outbox enter_row WHERE enter_row.park_id = outbox.park_id AND enter_row.kind = 'pyun_enter' AND enter_row.dedupe_key = REPLACE(outbox.dedupe_key, 'leave:', 'enter:') AND enter_row.state IN ('pending', 'sending'))))"
     };
 }
 

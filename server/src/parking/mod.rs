@@ -1,6 +1,6 @@
 //! Parking sessions from gate events (PROTOCOLS.md §3): entries open a session, exits close it
 //! with the fee due; events that fit no session are recorded as anomalies for staff. `stay` loads
-//! a stay with everything its figure (PROTOCOLS.md §5.1) depends on.
+//! a stay with everything its figure (PROTOCOLS.md §5.1) depends on; `serial` names a stay to P云.
 
 pub mod dashboard;
 pub mod discount_figures;

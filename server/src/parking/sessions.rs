@@ -10,6 +10,7 @@ use super::ParkingError;
 use super::stay::stay_by_id;
 use crate::discounts;
 use crate::mallcoo_out;
+use crate::pyun_upload;
 use crate::storage::{Db, from_ms, lock_park, to_ms, unique_violation};
 use crate::tokens;
 
@@ -108,6 +109,8 @@ pub struct Entered {
     pub closed_previous: Option<SessionView>,
     /// An entry notice for Mallcoo was queued in the outbox with the session (wake the worker).
     pub notice_queued: bool,
+    /// An entry upload for P云 was queued in the outbox with the session (wake the worker).
+    pub upload_queued: bool,
 }
 
 /// Which open session an exit names.
@@ -238,16 +241,20 @@ async fn enter_tx(
         from_ms(now),
     )
     .await?;
+    // Same transaction again: the entry upload exists exactly when the entry does (§4.2).
+    let upload_queued = pyun_upload::queue_enter_tx(tx, park_id, &session, from_ms(now)).await?;
     Ok(Entered {
         session,
         closed_previous,
         notice_queued,
+        upload_queued,
     })
 }
 
 /// Closes open session `session_id` at `at` in `tx`. The session is locked first, so a payment or
-/// a discount change of the stay waits: the fee due and the discounts marked used are those of
-/// one moment. `None` when it is no longer open.
+/// a discount change of the stay waits: the fee due, the discounts marked used and the leave
+/// upload (when the car park is on P云 car-park access) are those of one moment. `None` when it
+/// is no longer open.
 async fn close(
     tx: &mut Transaction<'static, Any>,
     park_id: i64,
@@ -288,10 +295,13 @@ async fn close(
     .bind(session_id)
     .fetch_optional(&mut **tx)
     .await?;
-    if row.is_some() {
-        discounts::mark_used(tx, &stay, &worths, at).await?;
-    }
-    Ok(row.map(view))
+    let Some(closed) = row.map(view) else {
+        return Ok(None);
+    };
+    discounts::mark_used(tx, &stay, &worths, at).await?;
+    // The figure the gate charged, uploaded in the exit's transaction (§4.3).
+    pyun_upload::queue_leave_tx(tx, park_id, &closed, at, &figure, Utc::now()).await?;
+    Ok(Some(closed))
 }
 
 /// A fresh ticket number: `T` + epoch seconds + 6 random hex digits; unique per car park by index.

@@ -2,6 +2,7 @@
 //! the dashboard's occupancy.
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 
 use crate::storage::Db;
 
@@ -35,19 +36,28 @@ impl Spaces {
     }
 }
 
+// The open-ended range on entry_at is what steers SQLite, which keeps no statistics, to the
+// partial index of open sessions (`parking_sessions_park_open_entry_idx`, 1 ms for 10k open
+// among 1M) rather than `(park_id, id)` (a scan of the car park's history, 100 ms).
+const COUNT_INSIDE: &str = "SELECT COUNT(*) FROM parking_sessions \
+     WHERE park_id = $1 AND state = 'open' AND entry_at < $2";
+
 /// Cars inside car park `park_id` now: its open sessions.
 pub async fn inside_now(db: &Db, park_id: i64) -> Result<i64, sqlx::Error> {
-    // The open-ended range on entry_at is what steers SQLite, which keeps no statistics, to the
-    // partial index of open sessions (`parking_sessions_park_open_entry_idx`, 1 ms for 10k open
-    // among 1M) rather than `(park_id, id)` (a scan of the car park's history, 100 ms).
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM parking_sessions \
-         WHERE park_id = $1 AND state = 'open' AND entry_at < $2",
-    )
-    .bind(park_id)
-    .bind(i64::MAX)
-    .fetch_one(&db.pool)
-    .await
+    sqlx::query_scalar(COUNT_INSIDE)
+        .bind(park_id)
+        .bind(i64::MAX)
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// [`inside_now`] on `conn`: a gate event's transaction counts with its own change.
+pub async fn inside_now_on(conn: &mut AnyConnection, park_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(COUNT_INSIDE)
+        .bind(park_id)
+        .bind(i64::MAX)
+        .fetch_one(conn)
+        .await
 }
 
 #[cfg(test)]
