@@ -8,7 +8,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::coupon_site::{bearer_client, send};
-use crate::server::Backend;
+use crate::server::{Backend, TestServer};
 use crate::vip_site::{PARK_A, PARK_B, VipSite};
 
 /// Mallcoo's `parkId` of car park A.
@@ -101,7 +101,12 @@ impl Site {
     /// Two car parks with the worked-example tariff; A gets a Mallcoo parkId and key pair.
     /// B's are added by `configure_b` (so the single-car-park rule can be seen first).
     pub async fn start(backend: Backend) -> Site {
-        let vip = VipSite::start(backend).await;
+        Site::with_server(TestServer::start_on(backend)).await
+    }
+
+    /// [`Site::start`] on `server`, started as the caller needs (settings, logs).
+    pub async fn with_server(server: TestServer) -> Site {
+        let vip = VipSite::with_server(server).await;
         let keys_a = Self::issue_keys(&vip, "mallcoo in A").await;
         let keys_b = Self::issue_keys(&vip, "mallcoo in B").await;
         let gate = bearer_client(&vip.server.api_key("gate all", "gate", None));

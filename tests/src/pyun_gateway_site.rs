@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::coupon_site::send;
 use crate::mallcoo_v14_site::{MALLCOO_A, Site, worked_example_tariff};
-use crate::server::Backend;
+use crate::server::{Backend, TestServer};
 use crate::vip_site::PARK_A;
 
 /// P云's `park_uuid` of car park A.
@@ -73,7 +73,12 @@ pub fn signed_body(park_uuid: &str, key: &str, service: &str, fields: &Value) ->
 impl PyunSite {
     /// Starts the site and switches car park A on.
     pub async fn start(backend: Backend) -> PyunSite {
-        let site = Site::start(backend).await;
+        PyunSite::with_server(TestServer::start_on(backend)).await
+    }
+
+    /// [`PyunSite::start`] on `server`, started as the caller needs (a P云 base URL, logs).
+    pub async fn with_server(server: TestServer) -> PyunSite {
+        let site = Site::with_server(server).await;
         let (status, created) = send(
             &site.vip.admin,
             Method::POST,

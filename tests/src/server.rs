@@ -126,6 +126,9 @@ fn unique() -> u64 {
 /// A server's captured stderr.
 type Logs = Arc<Mutex<String>>;
 
+/// The P云 base URL of a test server not given one: a loopback port nothing listens on.
+pub const UNREACHABLE_PYUN: &str = "http://127.0.0.1:9";
+
 /// Runs `parkbridge serve` on port 0; stderr goes to `logs` when given. Returns the child and
 /// its base URL, or the stderr it wrote when it exited without announcing its address.
 fn launch(
@@ -143,6 +146,10 @@ fn launch(
         "RUST_LOG",
         std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
     );
+    // A test that wants P云 points the server at a sandbox (`extra` overrides this); any other
+    // outbound call — an upload of a car park on P云 car-park access, say — must never reach the
+    // real P云: this loopback port refuses it.
+    cmd.env("PARKBRIDGE_PYUN_BASE_URL", UNREACHABLE_PYUN);
     for item in extra {
         match item.split_once('=') {
             Some((k, v)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {

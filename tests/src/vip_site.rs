@@ -33,7 +33,11 @@ pub struct VipSite {
 impl VipSite {
     /// Starts a server on `backend` and sets up the car parks and people.
     pub async fn start(backend: Backend) -> VipSite {
-        let server = TestServer::start_on(backend);
+        VipSite::with_server(TestServer::start_on(backend)).await
+    }
+
+    /// Sets up the car parks and people on `server`, started as the caller needs (settings, logs).
+    pub async fn with_server(server: TestServer) -> VipSite {
         server.add_user("root", "admin", PASSWORD);
         server.add_user("manager", "property_manager", PASSWORD);
         server.add_user("staff", "mall_staff", PASSWORD);
