@@ -197,9 +197,7 @@ pub(crate) struct ListQuery {
     /// Which rows: `coupons` (events and grants; the default, also when empty), `event`,
     /// `grant`, `pyun_uploads` (entry and leave uploads to P云), `pyun_enter`, `pyun_leave` or
     /// `enter_notice`.
-    #[param(
-        pattern = "^(|coupons|event|grant|pyun_uploads|pyun_enter|pyun_leave|enter_notice)$"
-    )]
+    #[param(pattern = "^(|coupons|event|grant|pyun_uploads|pyun_enter|pyun_leave|enter_notice)$")]
     kind: Option<String>,
     /// Records per page (default 50); values outside 1–200 are served as 1 or 200.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
@@ -259,13 +257,12 @@ pub(crate) async fn list(
                 .into_string(),
         ),
     };
-    let kinds = kinds_of(q.kind.as_deref().unwrap_or(""))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_kind",
-                format!("unknown kind `{}`", q.kind.as_deref().unwrap_or("")),
-            )
-        })?;
+    let kinds = kinds_of(q.kind.as_deref().unwrap_or("")).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_kind",
+            format!("unknown kind `{}`", q.kind.as_deref().unwrap_or("")),
+        )
+    })?;
     let filter = Filter {
         parks,
         kinds,

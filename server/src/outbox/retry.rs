@@ -440,7 +440,11 @@ mod tests {
             r#"{"code":1001,"hint":""}"#,
         ] {
             let v = upload(200, body, 1);
-            assert_eq!((v.state, v.retry_in, v.note), (State::Delivered, None, None), "{body}");
+            assert_eq!(
+                (v.state, v.retry_in, v.note),
+                (State::Delivered, None, None),
+                "{body}"
+            );
         }
         let hint = r#"{"code":"200","message":"已忽略当前请求","hint":"签名验证不通过[car_desc=临停车&app_secret=***]"}"#;
         let v = upload(200, hint, 1);
@@ -467,10 +471,7 @@ mod tests {
             assert_eq!(upload(status, body, 3).state, State::Failed);
         }
         // The body decides, not the status: a 500 whose body accepts is delivered.
-        assert_eq!(
-            upload(500, r#"{"code":"1001"}"#, 1).state,
-            State::Delivered
-        );
+        assert_eq!(upload(500, r#"{"code":"1001"}"#, 1).state, State::Delivered);
         for error in [
             TransportError::NotSent("connection refused".into()),
             TransportError::MaybeSent("timeout".into()),

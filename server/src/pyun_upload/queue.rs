@@ -183,7 +183,16 @@ async fn payments(
     Ok(rows
         .into_iter()
         .map(
-            |(order_no, channel, pay_type, pay_origin, pay_origin_desc, pay_time, amount, deduction)| {
+            |(
+                order_no,
+                channel,
+                pay_type,
+                pay_origin,
+                pay_origin_desc,
+                pay_time,
+                amount,
+                deduction,
+            )| {
                 StoredPayment {
                     order_no,
                     channel,

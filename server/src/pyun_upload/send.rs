@@ -132,7 +132,11 @@ pub async fn prepare(db: &Db, secrets: &SecretBox, item: &Item) -> Result<Prepar
     };
     let form = match signed {
         Ok(form) => form,
-        Err(why) => return Ok(Prepared::Invalid(format!("the upload cannot be sent: {why}"))),
+        Err(why) => {
+            return Ok(Prepared::Invalid(format!(
+                "the upload cannot be sent: {why}"
+            )));
+        }
     };
     let (endpoint, path) = match upload {
         Upload::Enter(_) => (Endpoint::PyunEnter, ENTER_PATH),
@@ -223,7 +227,11 @@ mod tests {
         let a = UploadAnswer::read(502, b"<html>bad gateway</html>");
         assert_eq!(a.outcome, UploadOutcome::Transient);
         assert_eq!(a.seqno(), "");
-        assert!(a.describe().contains("HTTP 502 with no envelope"), "{}", a.describe());
+        assert!(
+            a.describe().contains("HTTP 502 with no envelope"),
+            "{}",
+            a.describe()
+        );
     }
 
     #[test]

@@ -69,7 +69,11 @@ fn a_plateless_vip_entry_without_spaces_says_what_is_known() {
     };
     let fields = enter_fields(&s, true, PARK_UUID, None);
     assert_eq!(
-        (fields.plate_color, fields.car_type, fields.car_desc.as_str()),
+        (
+            fields.plate_color,
+            fields.car_type,
+            fields.car_desc.as_str()
+        ),
         (-1, 3, "VIP")
     );
     let form = fields.to_entry().unwrap().to_form(SECRET).unwrap();

@@ -72,10 +72,16 @@ async fn gate_events_queue_uploads_that_go_out_entry_first() {
     let tariff = Tariff::example();
     let entered_at = Utc::now() - TimeDelta::hours(3);
 
-    let done = parking::enter(&db, on, entry("粤B660PP", entered_at)).await.unwrap();
+    let done = parking::enter(&db, on, entry("粤B660PP", entered_at))
+        .await
+        .unwrap();
     assert!(done.upload_queued);
-    parking::enter(&db, on, entry("粤B11111", entered_at)).await.unwrap();
-    let other = parking::enter(&db, off, entry("粤B660PP", entered_at)).await.unwrap();
+    parking::enter(&db, on, entry("粤B11111", entered_at))
+        .await
+        .unwrap();
+    let other = parking::enter(&db, off, entry("粤B660PP", entered_at))
+        .await
+        .unwrap();
     assert!(!other.upload_queued);
     assert!(rows(&db, off).await.is_empty());
 
@@ -128,7 +134,10 @@ async fn gate_events_queue_uploads_that_go_out_entry_first() {
     assert_eq!(leave.leave_time, to_ms(exit_at));
     assert_eq!(leave.payment_list.len(), 1);
     assert_eq!(leave.payment_list[0].parking_order, "PO1");
-    assert_eq!(leave.payment_list[0].pay_origin_desc.as_deref(), Some("微信"));
+    assert_eq!(
+        leave.payment_list[0].pay_origin_desc.as_deref(),
+        Some("微信")
+    );
 
     // The worker leases the entries; the leave waits for its own entry only.
     let lease = Lease {
@@ -137,10 +146,18 @@ async fn gate_events_queue_uploads_that_go_out_entry_first() {
     };
     let now = Utc::now();
     let claimed = store::claim_due(&db, &lease, now, 10).await.unwrap();
-    let kinds: Vec<_> = claimed.iter().map(|i| (i.kind, i.dedupe_key.clone())).collect();
+    let kinds: Vec<_> = claimed
+        .iter()
+        .map(|i| (i.kind, i.dedupe_key.clone()))
+        .collect();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert!(claimed.iter().all(|i| i.kind == Kind::PyunEnter));
-    assert!(store::claim_due(&db, &lease, now, 10).await.unwrap().is_empty());
+    assert!(
+        store::claim_due(&db, &lease, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let ours = claimed
         .iter()
         .find(|i| i.dedupe_key == format!("enter:{}", done.session.id))
@@ -152,7 +169,11 @@ async fn gate_events_queue_uploads_that_go_out_entry_first() {
         pyun: None,
         note: None,
     };
-    assert!(store::finish(&db, ours.id, "test", &delivered, now).await.unwrap());
+    assert!(
+        store::finish(&db, ours.id, "test", &delivered, now)
+            .await
+            .unwrap()
+    );
     let next = store::claim_due(&db, &lease, now, 10).await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].dedupe_key, format!("leave:{}", done.session.id));
