@@ -446,15 +446,17 @@ async fn deliver_upload(inner: &Inner, item: &Item) {
                 a.seqno(),
             );
             match &a.outcome {
-                protocol::pyun_carpark::UploadOutcome::SignatureRejected { .. } => {
+                protocol::pyun_carpark::UploadOutcome::SignatureRejected { hint }
+                    if pyun_upload::blames_signature(hint) =>
+                {
                     // Our side of the diff: the plaintext we signed, secret masked like P云's.
-                    let hint = a.decoded.response().and_then(|r| r.hint.as_deref());
+                    let theirs = a.decoded.response().and_then(|r| r.hint.as_deref());
                     tracing::warn!(
                         park = line.0,
                         parking_serial = line.1,
                         seqno = line.2,
                         ours = %signed.form.plaintext_masked(),
-                        theirs = hint.unwrap_or(""),
+                        theirs = theirs.unwrap_or(""),
                         "P云 refused an upload's signature"
                     );
                 }

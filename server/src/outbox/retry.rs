@@ -12,7 +12,7 @@ use protocol::pyun::{Outcome, OutcomeClass};
 use super::{Kind, State};
 use crate::mallcoo_out::NoticeAnswer;
 use crate::pyun_client::TransportError;
-use crate::pyun_upload::UploadAnswer;
+use crate::pyun_upload::{UploadAnswer, blames_signature};
 use protocol::mallcoo::EnterNotifyOutcome;
 use protocol::pyun_carpark::UploadOutcome;
 
@@ -169,6 +169,14 @@ pub fn decide(
             // DOC note 6: P云 reports a bad signature only this way. Resending the same signature
             // cannot help and a retry loop would hold the stay's leave back (D18): it stops here,
             // with P云's hint (its plaintext, `app_secret=***`) kept on the row to diff with ours.
+            // Any other "ignored" hint: P云 has the stay or refuses it for good; production
+            // advice (D18) is to count it done, so it is, with P云's hint kept on the row.
+            UploadOutcome::SignatureRejected { hint } if !blames_signature(hint) => Verdict::done(
+                State::Delivered,
+                Some(format!(
+                    "P云 took the upload but ignored it (200 + hint): {hint}"
+                )),
+            ),
             UploadOutcome::SignatureRejected { .. } => Verdict::done(
                 State::Misconfigured,
                 Some(
@@ -450,6 +458,14 @@ mod tests {
         let v = upload(200, hint, 1);
         assert_eq!((v.state, v.retry_in), (State::Misconfigured, None));
         assert!(v.note.unwrap().contains("signature"));
+        // Ignored for another reason (a repeated serial, say): done, P云's words kept.
+        let v = upload(
+            200,
+            r#"{"code":"200","message":"已忽略当前请求","hint":"重复的流水将被忽略"}"#,
+            2,
+        );
+        assert_eq!(v.state, State::Delivered);
+        assert!(v.note.unwrap().contains("重复的流水将被忽略"));
         let v = upload(400, r#"{"code":"400","hint":"参数`enter_time`未传递"}"#, 1);
         assert_eq!((v.state, v.retry_in), (State::Rejected, None));
         assert!(v.note.unwrap().contains("参数`enter_time`未传递"));

@@ -10,4 +10,4 @@ pub mod queue;
 pub mod send;
 
 pub use queue::{queue_enter_tx, queue_leave_tx};
-pub use send::{Prepared, UploadAnswer, prepare};
+pub use send::{Prepared, UploadAnswer, blames_signature, prepare};

@@ -166,6 +166,14 @@ impl Upload {
     }
 }
 
+/// Whether a "200 + hint" answer blames the signature (`签名验证不通过[…]`, the one case DOC shows).
+///
+/// P云 also says it ignores a repeated `parking_serial` (§4.2) without documenting the answer; a
+/// resend after a lost answer may well get "200 + hint" about that, which is no fault of ours.
+pub fn blames_signature(hint: &str) -> bool {
+    hint.contains("签名")
+}
+
 /// P云's answer to an upload: the status, what the body means (§4.4), and its envelope.
 #[derive(Debug, Clone)]
 pub struct UploadAnswer {

@@ -186,3 +186,72 @@ fn first_with_remain(first: &EnterFields, remain: i64) -> EnterFields {
         ..first.clone()
     }
 }
+
+#[tokio::test]
+async fn sending_signs_with_the_upload_secret_or_says_why_it_cannot() {
+    use crate::credentials::{self, CarparkKeys, CredentialKind, PublicParts};
+    use crate::pyun_upload::{Prepared, prepare};
+    use crate::secrets::{MasterKey, SecretBox};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&crate::storage::sqlite_url(&dir.path().join("t.db")))
+        .await
+        .unwrap();
+    let on = park(&db, "on", true).await;
+    let done = parking::enter(&db, on, entry("粤B660PP", Utc::now()))
+        .await
+        .unwrap();
+    let row = rows(&db, on).await.remove(0);
+    let secrets = SecretBox::new(&MasterKey::from_bytes([7; 32]));
+
+    // The stored secret was sealed under another key: misconfigured, saying so.
+    let Prepared::NotConfigured(why) = prepare(&db, &secrets, &row).await.unwrap() else {
+        panic!("a secret that does not open cannot sign");
+    };
+    assert!(why.contains("cannot be opened"), "{why}");
+
+    let credential: i64 =
+        sqlx::query_scalar("SELECT pyun_carpark_credential_id FROM car_parks WHERE id = $1")
+            .bind(on)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let keys = CarparkKeys {
+        upload_secret: "up-secret".into(),
+        downlink_key: "down-key".into(),
+    };
+    let public = PublicParts {
+        app_id: String::new(),
+        public_key: None,
+    };
+    assert!(
+        credentials::replace(
+            &db,
+            &secrets,
+            credential,
+            CredentialKind::PyunCarpark,
+            &public,
+            &keys.to_secret()
+        )
+        .await
+        .unwrap()
+    );
+    let Prepared::Send(signed) = prepare(&db, &secrets, &row).await.unwrap() else {
+        panic!("a good credential signs");
+    };
+    assert_eq!(signed.path, protocol::pyun_carpark::ENTER_PATH);
+    assert_eq!(signed.parking_serial, format!("PB{}", done.session.id));
+    assert!(protocol::pyun::verify_form(signed.form.fields(), "up-secret").is_ok());
+    assert!(protocol::pyun::verify_form(signed.form.fields(), "down-key").is_err());
+
+    // Access switched off since: not sent, and a person is told why.
+    sqlx::query("UPDATE car_parks SET pyun_carpark_credential_id = NULL WHERE id = $1")
+        .bind(on)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let Prepared::NotConfigured(why) = prepare(&db, &secrets, &row).await.unwrap() else {
+        panic!("a car park off access sends nothing");
+    };
+    assert!(why.contains("no longer on P云 car-park access"), "{why}");
+}
