@@ -438,47 +438,7 @@ async fn deliver_upload(inner: &Inner, item: &Item) {
         .answer
         .as_ref()
         .map(|(status, body)| signed.read_answer(*status, body));
-    match &answer {
-        Ok(a) => {
-            let line = (
-                signed.park_code.as_str(),
-                signed.parking_serial.as_str(),
-                a.seqno(),
-            );
-            match &a.outcome {
-                protocol::pyun_carpark::UploadOutcome::SignatureRejected { hint }
-                    if pyun_upload::blames_signature(hint) =>
-                {
-                    // Our side of the diff: the plaintext we signed, secret masked like P云's.
-                    let theirs = a.decoded.response().and_then(|r| r.hint.as_deref());
-                    tracing::warn!(
-                        park = line.0,
-                        parking_serial = line.1,
-                        seqno = line.2,
-                        ours = %signed.form.plaintext_masked(),
-                        theirs = theirs.unwrap_or(""),
-                        "P云 refused an upload's signature"
-                    );
-                }
-                outcome => tracing::info!(
-                    park = line.0,
-                    parking_serial = line.1,
-                    seqno = line.2,
-                    http_status = a.http_status,
-                    outcome = ?outcome,
-                    kind = item.kind.as_str(),
-                    "P云 upload answered"
-                ),
-            }
-        }
-        Err(e) => tracing::info!(
-            park = signed.park_code.as_str(),
-            parking_serial = signed.parking_serial.as_str(),
-            kind = item.kind.as_str(),
-            error = e.message(),
-            "P云 upload got no answer"
-        ),
-    }
+    signed.log(item.kind, &answer);
     let attempt = match &answer {
         Ok(a) => Attempt::Upload(a),
         Err(e) => Attempt::Transport(e),

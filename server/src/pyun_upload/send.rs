@@ -10,7 +10,7 @@ use crate::credentials::{self, CarparkKeys, CredentialKind, RevealError};
 use crate::outbox::Kind;
 use crate::outbox::store::Item;
 use crate::parks;
-use crate::pyun_client::Endpoint;
+use crate::pyun_client::{Endpoint, TransportError};
 use crate::secrets::{Secret, SecretBox};
 use crate::storage::Db;
 
@@ -52,6 +52,46 @@ impl Signed {
             return UploadAnswer::read(http_status, body);
         }
         UploadAnswer::read(http_status, text.replace(secret, "***").as_bytes())
+    }
+
+    /// Logs P云's answer (or its absence) with the car park, the stay's serial and P云's
+    /// `seqno`; on a signature refusal also our plaintext, secret masked, to diff with P云's hint.
+    pub fn log(&self, kind: Kind, answer: &Result<UploadAnswer, &TransportError>) {
+        let (park, parking_serial) = (self.park_code.as_str(), self.parking_serial.as_str());
+        let a = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::info!(
+                    park,
+                    parking_serial,
+                    kind = kind.as_str(),
+                    error = e.message(),
+                    "P云 upload got no answer"
+                );
+                return;
+            }
+        };
+        match &a.outcome {
+            UploadOutcome::SignatureRejected { hint } if blames_signature(hint) => {
+                tracing::warn!(
+                    park,
+                    parking_serial,
+                    seqno = a.seqno(),
+                    ours = %self.form.plaintext_masked(),
+                    theirs = hint.as_str(),
+                    "P云 refused an upload's signature"
+                );
+            }
+            outcome => tracing::info!(
+                park,
+                parking_serial,
+                seqno = a.seqno(),
+                http_status = a.http_status,
+                outcome = ?outcome,
+                kind = kind.as_str(),
+                "P云 upload answered"
+            ),
+        }
     }
 }
 
