@@ -382,6 +382,34 @@ async fn shop_validations_are_seeded(demo: &Demo, data_dir: &Path) -> i64 {
     total
 }
 
+/// The demo car park is on P云 car-park access: the sandbox's coupon reached a parked car through
+/// `discount.create` and a driver paid in P云's app (the notice sent twice, recorded once).
+async fn pyun_show_case_ran(data_dir: &Path) {
+    let url = parkbridge::storage::sqlite_url(&data_dir.join("parkbridge.db"));
+    let db = parkbridge::storage::Db::connect(&url)
+        .await
+        .expect("the demo's database");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (coupons, payments): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM parking_discounts WHERE source = 'pyun' \
+                     AND plate = '粤B60001'), \
+                    (SELECT COUNT(*) FROM parking_payments WHERE channel = 'pyun')",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("show-case rows");
+        if coupons == 1 && payments == 1 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the P云 show-case did not run within 60 s: {coupons} coupons, {payments} payments"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -405,6 +433,7 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     first.entries_reach_mallcoo().await;
     a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
     let discounts = shop_validations_are_seeded(&first, data_dir.path()).await;
+    pyun_show_case_ran(data_dir.path()).await;
     first.console_is_quiet();
     drop(first);
 

@@ -6,7 +6,7 @@
 use protocol::tariff::Tariff;
 
 use super::serve::{ServeArgs, serve};
-use super::{demo_mallcoo, demo_pyun, demo_seed, demo_traffic};
+use super::{demo_mallcoo, demo_pyun, demo_pyun_carpark, demo_seed, demo_traffic};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
 use crate::storage::Db;
@@ -23,6 +23,10 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         .await
         .map_err(|e| format!("cannot start the P云 sandbox: {e}"))?;
     demo_pyun::configure(&db, &secrets, park_id, &app_secret).await?;
+    let carpark = demo_pyun_carpark::keys();
+    demo_pyun_carpark::configure(&db, &secrets, park_id, &carpark).await?;
+    demo_pyun_carpark::register(&pyun, &carpark, None)
+        .map_err(|e| format!("cannot register the demo car park with the P云 sandbox: {e}"))?;
     // Delivered once serving starts, by the real batcher and dispatcher.
     demo_seed::seed(&db, park_id, &pyun, chrono::Utc::now())
         .await
@@ -39,6 +43,15 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         .fields
         .tariff;
     let (listening_tx, listening) = tokio::sync::oneshot::channel();
+    // The P云 show-case starts once the simulation has seeded the history and serving began.
+    let (seeded_tx, seeded) = tokio::sync::oneshot::channel();
+    let show_case = {
+        let (db, pyun) = (db.clone(), pyun.clone());
+        tokio::spawn(async move {
+            let Ok(addr) = seeded.await else { return };
+            demo_pyun_carpark::show_case(db, park_id, pyun, carpark, addr).await;
+        })
+    };
     let simulation = demo_traffic::spawn(
         db.clone(),
         park_id,
@@ -46,6 +59,7 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         inbound,
         demo_mallcoo::MALLCOO_PARK_ID,
         listening,
+        seeded_tx,
     );
     let mut banner = String::from("Demo sign-in (passwords are new at every start):\n");
     for (username, role) in [
@@ -72,6 +86,7 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
     banner.push_str(&format!("Data: {}", args.db.data_dir.display()));
     let served = serve(args, Some((db, banner)), Some(listening_tx)).await;
     simulation.abort();
+    show_case.abort();
     drop(sandbox);
     drop(mallcoo);
     served

@@ -19,11 +19,12 @@ const VALIDATED: i64 = 4;
 
 /// Seeds the validations and the waiver, unless the car park has discounts already.
 pub(super) async fn seed(db: &Db, park_id: i64, tariff: &Tariff) -> Result<(), SeedError> {
-    let existing: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM parking_discounts WHERE park_id = $1")
-            .bind(park_id)
-            .fetch_one(&db.pool)
-            .await?;
+    let existing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM parking_discounts WHERE park_id = $1 AND source IN ('api', 'waiver')",
+    )
+    .bind(park_id)
+    .fetch_one(&db.pool)
+    .await?;
     if existing > 0 {
         return Ok(());
     }

@@ -25,7 +25,7 @@ const COUPON_CODE: &str = "DEMO-PARK-2H";
 /// The name of the stored P云 credential.
 const CREDENTIAL: &str = "demo-pyun";
 /// The demo car park's P云 `park_uuid` (VIP sync).
-const PARK_UUID: &str = "demo-park-uuid";
+pub(super) const PARK_UUID: &str = "demo-park-uuid";
 /// The demo coupon product's name.
 const PRODUCT: &str = "停车券2小时";
 

@@ -40,6 +40,7 @@ pub(super) fn spawn(
     keys: ClientKeys,
     mallcoo_park_id: &str,
     listening: oneshot::Receiver<SocketAddr>,
+    seeded: oneshot::Sender<SocketAddr>,
 ) -> JoinHandle<()> {
     let mallcoo_park_id = mallcoo_park_id.to_owned();
     tokio::spawn(async move {
@@ -52,6 +53,8 @@ pub(super) fn spawn(
         let Ok(addr) = listening.await else {
             return;
         };
+        // What runs after the seeding (the P云 show-case) starts now.
+        let _ = seeded.send(addr);
         // A wildcard bind is reached through loopback.
         let host = if addr.ip().is_unspecified() {
             SocketAddr::from(([127, 0, 0, 1], addr.port()))

@@ -6,6 +6,7 @@ mod demo;
 mod demo_discounts;
 mod demo_mallcoo;
 mod demo_pyun;
+mod demo_pyun_carpark;
 mod demo_seed;
 mod demo_traffic;
 mod sandbox;
