@@ -5,17 +5,19 @@
 use gloo_net::http::{Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::i18n::{Lang, Text, fill};
 
 mod parking;
+mod pyun;
 mod stay;
 mod vip;
 mod vip_import;
 mod vip_sync;
 
 pub(crate) use parking::*;
+pub(crate) use pyun::*;
 pub(crate) use stay::*;
 pub(crate) use vip::*;
 pub(crate) use vip_import::*;
@@ -101,10 +103,20 @@ impl ApiError {
                     "nothing_to_sync" => Some(Text::NothingToSync),
                     "session_closed" => Some(Text::SessionClosedError),
                     "invalid_discount_value" => Some(Text::DiscountValueError),
+                    "park_code_taken" => Some(Text::ParkCodeTaken),
+                    "mallcoo_park_id_taken" => Some(Text::MallcooParkIdTaken),
+                    "pyun_park_uuid_taken" => Some(Text::PyunParkUuidTaken),
+                    "park_uuid_required" => Some(Text::ParkUuidRequired),
+                    "invalid_credential" => Some(Text::InvalidCredential),
+                    "invalid_secret" => Some(Text::InvalidSecret),
                     _ => None,
                 };
                 match known {
                     Some(key) => key.text(lang).to_owned(),
+                    // The server names the field in English; say what kind of problem it is.
+                    None if code == "missing_field" => {
+                        fill(Text::MissingField.text(lang), &[message])
+                    }
                     None if message.is_empty() => format!("HTTP {status}"),
                     None => message.clone(),
                 }
@@ -332,6 +344,18 @@ pub(crate) struct Park {
     /// Parking spaces, if configured.
     #[serde(default)]
     pub(crate) total_spaces: Option<i64>,
+    /// The `pyun` credential (P云 coupons and VIP sync).
+    #[serde(default)]
+    pub(crate) pyun_credential_id: Option<i64>,
+    /// The `mallcoo_outbound` credential.
+    #[serde(default)]
+    pub(crate) mallcoo_out_credential_id: Option<i64>,
+    /// The `mallcoo_inbound` credential.
+    #[serde(default)]
+    pub(crate) mallcoo_in_credential_id: Option<i64>,
+    /// The `pyun_carpark` credential: P云 car-park access is on while set.
+    #[serde(default)]
+    pub(crate) pyun_carpark_credential_id: Option<i64>,
 }
 
 /// `GET /api/v1/parks`.
@@ -342,21 +366,6 @@ pub(crate) async fn parks() -> Result<Vec<Park>, ApiError> {
 /// `POST /api/v1/parks` with the fields filled in.
 pub(crate) async fn create_park(fields: Value) -> Result<Park, ApiError> {
     post("/api/v1/parks", fields).await
-}
-
-/// Sets car park `id`'s spaces (`None`: not configured) and keeps every other field.
-///
-/// `PUT /api/v1/parks/{id}` replaces every field, so the car park is read as the server has it
-/// (not as this page's `Park`, which leaves fields out) and sent back with only that one changed.
-pub(crate) async fn set_total_spaces(id: i64, spaces: Option<i64>) -> Result<Park, ApiError> {
-    let url = format!("/api/v1/parks/{id}");
-    let mut park: Map<String, Value> = get(&url).await?;
-    // What the server adds to the fields it stores; the input refuses unknown fields.
-    for answer_only in ["id", "created_at", "updated_at"] {
-        park.remove(answer_only);
-    }
-    park.insert("total_spaces".into(), spaces.into());
-    put(&url, Value::Object(park)).await
 }
 
 /// `PUT /api/v1/parks/{id}/tariff`.
@@ -386,7 +395,7 @@ pub(crate) struct Credential {
     pub(crate) id: i64,
     /// Display name.
     pub(crate) name: String,
-    /// `pyun`, `mallcoo_outbound` or `mallcoo_inbound`.
+    /// `pyun`, `mallcoo_outbound`, `mallcoo_inbound` or `pyun_carpark`.
     pub(crate) kind: String,
     /// What may be shown.
     #[serde(default)]
@@ -432,12 +441,19 @@ pub(crate) async fn create_credential(fields: Value) -> Result<CredentialCreated
 }
 
 /// `PUT /api/v1/credentials/{id}/secret`: replaces the secret; it is never read back.
-pub(crate) async fn replace_secret(id: i64, secret: &str) -> Result<Value, ApiError> {
-    put(
-        &format!("/api/v1/credentials/{id}/secret"),
-        json!({ "secret": secret }),
-    )
-    .await
+///
+/// `field` names which one for a `pyun_carpark` credential (`upload_secret` or `downlink_key`)
+/// and is left out for the other kinds, which refuse it.
+pub(crate) async fn replace_secret(
+    id: i64,
+    secret: &str,
+    field: Option<&str>,
+) -> Result<Value, ApiError> {
+    let mut body = json!({ "secret": secret });
+    if let Some(field) = field {
+        body["field"] = field.into();
+    }
+    put(&format!("/api/v1/credentials/{id}/secret"), body).await
 }
 
 /// `POST /api/v1/credentials/{id}/rotate`.
@@ -624,6 +640,9 @@ pub(crate) struct CouponRecord {
     /// A person's settling of an unknown outcome.
     #[serde(default)]
     pub(crate) reconciliation: Option<Reconciliation>,
+    /// Where P云 applied the coupon (car parks on P云 car-park access), once it did.
+    #[serde(default)]
+    pub(crate) applied: Option<AppliedDiscount>,
 }
 
 impl CouponRecord {

@@ -20,6 +20,71 @@ pub(crate) fn shanghai_minutes(t: DateTime<Utc>) -> String {
     s
 }
 
+/// A Shanghai wall-clock time to the second, `yyyy-MM-dd HH:mm:ss` (logs of calls).
+pub(crate) fn shanghai_seconds(t: DateTime<Utc>) -> String {
+    protocol::time::format_mallcoo(t)
+}
+
+/// JSON text indented two spaces a level, every token kept as it was sent (member order, `1.50`,
+/// escapes): a call's body shown as exchanged, only easier to read. Text that is not JSON is
+/// returned as it is.
+pub(crate) fn pretty_json(raw: &str) -> String {
+    if serde_json::from_str::<serde::de::IgnoredAny>(raw).is_err() {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = raw.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                while chars.next_if(|n| n.is_whitespace()).is_some() {}
+                // An empty object or array stays on one line.
+                if chars.peek().is_some_and(|n| matches!(n, '}' | ']')) {
+                    continue;
+                }
+                depth += 1;
+                newline(&mut out, depth);
+            }
+            '}' | ']' => {
+                if !out.ends_with(['{', '[']) {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Reads `yyyy-MM-dd HH:mm` (or with `:ss`) typed by a person, as Asia/Shanghai time.
 pub(crate) fn parse_shanghai(input: &str) -> Result<DateTime<Utc>, Text> {
     let s = input.trim();

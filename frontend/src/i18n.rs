@@ -79,6 +79,13 @@ table! {
     ForbiddenError => "无权执行此操作", "You may not do this";
     NotFoundError => "不存在", "Not found";
     DuplicateName => "名称已存在", "That name is already taken";
+    ParkCodeTaken => "车场编号已存在", "A car park with this code already exists";
+    MallcooParkIdTaken => "该猫酷 parkId 已被另一个车场使用", "Another car park already has this Mallcoo parkId";
+    PyunParkUuidTaken => "另一个已开启 P云车场接入的车场使用了该 P云 park_uuid", "Another car park on P云 car-park access already has this P云 park_uuid";
+    ParkUuidRequired => "开启 P云车场接入须填写 P云 park_uuid（P云 用它识别车场）", "P云 car-park access needs the P云 park_uuid (P云 names the car park by it)";
+    InvalidCredential => "所选凭据不存在或类型不符", "The chosen credential does not exist or is of the wrong kind";
+    InvalidSecret => "密钥须为 1–4096 字节，首尾不能有空格，不能含控制字符", "A secret is 1–4096 bytes, with no spaces at either end and no control characters";
+    MissingField => "缺少必填项：{}", "A required field is missing: {}";
     NoPermission => "无权限", "No permission";
     PageNotFound => "页面不存在", "Page not found";
     PageLoadFailed => "页面加载失败，请检查网络后重新打开此页", "This page could not be loaded; check the network and open it again";
@@ -134,6 +141,11 @@ table! {
     TariffJsonInvalid => "JSON 格式错误", "Invalid JSON";
     TariffInvalid => "收费标准无效", "Invalid tariff";
     ReadOnly => "只读", "read-only";
+    EditPark => "修改车场", "Edit car park";
+    PyunCarparkCredential => "P云车场接入", "P云 car-park access";
+    PyunCarparkOff => "无（不开启）", "None (off)";
+    PyunCarparkHint => "选择凭据即开启 P云车场接入；开启须填写 P云 park_uuid", "Choosing a credential switches access on; it needs the P云 park_uuid";
+    PyunGatewayLink => "P云 网关", "P云 gateway";
     // Credentials
     CredentialsTitle => "凭据", "Credentials";
     NewCredential => "新建凭据", "New credential";
@@ -151,6 +163,42 @@ table! {
     SecretReplaced => "密钥已替换", "Secret replaced";
     IssuedWarning => "请立即复制并交给猫酷：私钥只显示这一次，关闭后无法再次查看。", "Copy this now and hand it to Mallcoo: the private key is shown only this once and cannot be viewed again.";
     Dismiss => "我已保存，关闭", "I have saved it, close";
+    KindPyunCarpark => "P云车场接入（上传密钥 + 下行密钥）", "P云 car-park access (upload secret + downlink key)";
+    AppIdOptional => "AppID（可选）", "AppID (optional)";
+    UploadSecret => "上传密钥（upload_secret）", "Upload secret (upload_secret)";
+    UploadSecretHint => "我方向 P云 上传数据时签名用", "Signs what we upload to P云";
+    DownlinkKey => "下行密钥（downlink_key）", "Downlink key (downlink_key)";
+    DownlinkKeyHint => "P云 调用本网关时签名用", "Signs P云's calls to this gateway";
+    BothSecretsRequired => "请填写上传密钥和下行密钥", "Enter both the upload secret and the downlink key";
+    SecretToReplace => "要替换的密钥", "Secret to replace";
+    SecretFieldRequired => "请选择要替换的密钥", "Choose which secret to replace";
+    NewSecret => "新密钥", "New secret";
+    // P云 gateway of a car park (admin)
+    PyunGatewayTitle => "P云 网关", "P云 gateway";
+    AccessState => "接入状态", "Access";
+    AccessOn => "已开启", "On";
+    AccessOff => "未开启", "Off";
+    AccessOffHint => "未开启：在“车场”页修改该车场，选择 P云车场接入凭据并填写 P云 park_uuid。", "Off: edit the car park on the Car parks page, choose a P云 car-park access credential and fill in the P云 park_uuid.";
+    GatewayUrl => "网关地址（在 P云 登记）", "Gateway URL (register it with P云)";
+    GatewayUrlHint => "P云 的服务器须能访问此地址", "P云's servers must be able to reach this address";
+    Copy => "复制", "Copy";
+    Copied => "已复制", "Copied";
+    CopyFailed => "无法自动复制，地址已选中，请手动复制", "Could not copy; the address is selected, copy it by hand";
+    Refresh => "刷新", "Refresh";
+    RecentCalls => "最近的调用", "Recent calls";
+    RecentCallsHint => "最新的在前；点击一行查看请求和应答", "Newest first; click a row to see the request and the reply";
+    GatewayService => "服务", "Service";
+    ResultCode => "结果码", "Result code";
+    Latency => "耗时", "Latency";
+    LatencyMs => "{} 毫秒", "{} ms";
+    NoCalls => "尚未收到 P云 的调用", "No calls from P云 yet";
+    CallRequest => "请求", "Request";
+    CallReply => "应答", "Reply";
+    ServiceBilling => "查费", "Billing";
+    ServicePaymentResult => "支付通知", "Payment notice";
+    ServiceDiscountCreate => "发券", "Coupon granted";
+    ServiceDiscountDestroy => "撤券", "Coupon revoked";
+    ServiceRealtime => "实时", "Realtime";
     // Users
     UsersTitle => "用户", "Users";
     NewUser => "新建用户", "New user";
@@ -237,6 +285,9 @@ table! {
     Confirm => "确认", "Confirm";
     ReconciledBy => "已核对：{}（{} {}）", "Reconciled: {} ({} {})";
     ProductRequired => "请选择券种", "Choose a coupon product";
+    AppliedToStay => "已应用于停车记录 #{}", "Applied to stay #{}";
+    AppliedToWindow => "已应用于该车牌的免费时段", "Applied to the plate's free window";
+    AppliedWorth => "抵扣 {}", "worth {}";
     ParkRequired => "请选择车场", "Choose a car park";
     // Plate errors, from the protocol crate's `PlateError`
     PlateEmpty => "请输入车牌号", "Enter a plate";
@@ -515,8 +566,8 @@ table! {
     ByApiKey => "API 密钥 {}", "API key {}";
     PaymentsTitle => "缴费记录", "Payments";
     OrderNo => "订单号", "Order no.";
-    MallcooDeduction => "猫酷抵扣", "Mallcoo deduction";
     ChannelMallcoo => "猫酷", "Mallcoo";
+    ChannelPyun => "P云", "P云";
     WaiverTitle => "人工减免", "Waive part of the fee";
     WaiverMinutes => "时长（分钟）", "Time (min)";
     WaiverPercent => "减免比例（%）", "Percent off (%)";

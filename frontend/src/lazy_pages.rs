@@ -77,6 +77,7 @@ page_group! {
         List => ParksRoute = pages::parks::ParksPage,
         CouponSettings => CouponSettingsRoute = pages::coupon_settings::CouponSettingsPage,
         Tariff => TariffEditorRoute = pages::tariff_editor::TariffEditorPage,
+        PyunGateway => PyunGatewayRoute = pages::pyun_gateway::PyunGatewayPage,
         FeePreview => FeePreviewRoute = pages::fee_preview::FeePreview,
     }
 }

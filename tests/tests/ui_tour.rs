@@ -58,6 +58,12 @@ fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
             "coupon-settings-title",
             ADMIN,
         ),
+        page(
+            "pyun-gateway",
+            &format!("/parks/{park}/pyun"),
+            "pyun-access",
+            ADMIN,
+        ),
         page("traffic", "/traffic", "traffic-totals", ALL),
         page("sessions", "/sessions", "sessions-table", ALL),
         page("stay", &format!("/sessions/{stay}"), "stay-discounts", ALL),

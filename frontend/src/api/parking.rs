@@ -5,12 +5,36 @@
 
 use gloo_net::http::Request;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use super::{ApiError, Park, get, send};
+use super::{ApiError, Park, get, put, send};
 
 /// `GET /api/v1/parks/{id}`.
 pub(crate) async fn park(id: i64) -> Result<Park, ApiError> {
     get(&format!("/api/v1/parks/{id}")).await
+}
+
+/// Changes the fields in `changes` of car park `id` and keeps every other one.
+///
+/// `PUT /api/v1/parks/{id}` replaces every field, so the car park is read as the server has it
+/// (not as this page's `Park`, which leaves fields out, the tariff among them) and sent back
+/// with only `changes` applied.
+pub(crate) async fn update_park(id: i64, changes: Map<String, Value>) -> Result<Park, ApiError> {
+    let url = format!("/api/v1/parks/{id}");
+    let mut park: Map<String, Value> = get(&url).await?;
+    // What the server adds to the fields it stores; the input refuses unknown fields.
+    for answer_only in ["id", "created_at", "updated_at"] {
+        park.remove(answer_only);
+    }
+    park.extend(changes);
+    put(&url, Value::Object(park)).await
+}
+
+/// Sets car park `id`'s spaces (`None`: not configured) and keeps every other field.
+pub(crate) async fn set_total_spaces(id: i64, spaces: Option<i64>) -> Result<Park, ApiError> {
+    let mut changes = Map::new();
+    changes.insert("total_spaces".into(), spaces.into());
+    update_park(id, changes).await
 }
 
 /// One Shanghai hour of a traffic answer.

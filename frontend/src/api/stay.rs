@@ -103,14 +103,14 @@ impl StayDiscount {
 pub(crate) struct StayPayment {
     /// Id.
     pub(crate) id: i64,
-    /// `mallcoo`.
+    /// `mallcoo` or `pyun`.
     pub(crate) channel: String,
     /// The channel's order number.
     #[serde(default)]
     pub(crate) order_no: String,
     /// Fen paid by the payer.
     pub(crate) amount_fen: i64,
-    /// Fen of Mallcoo's own benefits settled with it.
+    /// Fen of the channel's own benefits settled with it.
     #[serde(default)]
     pub(crate) deduction_fen: i64,
     /// When the payer paid.

@@ -15,7 +15,7 @@ use protocol::plate::Plate;
 use crate::api::{self, ApiError, CouponRecord, CouponRecordPage, Park, RecordFilter};
 use crate::format::shanghai_day_start;
 use crate::i18n::{self, Text, fill, tr};
-use crate::pages::coupons::{STATES, answer_view, state_badge};
+use crate::pages::coupons::{STATES, answer_view, applied_view, state_badge};
 use crate::pages::{error_line, every, loading, local_time};
 use crate::ui::{DateInput, EmptyState, Field, Table, TextInput, ToastKind, toast};
 
@@ -228,7 +228,7 @@ pub(crate) fn records_section(parks: Signal<Vec<Park>>, records: Records) -> imp
                 Text::Actions,
             ]>
                 <For each=move || records.rows.get()
-                    key=|r| (r.id, r.updated_at.clone(), r.state.clone(), r.reconciliation.is_some())
+                    key=|r| (r.id, r.updated_at.clone(), r.state.clone(), r.reconciliation.is_some(), r.applied.clone())
                     let(r)>
                     {record_row(r, reconciling)}
                 </For>
@@ -303,6 +303,7 @@ fn record_row(r: CouponRecord, reconciling: RwSignal<Option<CouponRecord>>) -> i
                 {next.map(|t| view! {
                     <br /><span class="small muted">{move || fill(Text::NextAttempt.text(lang.get()), &[&t])}</span>
                 })}
+                {applied_view(&r)}
             </td>
             <td data-label=tr(Text::PyunAnswer)>{answer_view(&r)}</td>
             <td data-label=tr(Text::Seqno)><code>{pyun.seqno.unwrap_or_default()}</code></td>

@@ -4,9 +4,11 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use protocol::plate::{Plate, PlateError};
 
 use crate::api::{self, ApiError, CouponRecord, Park, PyunVerdict};
+use crate::format::yuan;
 use crate::i18n::{self, Lang, Text, fill, tr};
 use crate::pages::coupon_records::{Records, records_section};
 use crate::pages::error_line;
@@ -77,6 +79,44 @@ pub(crate) fn answer_view(r: &CouponRecord) -> impl IntoView + use<> {
         verdict,
         ["coupon-pyun", "coupon-pyun-hint", "coupon-error-note"],
     )
+}
+
+/// Where P云 applied the coupon, once its `discount.create` arrived: a link to the stay, what
+/// the coupon was worth once used, or that P云 revoked it.
+pub(crate) fn applied_view(r: &CouponRecord) -> Option<impl IntoView + use<>> {
+    let applied = r.applied.clone()?;
+    let lang = i18n::lang();
+    let worth = applied
+        .worth_fen
+        .filter(|_| applied.state == "used")
+        .map(|fen| {
+            let shown = yuan(fen);
+            view! {
+                <span class="small" data-testid="coupon-applied-worth" data-fen=fen.to_string()>
+                    {move || fill(Text::AppliedWorth.text(lang.get()), &[&shown])}
+                </span>
+            }
+        });
+    let revoked = (applied.state == "revoked").then(|| {
+        view! { <Badge test_id="coupon-applied-revoked">{tr(Text::DiscountRevoked)}</Badge> }
+    });
+    let place = match applied.session_id {
+        Some(id) => view! {
+            <A href=format!("/sessions/{id}") {..} data-testid="coupon-applied-link">
+                {move || fill(Text::AppliedToStay.text(lang.get()), &[&id.to_string()])}
+            </A>
+        }
+        .into_any(),
+        None => {
+            view! { <span data-testid="coupon-applied-window">{tr(Text::AppliedToWindow)}</span> }
+                .into_any()
+        }
+    };
+    Some(view! {
+        <div class="applied" data-testid="coupon-applied" data-state=applied.state.clone()>
+            {place}" "{worth}{revoked}
+        </div>
+    })
 }
 
 /// P云's code and message on one line, our hint and note under it; `ids` are the test ids of

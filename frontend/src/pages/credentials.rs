@@ -1,6 +1,7 @@
 //! Credentials (admin): P云 and Mallcoo keys. Secrets are written here, never read back: the
 //! list shows only public parts, the secret inputs start empty and are cleared after sending,
-//! and a key pair we issue for Mallcoo inbound calls is shown once, with a warning.
+//! and a key pair we issue for Mallcoo inbound calls is shown once, with a warning. A P云
+//! car-park credential holds two secrets; replacing one says which.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -21,10 +22,17 @@ pub fn CredentialsPage() -> impl IntoView {
 
 type Credentials = LocalResource<Result<Vec<Credential>, ApiError>>;
 
-const KINDS: [(&str, Text); 3] = [
+const KINDS: [(&str, Text); 4] = [
     ("pyun", Text::KindPyun),
     ("mallcoo_outbound", Text::KindMallcooOutbound),
     ("mallcoo_inbound", Text::KindMallcooInbound),
+    ("pyun_carpark", Text::KindPyunCarpark),
+];
+
+/// The two secrets of a `pyun_carpark` credential: wire name, label, test id of its choice.
+const CARPARK_SECRETS: [(&str, Text, &str); 2] = [
+    ("upload_secret", Text::UploadSecret, "secret-field-upload"),
+    ("downlink_key", Text::DownlinkKey, "secret-field-downlink"),
 ];
 
 fn kind_label(kind: &str) -> Text {
@@ -122,7 +130,8 @@ fn issued_box(pair: Issued, issued: RwSignal<Option<Issued>>) -> impl IntoView {
     }
 }
 
-/// Replaces a secret: a password input that starts empty and is cleared once sent.
+/// Replaces a secret: a password input that starts empty and is cleared once sent. A P云
+/// car-park credential's form first asks which of its two secrets.
 fn replace_form(
     c: Credential,
     replacing: RwSignal<Option<Credential>>,
@@ -131,18 +140,29 @@ fn replace_form(
     let secret = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let id = c.id;
-    let label = if c.kind == "pyun" {
-        Text::AppSecret
-    } else {
-        Text::PrivateKey
+    let carpark = c.kind == "pyun_carpark";
+    // Which secret of a P云 car-park credential; nothing is chosen for the admin.
+    let field = RwSignal::new(None::<&'static str>);
+    let label = match c.kind.as_str() {
+        "pyun" => Text::AppSecret,
+        "pyun_carpark" => Text::NewSecret,
+        _ => Text::PrivateKey,
     };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        let chosen = field.get_untracked();
+        if carpark && chosen.is_none() {
+            error.set(Some(ApiError::Invalid {
+                what: Text::SecretFieldRequired,
+                detail: String::new(),
+            }));
+            return;
+        }
         let value = secret.get_untracked();
         secret.set(String::new());
         spawn_local(async move {
-            match api::replace_secret(id, &value).await {
+            match api::replace_secret(id, &value, chosen).await {
                 Ok(_) => {
                     replacing.set(None);
                     toast(ToastKind::Done(Text::SecretReplaced), "secret-replaced");
@@ -152,10 +172,27 @@ fn replace_form(
             }
         });
     };
+    let choices = carpark.then(|| {
+        view! {
+            <Field label=Text::SecretToReplace group=true>
+                <div class="checks">
+                    {CARPARK_SECRETS.into_iter().map(|(name, text, test_id)| view! {
+                        <label class="check">
+                            <input type="radio" name="secret-field" value=name data-testid=test_id
+                                prop:checked=move || field.get() == Some(name)
+                                on:change=move |_| field.set(Some(name)) />
+                            {tr(text)}
+                        </label>
+                    }).collect_view()}
+                </div>
+            </Field>
+        }
+    });
     view! {
         <section data-testid="replace-secret-form">
             <h3>{tr(Text::ReplaceSecret)}" · "{c.name.clone()}</h3>
             <form on:submit=submit>
+                {choices}
                 <Field label=label>
                     <TextInput value=secret kind="password" test_id="secret-input" {..} autocomplete="new-password" />
                 </Field>
@@ -176,11 +213,21 @@ fn create_form(creds: Credentials, issued: RwSignal<Option<Issued>>) -> impl Int
     let app_secret = RwSignal::new(String::new());
     let public_key = RwSignal::new(String::new());
     let private_key = RwSignal::new(String::new());
+    let upload_secret = RwSignal::new(String::new());
+    let downlink_key = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
         let k = kind.get_untracked();
+        let blank = |v: RwSignal<String>| v.with_untracked(|s| s.trim().is_empty());
+        if k == "pyun_carpark" && (blank(upload_secret) || blank(downlink_key)) {
+            error.set(Some(ApiError::Invalid {
+                what: Text::BothSecretsRequired,
+                detail: String::new(),
+            }));
+            return;
+        }
         let mut body = Map::new();
         body.insert("name".into(), name.get_untracked().trim().into());
         body.insert("kind".into(), k.clone().into());
@@ -201,6 +248,11 @@ fn create_form(creds: Credentials, issued: RwSignal<Option<Issued>>) -> impl Int
                 put("app_id", app_id);
                 put("public_key", public_key);
                 put("private_key", private_key);
+            }
+            "pyun_carpark" => {
+                put("app_id", app_id);
+                put("upload_secret", upload_secret);
+                put("downlink_key", downlink_key);
             }
             _ => {}
         }
@@ -231,6 +283,15 @@ fn create_form(creds: Credentials, issued: RwSignal<Option<Issued>>) -> impl Int
                 </Field>
                 <Show when=shows(&["pyun", "mallcoo_outbound"])>
                     <Field label=Text::AppId><TextInput value=app_id test_id="credential-app-id" /></Field>
+                </Show>
+                <Show when=shows(&["pyun_carpark"])>
+                    <Field label=Text::AppIdOptional><TextInput value=app_id test_id="credential-app-id" /></Field>
+                    <Field label=Text::UploadSecret hint=Text::UploadSecretHint>
+                        <TextInput value=upload_secret kind="password" test_id="credential-upload-secret" {..} autocomplete="new-password" />
+                    </Field>
+                    <Field label=Text::DownlinkKey hint=Text::DownlinkKeyHint>
+                        <TextInput value=downlink_key kind="password" test_id="credential-downlink-key" {..} autocomplete="new-password" />
+                    </Field>
                 </Show>
                 <Show when=shows(&["pyun"])>
                     <Field label=Text::AppSecret>

@@ -42,7 +42,7 @@ const EVERYONE: &[Role] = &Role::ALL;
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 15] = [
+const SECTIONS: [Section; 16] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -110,6 +110,13 @@ const SECTIONS: [Section; 15] = [
         id: "coupon-settings",
         path: "/parks/:id/coupons",
         label: Text::CouponSettings,
+        roles: ADMINS,
+        in_nav: false,
+    },
+    Section {
+        id: "pyun-gateway",
+        path: "/parks/:id/pyun",
+        label: Text::PyunGatewayTitle,
         roles: ADMINS,
         in_nav: false,
     },

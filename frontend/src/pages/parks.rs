@@ -1,19 +1,20 @@
-//! Car parks: the list every role sees (filtered by the server), the admin's create form and
-//! spaces editor, and the tariff editor, whose JSON is checked by the protocol crate in the
-//! browser before sending.
+//! Car parks: the list every role sees (filtered by the server), the admin's forms (a new car
+//! park, a change of one, its spaces) and the tariff editor, whose JSON is checked by the
+//! protocol crate in the browser before sending.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use protocol::tariff::Tariff;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::api::{self, ApiError, Credential, Park, Role};
+use crate::api::{self, ApiError, Park, Role};
 use crate::format::describe_tariff;
 use crate::i18n::{self, Text, tr};
 use crate::pages::error_line;
 use crate::pages::layout::{guarded, session};
+use crate::pages::park_form::{Parks, park_form, parse_spaces, show_value};
 use crate::ui::{DataTable, Field, PageHeader, TextInput, ToastKind, toast};
 
 /// The car parks page.
@@ -21,30 +22,6 @@ use crate::ui::{DataTable, Field, PageHeader, TextInput, ToastKind, toast};
 pub fn ParksPage() -> impl IntoView {
     guarded("parks", parks_page)
 }
-
-/// Which optional text fields the create form offers, with their labels and wire names.
-const OPTIONAL_FIELDS: [(&str, Text); 5] = [
-    ("pyun_park_uuid", Text::PyunParkUuid),
-    ("pyun_api_store_code", Text::PyunStoreCode),
-    ("pyun_merchant", Text::PyunMerchant),
-    ("mallcoo_park_id", Text::MallcooParkId),
-    ("mallcoo_park_code", Text::MallcooParkCode),
-];
-
-/// Credential references a car park may hold: field, credential kind, label.
-const CREDENTIAL_FIELDS: [(&str, &str, Text); 3] = [
-    ("pyun_credential_id", "pyun", Text::PyunCredential),
-    (
-        "mallcoo_out_credential_id",
-        "mallcoo_outbound",
-        Text::MallcooOutCredential,
-    ),
-    (
-        "mallcoo_in_credential_id",
-        "mallcoo_inbound",
-        Text::MallcooInCredential,
-    ),
-];
 
 fn parks_page() -> impl IntoView {
     let user = session().get_untracked();
@@ -57,6 +34,8 @@ fn parks_page() -> impl IntoView {
     let editing = RwSignal::new(None::<Park>);
     // The car park whose spaces an admin is editing.
     let editing_spaces = RwSignal::new(None::<Park>);
+    // The car park an admin is changing in the full form.
+    let editing_park = RwSignal::new(None::<Park>);
     let may_edit_tariff = move |p: &Park| match role {
         Some(Role::Admin) => true,
         Some(Role::PropertyManager) => my_parks.contains(&p.id),
@@ -72,6 +51,7 @@ fn parks_page() -> impl IntoView {
             .and_then(|t| serde_json::from_value::<Tariff>(t).ok());
         let park = p.clone();
         let spaces_of = p.clone();
+        let edit_of = p.clone();
         let spaces = p.total_spaces;
         view! {
             <tr data-testid=format!("park-row-{code}")>
@@ -105,6 +85,12 @@ fn parks_page() -> impl IntoView {
                         <button data-testid=format!("edit-spaces-{code}") on:click=move |_| {
                             editing_spaces.set(Some(spaces_of.clone()));
                         }>{tr(Text::EditSpaces)}</button>
+                        <button data-testid=format!("edit-park-{code}") on:click=move |_| {
+                            editing_park.set(Some(edit_of.clone()));
+                        }>{tr(Text::Edit)}</button>
+                        <A href=format!("/parks/{}/pyun", p.id) {..} data-testid=format!("park-pyun-{code}")>
+                            {tr(Text::PyunGatewayLink)}
+                        </A>
                     })}
                 </td>
             </tr>
@@ -120,145 +106,13 @@ fn parks_page() -> impl IntoView {
         </section>
         {move || editing.get().map(|p| tariff_editor(p, editing, parks))}
         {move || editing_spaces.get().map(|p| spaces_editor(p, editing_spaces, parks))}
-        {is_admin.then(|| create_form(parks))}
-    }
-}
-
-/// Reads the spaces field as the server's rule has it: blank is "not configured", otherwise a
-/// whole number 0–100000.
-fn parse_spaces(text: &str) -> Result<Option<i64>, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match text.parse::<i64>() {
-        Ok(n) if (0..=100_000).contains(&n) => Ok(Some(n)),
-        _ => Err(ApiError::Invalid {
-            what: Text::TotalSpacesInvalid,
-            detail: String::new(),
-        }),
-    }
-}
-
-fn show_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The admin's form for a new car park.
-fn create_form(parks: LocalResource<Result<Vec<Park>, ApiError>>) -> impl IntoView {
-    let code = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
-    let spaces = RwSignal::new(String::new());
-    let optional =
-        OPTIONAL_FIELDS.map(|(field, label)| (field, label, RwSignal::new(String::new())));
-    let credentials = LocalResource::new(api::credentials);
-    let links = CREDENTIAL_FIELDS
-        .map(|(field, kind, label)| (field, kind, label, RwSignal::new(String::new())));
-    let error = RwSignal::new(None::<ApiError>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        error.set(None);
-        let total_spaces = match parse_spaces(&spaces.get_untracked()) {
-            Ok(n) => n,
-            Err(e) => {
-                error.set(Some(e));
-                return;
-            }
-        };
-        let mut body = Map::new();
-        if let Some(n) = total_spaces {
-            body.insert("total_spaces".into(), n.into());
-        }
-        for (field, _, _, value) in links {
-            if let Ok(id) = value.get_untracked().parse::<i64>() {
-                body.insert(field.into(), id.into());
-            }
-        }
-        body.insert("code".into(), code.get_untracked().trim().into());
-        body.insert("name".into(), name.get_untracked().trim().into());
-        for (field, _, value) in optional {
-            let v = value.get_untracked().trim().to_owned();
-            if !v.is_empty() {
-                body.insert(field.into(), v.into());
-            }
-        }
-        spawn_local(async move {
-            match api::create_park(Value::Object(body)).await {
-                Ok(_) => {
-                    toast(ToastKind::Done(Text::Created), "park-created");
-                    code.set(String::new());
-                    name.set(String::new());
-                    spaces.set(String::new());
-                    for (_, _, value) in optional {
-                        value.set(String::new());
-                    }
-                    for (_, _, _, value) in links {
-                        value.set(String::new());
-                    }
-                    parks.refetch();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    view! {
-        <section>
-            <h3>{tr(Text::NewPark)}</h3>
-            <form data-testid="park-form" on:submit=submit>
-                <div class="fields">
-                <Field label=Text::ParkCode>
-                    <TextInput value=code test_id="park-code" placeholder=Text::ParkCodeHint />
-                </Field>
-                <Field label=Text::Name><TextInput value=name test_id="park-name" /></Field>
-                <Field label=Text::TotalSpaces hint=Text::TotalSpacesHint>
-                    <TextInput value=spaces test_id="park-total-spaces" inputmode="numeric" />
-                </Field>
-                {optional.into_iter().map(|(field, label, value)| view! {
-                    <Field label=label>
-                        <TextInput value=value test_id=format!("park-{}", field.replace('_', "-")) />
-                    </Field>
-                }).collect_view()}
-                {links.into_iter().map(|(field, kind, label, value)| {
-                    let choices = move || {
-                        credentials
-                            .get()
-                            .and_then(Result::ok)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter(|c: &Credential| c.kind == kind)
-                            .collect::<Vec<_>>()
-                    };
-                    view! {
-                        <Field label=label>
-                            <select data-testid=format!("park-{}", field.replace('_', "-"))
-                                prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
-                                <option value="">{tr(Text::NoCredential)}</option>
-                                {move || choices().into_iter().map(|c| view! {
-                                    <option value=c.id.to_string()>{c.name}</option>
-                                }).collect_view()}
-                            </select>
-                        </Field>
-                    }
-                }).collect_view()}
-                </div>
-                <div class="actions">
-                    <button type="submit" data-testid="park-create">{tr(Text::Create)}</button>
-                </div>
-            </form>
-            {error_line(error, "park-form-error")}
-        </section>
+        {move || editing_park.get().map(|p| park_form(Some(p), parks, editing_park))}
+        {is_admin.then(|| park_form(None, parks, editing_park))}
     }
 }
 
 /// An admin's editor of `park`'s spaces (blank: not configured).
-fn spaces_editor(
-    park: Park,
-    editing: RwSignal<Option<Park>>,
-    parks: LocalResource<Result<Vec<Park>, ApiError>>,
-) -> impl IntoView {
+fn spaces_editor(park: Park, editing: RwSignal<Option<Park>>, parks: Parks) -> impl IntoView {
     let text = RwSignal::new(park.total_spaces.map(|n| n.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<ApiError>);
     let id = park.id;
@@ -314,11 +168,7 @@ fn check_tariff(text: &str) -> Result<Tariff, ApiError> {
 }
 
 /// The tariff of `park` as editable JSON, validated in the browser before it is sent.
-fn tariff_editor(
-    park: Park,
-    editing: RwSignal<Option<Park>>,
-    parks: LocalResource<Result<Vec<Park>, ApiError>>,
-) -> impl IntoView {
+fn tariff_editor(park: Park, editing: RwSignal<Option<Park>>, parks: Parks) -> impl IntoView {
     let initial = park
         .tariff
         .as_ref()

@@ -353,7 +353,7 @@ fn payments_section(detail: RwSignal<Option<StayDetail>>) -> impl IntoView {
         <section>
             <h3>{tr(Text::PaymentsTitle)}</h3>
             <Table test_id="stay-payments" columns=vec![
-                Text::PayChannel, Text::OrderNo, Text::PaidAmount, Text::MallcooDeduction, Text::PayTime,
+                Text::PayChannel, Text::OrderNo, Text::PaidAmount, Text::DeductionAmount, Text::PayTime,
             ]>
                 <For each=rows key=|p| p.id let(p)>
                     {payment_row(p)}
@@ -367,14 +367,19 @@ fn payments_section(detail: RwSignal<Option<StayDetail>>) -> impl IntoView {
 fn payment_row(p: StayPayment) -> impl IntoView {
     let lang = i18n::lang();
     let channel = p.channel.clone();
+    let label = match channel.as_str() {
+        "mallcoo" => Some(Text::ChannelMallcoo),
+        "pyun" => Some(Text::ChannelPyun),
+        _ => None,
+    };
     view! {
         <tr data-testid=format!("stay-payment-{}", p.id)>
-            <td data-label=tr(Text::PayChannel) data-testid="payment-channel">
-                {move || if channel == "mallcoo" { Text::ChannelMallcoo.text(lang.get()).to_owned() } else { channel.clone() }}
+            <td data-label=tr(Text::PayChannel) data-testid="payment-channel" data-channel=p.channel.clone()>
+                {move || label.map_or_else(|| channel.clone(), |l| l.text(lang.get()).to_owned())}
             </td>
             <td data-label=tr(Text::OrderNo)><code data-testid="payment-order">{p.order_no.clone()}</code></td>
             <td data-label=tr(Text::PaidAmount) data-testid="payment-amount" data-fen=p.amount_fen.to_string()>{yuan(p.amount_fen)}</td>
-            <td data-label=tr(Text::MallcooDeduction) data-testid="payment-deduction" data-fen=p.deduction_fen.to_string()>{yuan(p.deduction_fen)}</td>
+            <td data-label=tr(Text::DeductionAmount) data-testid="payment-deduction" data-fen=p.deduction_fen.to_string()>{yuan(p.deduction_fen)}</td>
             <td data-label=tr(Text::PayTime) class="small" data-testid="payment-time">{shanghai_minutes(p.pay_time)}</td>
         </tr>
     }
