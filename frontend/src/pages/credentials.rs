@@ -180,7 +180,10 @@ fn replace_form(
                         <label class="check">
                             <input type="radio" name="secret-field" value=name data-testid=test_id
                                 prop:checked=move || field.get() == Some(name)
-                                on:change=move |_| field.set(Some(name)) />
+                                on:change=move |_| {
+                                    field.set(Some(name));
+                                    error.set(None);
+                                } />
                             {tr(text)}
                         </label>
                     }).collect_view()}
