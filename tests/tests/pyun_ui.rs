@@ -99,9 +99,11 @@ async fn call_rows(browser: &Browser) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Waits until the page lists `n` calls.
+/// Waits until the page lists `n` calls, asking for the list again (the refresh button) while
+/// it is short: the server stores calls off the request path, a moment after answering them.
 async fn wait_for_calls(browser: &Browser, n: usize) -> Vec<(String, String, String)> {
     let started = Instant::now();
+    let mut asked = Instant::now();
     loop {
         let rows = call_rows(browser).await;
         if rows.len() == n {
@@ -111,6 +113,10 @@ async fn wait_for_calls(browser: &Browser, n: usize) -> Vec<(String, String, Str
             started.elapsed() < Duration::from_secs(20),
             "want {n} calls, the page lists {rows:?}"
         );
+        if rows.len() < n && asked.elapsed() > Duration::from_millis(500) {
+            browser.click("pyun-refresh").await;
+            asked = Instant::now();
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
