@@ -27,7 +27,9 @@ pub(crate) const GATEWAY_PATH: &str = "/pyun/v1/gateway";
     path = "/pyun/v1/gateway",
     tag = "pyun car park",
     request_body(
-        content = Object,
+        // Any body, even none: every one is answered 200 with a result_code (1400 for what is
+        // not a JSON object), as P云's own gateway does.
+        content = Option<serde_json::Value>,
         description = "A flat JSON object signed with the car park's downlink key (S-DOWN, pyun-carpark.md §2): `service`, `version`, `charset`, `park_uuid`, `sign` and the service's fields. Any content type.",
         example = json!({"service": "service.parking.payment.billing", "version": "1.0", "charset": "UTF-8", "park_uuid": "3bad72c0-6204-4b65-90aa-4323ddd1fb5a", "plate": "粤B660PP", "sign": "…"})
     ),
