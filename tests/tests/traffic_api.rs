@@ -270,8 +270,8 @@ async fn payments(backend: Backend) {
     assert_eq!(
         t["payments_by_channel"],
         json!([
-            {"pay_channel": 0, "pay_type": 1, "count": 1, "amount_fen": c.0, "deduction_fen": 0},
-            {"pay_channel": 0, "pay_type": 3, "count": 2, "amount_fen": a.0 + b.0, "deduction_fen": 300},
+            {"channel": "mallcoo", "pay_channel": 0, "pay_type": 1, "count": 1, "amount_fen": c.0, "deduction_fen": 0},
+            {"channel": "mallcoo", "pay_channel": 0, "pay_type": 3, "count": 2, "amount_fen": a.0 + b.0, "deduction_fen": 300},
         ])
     );
     // The two days of the fed traffic saw none of them.
