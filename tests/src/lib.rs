@@ -8,6 +8,7 @@ pub mod mallcoo_site;
 pub mod mallcoo_v14_site;
 pub mod page_checks;
 pub mod pg_proxy;
+pub mod pyun_cloud_site;
 pub mod pyun_gateway_site;
 pub mod server;
 pub mod traffic_site;

@@ -24,6 +24,10 @@ pub const UPLOAD_SECRET: &str = "pb-upload-secret-2025";
 pub struct PyunSite {
     /// Mallcoo's caller, the gate and the people.
     pub site: Site,
+    /// The `pyun_carpark` credential's id.
+    pub carpark_credential: i64,
+    /// Car park A's Mallcoo inbound credential's id.
+    pub mallcoo_credential: i64,
 }
 
 /// A gateway reply: its members, and whether its `sign` verified with the key (`None`: unsigned).
@@ -91,23 +95,36 @@ impl PyunSite {
         assert!(!created.to_string().contains(DOWNLINK_KEY), "{created}");
         let credential = created["credential"]["id"].as_i64().unwrap();
         let mallcoo = site.credential_id("mallcoo in A").await;
+        let p = PyunSite {
+            site,
+            carpark_credential: credential,
+            mallcoo_credential: mallcoo,
+        };
+        p.put_park_a(json!({})).await;
+        p
+    }
+
+    /// Replaces car park A with its settings here (Mallcoo, P云 access, the worked-example
+    /// tariff, 60 spaces) plus the members of `extra`; asserts 200.
+    pub async fn put_park_a(&self, extra: Value) {
+        let mut body = json!({
+            "code": PARK_A, "name": PARK_A, "tariff": worked_example_tariff(),
+            "mallcoo_park_id": MALLCOO_A, "mallcoo_in_credential_id": self.mallcoo_credential,
+            "pyun_park_uuid": PARK_UUID, "pyun_carpark_credential_id": self.carpark_credential,
+            "total_spaces": 60,
+        });
+        for (k, v) in extra.as_object().expect("an object") {
+            body[k] = v.clone();
+        }
+        let vip = &self.site.vip;
         let (status, park) = send(
-            &site.vip.admin,
+            &vip.admin,
             Method::PUT,
-            &site
-                .vip
-                .server
-                .url(&format!("/api/v1/parks/{}", site.vip.park_a)),
-            Some(json!({
-                "code": PARK_A, "name": PARK_A, "tariff": worked_example_tariff(),
-                "mallcoo_park_id": MALLCOO_A, "mallcoo_in_credential_id": mallcoo,
-                "pyun_park_uuid": PARK_UUID, "pyun_carpark_credential_id": credential,
-                "total_spaces": 60,
-            })),
+            &vip.server.url(&format!("/api/v1/parks/{}", vip.park_a)),
+            Some(body),
         )
         .await;
         assert_eq!(status, 200, "{park}");
-        PyunSite { site }
     }
 
     /// Posts `body` as is to the gateway, with `content_type`.

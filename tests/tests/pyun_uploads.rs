@@ -7,139 +7,21 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::coupon_site::{FAST_RETRIES, send};
+use e2e::coupon_site::send;
 use e2e::mallcoo_v14_site::{ago, now_s};
-use e2e::pyun_gateway_site::{DOWNLINK_KEY, PARK_UUID, PyunSite, UPLOAD_SECRET};
-use e2e::server::{Backend, TestServer};
+use e2e::pyun_cloud_site::{PyunCloud as Uploads, accepted, accepted_of, field};
+use e2e::pyun_gateway_site::{DOWNLINK_KEY, PARK_UUID, UPLOAD_SECRET};
+use e2e::server::Backend;
 use e2e::vip_site::PARK_A;
 use reqwest::Method;
-use sandbox::pyun::{
-    CarParkRegistration, Fault, PyunSandbox, RunningSandbox, Upload, UploadFaultRule, UploadPath,
-};
+use sandbox::pyun::{Fault, UploadFaultRule, UploadPath};
 use serde_json::{Value, json};
 
 e2e::on_both_engines! {
     a_stay_goes_to_pyun_entry_then_leave_signed_with_the_exits_figure => stay_uploaded;
     a_leave_waits_for_its_entry_while_pyun_fails => leave_waits;
     a_signature_pyun_ignores_shows_as_misconfigured_and_the_secret_never_leaks => sign_hint;
-}
-
-/// The P云 sandbox knowing car park A, and the site whose server uploads to it.
-struct Uploads {
-    pyun: PyunSandbox,
-    _running: RunningSandbox,
-    p: PyunSite,
-}
-
-impl Uploads {
-    async fn start(backend: Backend, capture_logs: bool) -> Uploads {
-        let pyun = PyunSandbox::new();
-        let running = pyun
-            .start("127.0.0.1:0".parse().unwrap())
-            .await
-            .expect("sandbox starts");
-        let base = format!("PARKBRIDGE_PYUN_BASE_URL={}", running.base_url);
-        let mut args = vec![base.as_str()];
-        args.extend_from_slice(&FAST_RETRIES);
-        let server = if capture_logs {
-            TestServer::start_capturing_logs(backend, &args)
-        } else {
-            TestServer::start_with(backend, &args)
-        };
-        let gateway_url = server.url("/pyun/v1/gateway");
-        pyun.register_carpark(CarParkRegistration {
-            park_uuid: PARK_UUID.into(),
-            gateway_url,
-            downlink_key: DOWNLINK_KEY.into(),
-            upload_secret: UPLOAD_SECRET.into(),
-            api_store_code: None,
-            merchant: None,
-        })
-        .expect("registered");
-        let p = PyunSite::with_server(server).await;
-        Uploads {
-            pyun,
-            _running: running,
-            p,
-        }
-    }
-
-    /// The uploads of stay `serial` P云 received, in arrival order.
-    fn of(&self, serial: &str) -> Vec<Upload> {
-        self.pyun
-            .uploads(Some(PARK_UUID))
-            .into_iter()
-            .filter(|u| u.parking_serial.as_deref() == Some(serial))
-            .collect()
-    }
-
-    /// Waits until `done` holds for stay `serial`'s uploads; panics with them after 30 s.
-    async fn wait(&self, serial: &str, done: impl Fn(&[Upload]) -> bool) -> Vec<Upload> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let uploads = self.of(serial);
-            if done(&uploads) {
-                return uploads;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "uploads of {serial} never settled: {uploads:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The car park's upload records as the admin's listing shows them, newest first.
-    async fn records(&self) -> Vec<Value> {
-        let vip = &self.p.site.vip;
-        let (status, page) = send(
-            &vip.admin,
-            Method::GET,
-            &vip.server.url(&format!(
-                "/api/v1/coupon-records?kind=pyun_uploads&park_id={}",
-                vip.park_a
-            )),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{page}");
-        page["records"].as_array().unwrap().clone()
-    }
-
-    /// Waits until the upload record `key` is final; returns it.
-    async fn final_record(&self, key: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let records = self.records().await;
-            if let Some(r) = records.iter().find(|r| r["key"] == key)
-                && !matches!(r["state"].as_str(), Some("pending" | "sending"))
-            {
-                return r.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "record {key} never final: {records:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// A text part of an upload.
-fn field<'a>(u: &'a Upload, name: &str) -> Option<&'a str> {
-    u.fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Accepted by P云: answered `200` without a hint, signature verified.
-fn accepted(u: &Upload) -> bool {
-    u.answer.code.as_deref() == Some("200") && u.hint.is_none() && u.sign_ok == Some(true)
-}
-
-fn accepted_of(uploads: &[Upload], path: UploadPath) -> Option<&Upload> {
-    uploads.iter().find(|u| u.path == path && accepted(u))
+    a_kill_9_mid_burst_loses_no_upload_and_pyun_keeps_one_stay_per_serial => kill_9_mid_burst;
 }
 
 async fn stay_uploaded(backend: Backend) {
@@ -353,4 +235,103 @@ async fn sign_hint(backend: Backend) {
         !logs.contains(UPLOAD_SECRET) && !logs.contains(DOWNLINK_KEY),
         "a secret reached the logs"
     );
+}
+
+/// Cars in the burst of [`kill_9_mid_burst`]: an entry and an exit each.
+const BURST_CARS: usize = 24;
+
+async fn kill_9_mid_burst(backend: Backend) {
+    let mut up = Uploads::start_with(backend, false, &["PARKBRIDGE_DELIVERY_CONCURRENCY=4"]).await;
+    // A slow P云: uploads are in flight and most still queued when the server dies.
+    up.pyun.push_upload_fault(UploadFaultRule {
+        path: None,
+        park_uuid: Some(PARK_UUID.into()),
+        times: 100_000,
+        skip: 0,
+        fault: Fault::Latency { ms: 300 },
+    });
+    let mut serials = Vec::new();
+    for i in 0..BURST_CARS {
+        let plate = format!("沪A8{i:04}");
+        let session = up.p.site.enter(PARK_A, Some(&plate), ago(60)).await;
+        serials.push(format!("PB{}", session["id"].as_i64().unwrap()));
+        up.p.site.exit(PARK_A, &plate, now_s()).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while up
+        .pyun
+        .uploads(Some(PARK_UUID))
+        .iter()
+        .filter(|u| accepted(u))
+        .count()
+        < 4
+    {
+        assert!(Instant::now() < deadline, "no upload reached P云");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before_kill = up.pyun.uploads(Some(PARK_UUID)).len();
+    up.kill_and_restart();
+    assert!(
+        before_kill < 2 * BURST_CARS,
+        "{before_kill} uploads had arrived: the kill must land mid-burst"
+    );
+
+    // Every stay reaches P云 once: entry then leave, both signed; an upload that was in flight
+    // at the kill may arrive again, and P云 recognises it by its parking_serial.
+    for serial in &serials {
+        let uploads = up
+            .wait(serial, |u| accepted_of(u, UploadPath::Leave).is_some())
+            .await;
+        let enter = accepted_of(&uploads, UploadPath::Enter).expect("entry accepted");
+        let leave = accepted_of(&uploads, UploadPath::Leave).unwrap();
+        assert!(enter.seq < leave.seq, "entry first: {uploads:#?}");
+        for path in [UploadPath::Enter, UploadPath::Leave] {
+            let firsts = uploads
+                .iter()
+                .filter(|u| u.path == path && accepted(u) && !u.duplicate)
+                .count();
+            assert_eq!(firsts, 1, "{serial} {path:?}: {uploads:#?}");
+        }
+        // One cut off by the kill was never answered (nor checked); every answered one verified.
+        assert!(
+            uploads
+                .iter()
+                .filter(|u| u.answer.code.is_some())
+                .all(|u| u.sign_ok == Some(true)),
+            "{uploads:#?}"
+        );
+    }
+    let all = up.pyun.uploads(Some(PARK_UUID));
+    let repeats = all.iter().filter(|u| u.duplicate).count();
+    eprintln!(
+        "{backend:?}: {before_kill} of {} uploads reached P云 before the kill; {repeats} sent again",
+        2 * BURST_CARS
+    );
+    assert!(
+        repeats <= 8,
+        "only uploads in flight at the kill are sent again, not {repeats}: {all:#?}"
+    );
+    let stays = up.pyun.stays(Some(PARK_UUID));
+    assert_eq!(stays.len(), BURST_CARS, "{stays:#?}");
+    assert!(
+        stays
+            .iter()
+            .all(|s| s.entered && !s.open && !s.enter_time_mismatch),
+        "{stays:#?}"
+    );
+    // Nothing left behind on our side either.
+    let records = up.records().await;
+    let ours: Vec<&Value> = records
+        .iter()
+        .filter(|r| {
+            serials.iter().any(|s| {
+                r["key"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!(":{}", &s[2..]))
+            })
+        })
+        .collect();
+    assert_eq!(ours.len(), 2 * BURST_CARS, "{records:#?}");
+    assert!(ours.iter().all(|r| r["state"] == "delivered"), "{ours:#?}");
 }
