@@ -9,6 +9,7 @@
 
 pub mod coupon_event;
 pub mod coupon_grant;
+pub mod coupon_token;
 pub mod fields;
 pub(crate) mod lenient;
 pub mod outcome;
@@ -20,6 +21,9 @@ pub mod vip_row;
 
 pub use coupon_event::{COUPON_EVENT_PATH, CouponEvent, EventMetadata};
 pub use coupon_grant::{COUPON_GRANT_PATH, CouponGrant};
+pub use coupon_token::{
+    COUPON_TOKEN_PATH, CouponToken, MAX_EXPIRE_IN_SECS, MIN_EXPIRE_IN_SECS, TokenPayload,
+};
 pub use fields::RequestError;
 pub use outcome::{Outcome, OutcomeClass, PyunResponse, decode_response};
 pub use resend::{Idempotency, NextStep, NoAnswer};
