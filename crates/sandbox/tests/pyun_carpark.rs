@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use gateway::{Gateway, KEY, Order, Signing};
 use protocol::plate::{Plate, PlateColor};
-use protocol::pyun::{COUPON_EVENT_PATH, COUPON_GRANT_PATH, CouponEvent, CouponGrant, SignedForm};
+use protocol::pyun::{
+    COUPON_EVENT_PATH, COUPON_GRANT_PATH, COUPON_TOKEN_PATH, CouponEvent, CouponGrant, CouponToken,
+    SignedForm,
+};
 use protocol::pyun_carpark::multipart::{self, FilePart};
 use protocol::pyun_carpark::{CarType, ENTER_PATH, Entry, LEAVE_PATH, Leave, UploadOutcome};
 use protocol::time::from_epoch_ms;
@@ -573,6 +576,96 @@ async fn a_coupon_for_a_car_p_yun_never_saw_is_1002_and_a_parked_one_reaches_the
         w.gw.received().len(),
         3,
         "no discount.create outside car parks"
+    );
+}
+
+#[tokio::test]
+async fn a_scanned_qr_token_reaches_the_car_park_whose_shop_asked_for_it() {
+    const SHOP: &str = "92908284598";
+    let w = world().await;
+    let (status, _) = w
+        .post(
+            "coupon-codes",
+            json!({"coupon_code": COUPON_CODE, "discount_type": 1, "discount_value": 300,
+                   "coupon_name": "3元停车券"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let store = json!({"store_code": SHOP});
+    assert_eq!(
+        w.post("carparks/no-such-park/stores", store.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        w.post(&format!("carparks/{PARK}/stores"), store).await.0,
+        204
+    );
+    assert_eq!(
+        w.get(&format!("carparks/{PARK}")).await["store_codes"],
+        json!([SHOP])
+    );
+    w.enter(&entry("PS7", PLATE), UPLOAD_SECRET).await;
+
+    let request = CouponToken {
+        store_code: SHOP.into(),
+        coupon_code: COUPON_CODE.into(),
+        quantity: 1,
+        use_expire: Some(false),
+        expire_in: Some(600),
+        reason: Some("商场消费".into()),
+    };
+    let v = w
+        .send_form(
+            COUPON_TOKEN_PATH,
+            request.to_signed_form(APP, APP_SECRET).unwrap(),
+        )
+        .await;
+    assert_eq!(code(&v), "1001", "{v}");
+    let url = v["payload"]["url"].as_str().unwrap();
+    let token = url.split_once("?token=").unwrap().1;
+
+    // A car the car park never reported: refused as a grant would be, nothing sent.
+    let (status, refused) = w
+        .post("tokens/scan", json!({"token": token, "plate": "沪A68688"}))
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (200, Some("1002")));
+    let (status, scanned) = w
+        .post("tokens/scan", json!({"token": token, "plate": PLATE}))
+        .await;
+    assert_eq!(
+        (status, scanned["code"].as_str()),
+        (200, Some("1001")),
+        "{scanned}"
+    );
+    let call = &scanned["discount_create"];
+    assert_eq!(
+        (call["result_code"].as_str(), &call["sign_ok"]),
+        (Some("1001"), &json!(true)),
+        "{call}"
+    );
+    let got = w.gw.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    for (k, v) in [
+        ("service", "service.parking.discount.create"),
+        ("park_uuid", PARK),
+        ("parking_serial", "PS7"),
+        ("plate", PLATE),
+        ("grant_serial", scanned["grant_serial"].as_str().unwrap()),
+        ("type", "1"),
+        ("value", "300"),
+        ("store_code", SHOP),
+        ("coupon_name", "3元停车券"),
+        ("coupon_code", COUPON_CODE),
+        ("reason", "商场消费"),
+    ] {
+        assert_eq!(got[0].get(k), Some(v), "{k}");
+    }
+    assert_eq!(
+        w.sb.tokens()[0].claims.len(),
+        1,
+        "the refused scan claimed nothing"
     );
 }
 

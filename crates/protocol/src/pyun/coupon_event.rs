@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{MAX_ID_CHARS, MAX_TEXT_CHARS, Received, RequestError, required};
+use super::resend::Idempotency;
 use super::sign::SignedForm;
 use crate::plate::Plate;
 
@@ -45,6 +46,9 @@ pub struct CouponEvent {
 }
 
 impl CouponEvent {
+    /// `event_id` lets P云 recognise a resend (`1403`), so resending is harmless (digest §1.3).
+    pub const IDEMPOTENCY: Idempotency = Idempotency::Keyed;
+
     /// Checks required fields and length limits.
     pub fn validate(&self) -> Result<(), RequestError> {
         required("api_store_code", &self.api_store_code, MAX_ID_CHARS)?;

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{MAX_ID_CHARS, MAX_TEXT_CHARS, Received, RequestError, optional, required};
+use super::fields::{
+    MAX_ID_CHARS, MAX_TEXT_CHARS, Received, RequestError, at_least_one, optional, required,
+};
+use super::resend::Idempotency;
 use super::sign::SignedForm;
 use crate::plate::Plate;
 
@@ -34,17 +37,15 @@ pub struct CouponGrant {
 }
 
 impl CouponGrant {
+    /// P云 cannot tell a resent grant from a new one (digest §1.4).
+    pub const IDEMPOTENCY: Idempotency = Idempotency::Unkeyed;
+
     /// Checks required fields, `quantity ≥ 1` and length limits; an empty optional is not sent.
     pub fn validate(&self) -> Result<(), RequestError> {
         required("merchant", &self.merchant, MAX_ID_CHARS)?;
         required("store_code", &self.store_code, MAX_ID_CHARS)?;
         required("coupon_code", &self.coupon_code, MAX_ID_CHARS)?;
-        if self.quantity == 0 {
-            return Err(RequestError::Invalid {
-                field: "quantity",
-                reason: "must be at least 1".into(),
-            });
-        }
+        at_least_one("quantity", self.quantity)?;
         optional(
             "parking_serial",
             self.parking_serial.as_deref(),
@@ -83,13 +84,7 @@ impl CouponGrant {
     ) -> Result<(String, CouponGrant), RequestError> {
         let form = Received::new(fields)?;
         let app_id = form.required("app_id")?.to_owned();
-        let quantity_text = form.required("quantity")?;
-        let quantity = quantity_text
-            .parse::<u32>()
-            .map_err(|_| RequestError::Invalid {
-                field: "quantity",
-                reason: format!("`{quantity_text}` is not a whole number"),
-            })?;
+        let quantity = form.whole_number("quantity")?;
         let grant = CouponGrant {
             merchant: form.required("merchant")?.to_owned(),
             store_code: form.required("store_code")?.to_owned(),

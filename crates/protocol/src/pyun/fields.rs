@@ -80,6 +80,17 @@ pub(crate) fn optional(
     value.map_or(Ok(()), |v| limit(field, v, max))
 }
 
+/// Checks a count that P云 takes as text (`quantity`): zero asks for nothing, so it is refused.
+pub(crate) fn at_least_one(field: &'static str, value: u32) -> Result<(), RequestError> {
+    if value == 0 {
+        return Err(RequestError::Invalid {
+            field,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(())
+}
+
 fn limit(field: &'static str, value: &str, max: usize) -> Result<(), RequestError> {
     let len = value.chars().count();
     if len > max {
@@ -116,6 +127,15 @@ impl<'a, K: AsRef<str>, V: AsRef<str>> Received<'a, K, V> {
     /// A required field's value.
     pub(crate) fn required(&self, name: &'static str) -> Result<&'a str, RequestError> {
         self.optional(name).ok_or(RequestError::Missing(name))
+    }
+
+    /// A required whole number sent as text (`quantity`).
+    pub(crate) fn whole_number(&self, name: &'static str) -> Result<u32, RequestError> {
+        let text = self.required(name)?;
+        text.parse::<u32>().map_err(|_| RequestError::Invalid {
+            field: name,
+            reason: format!("`{text}` is not a whole number"),
+        })
     }
 
     /// The required `plate`, normalised.

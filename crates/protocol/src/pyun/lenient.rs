@@ -47,6 +47,16 @@ pub(crate) fn opt_i64_any<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     }
 }
 
+/// Serde adapter: an optional `u32` written as a number or a decimal string (`null` is `None`).
+pub(crate) fn opt_u32_any<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    opt_i64_any(d)?
+        .map(|n| {
+            u32::try_from(n)
+                .map_err(|_| serde::de::Error::custom("expected a non-negative integer"))
+        })
+        .transpose()
+}
+
 /// Serde adapter: text written as a string or a number.
 pub(crate) fn string_any<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let v = Value::deserialize(d)?;

@@ -1,11 +1,12 @@
-//! The in-process API of the sandbox as P云's cloud for car parks: registering them, their
-//! coupons' worth, upload faults, and reading back what was uploaded, learned and called.
+//! The in-process API of the sandbox as P云's cloud for car parks: registering them and their
+//! shops, their coupons' worth, upload faults, and reading back what was uploaded, learned and called.
 //! The control API (`carpark_control`) is a thin JSON layer over these.
 
 use super::PyunSandbox;
 use super::carparks::{CarParkRegistration, CarParkView};
 use super::coupon_discount::CouponDiscount;
 use super::downlink::DownlinkCall;
+use super::driver::ControlError;
 use super::faults::UploadFaultRule;
 use super::state::State;
 use super::stays::Stay;
@@ -46,7 +47,18 @@ impl PyunSandbox {
         })
     }
 
-    /// What a granted coupon of `coupon_code` is worth at the car park (`discount.create`).
+    /// Lists a shop (`store_code`) as the car park's, so its QR tokens' coupons are sent there
+    /// (a shop listed under another car park moves).
+    pub fn add_carpark_store(&self, park_uuid: &str, store_code: &str) -> Result<(), ControlError> {
+        if self.with(|s| s.carparks.add_store(park_uuid, store_code)) {
+            Ok(())
+        } else {
+            Err(ControlError::UnknownPark(park_uuid.to_owned()))
+        }
+    }
+
+    /// What a coupon of `coupon_code` (granted or from a QR token) is worth at the car park
+    /// (`discount.create`).
     pub fn set_coupon_discount(&self, coupon_code: &str, discount: CouponDiscount) {
         self.with(|s| s.coupon_discounts.insert(coupon_code.to_owned(), discount));
     }
@@ -102,6 +114,7 @@ fn view(s: &State, park_uuid: &str) -> Option<CarParkView> {
         api_store_code: p.reg.api_store_code.clone(),
         merchant: p.reg.merchant.clone(),
         sign_hint: p.sign_hint,
+        store_codes: p.stores.iter().cloned().collect(),
         open_stays: s.stays.open_count(park_uuid),
     })
 }

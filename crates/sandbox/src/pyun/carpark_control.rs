@@ -8,6 +8,7 @@
 //! | `GET /_sandbox/carparks` | | `[CarParkView]` |
 //! | `GET /_sandbox/carparks/{park_uuid}` | | `CarParkView` |
 //! | `PUT /_sandbox/carparks/{park_uuid}/sign-hint` | `{"on": bool}` | `204` |
+//! | `POST /_sandbox/carparks/{park_uuid}/stores` | `{"store_code"}` (a shop whose QR tokens issue here) | `204` |
 //! | `GET /_sandbox/uploads[?park_uuid=]` | | `[Upload]` |
 //! | `GET /_sandbox/stays[?park_uuid=]` | | `[Stay]` |
 //! | `GET /_sandbox/downlink-calls[?park_uuid=]` | | `[DownlinkCall]` |
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<PyunSandbox> {
         .route("/_sandbox/carparks", post(register).get(list))
         .route("/_sandbox/carparks/{park_uuid}", get(one))
         .route("/_sandbox/carparks/{park_uuid}/sign-hint", put(sign_hint))
+        .route("/_sandbox/carparks/{park_uuid}/stores", post(add_store))
         .route("/_sandbox/uploads", get(uploads))
         .route("/_sandbox/stays", get(stays))
         .route("/_sandbox/downlink-calls", get(downlink_calls))
@@ -68,6 +70,12 @@ struct ParkFilter {
 #[derive(Debug, Deserialize)]
 struct SignHintBody {
     on: bool,
+}
+
+/// `POST /_sandbox/carparks/{park_uuid}/stores`.
+#[derive(Debug, Deserialize)]
+struct StoreBody {
+    store_code: String,
 }
 
 /// `POST /_sandbox/downlink/realtime`.
@@ -119,6 +127,20 @@ async fn sign_hint(
         StatusCode::NO_CONTENT.into_response()
     } else {
         unknown(&park_uuid)
+    }
+}
+
+async fn add_store(
+    State(sb): State<PyunSandbox>,
+    Path(park_uuid): Path<String>,
+    Json(b): Json<StoreBody>,
+) -> Response {
+    if b.store_code.trim().is_empty() {
+        return (StatusCode::BAD_REQUEST, "`store_code` is empty").into_response();
+    }
+    match sb.add_carpark_store(&park_uuid, &b.store_code) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(ControlError::UnknownPark(p)) => unknown(&p),
     }
 }
 

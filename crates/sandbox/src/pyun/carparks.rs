@@ -5,8 +5,14 @@
 //! A coupon event names its car park by `api_store_code` and a grant by `merchant`, never by
 //! `park_uuid` (PROTOCOLS.md §1.3, §1.4); a registration may carry both, and the `park_uuid`
 //! itself also matches, so a test need not invent three names for one car park.
+//!
+//! A QR token names only a shop (`store_code`, pyun-carpark.md §5). At P云 a shop is created by
+//! the property in its own shop list, so a car park's shops are listed apart from its
+//! registration ([`CarParks::add_store`]): not `api_store_code`, which names the car park
+//! itself for events, and not a new registration field, which every caller building a
+//! registration would have to spell out; a re-registration keeps them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +85,9 @@ pub struct CarParkView {
     pub merchant: Option<String>,
     /// Whether every upload is answered `200` + signature hint (a fault mode).
     pub sign_hint: bool,
+    /// The shops whose QR tokens issue coupons here, in order.
+    #[serde(default)]
+    pub store_codes: Vec<String>,
     /// Stays learned from its uploads that are still open.
     pub open_stays: usize,
 }
@@ -89,6 +98,8 @@ pub(crate) struct CarPark {
     pub(crate) reg: CarParkRegistration,
     /// Answer every upload `200` + hint, as P云 does for a wrong secret.
     pub(crate) sign_hint: bool,
+    /// The property's shops (`store_code`), which QR tokens name.
+    pub(crate) stores: BTreeSet<String>,
 }
 
 /// The registered car parks by `park_uuid`.
@@ -107,6 +118,7 @@ impl CarParks {
                 let park = CarPark {
                     reg,
                     sign_hint: false,
+                    stores: BTreeSet::new(),
                 };
                 self.parks.insert(park.reg.park_uuid.clone(), park);
             }
@@ -133,6 +145,26 @@ impl CarParks {
     /// The car park a grant's `merchant` names.
     pub(crate) fn by_merchant(&self, merchant: &str) -> Option<&CarPark> {
         self.find(merchant, |r| r.merchant.as_deref())
+    }
+
+    /// Lists a shop as `park_uuid`'s; a shop belongs to one property, so listing it under another
+    /// car park moves it. `false` if the car park is unknown.
+    pub(crate) fn add_store(&mut self, park_uuid: &str, store_code: &str) -> bool {
+        if !self.parks.contains_key(park_uuid) {
+            return false;
+        }
+        for park in self.parks.values_mut() {
+            park.stores.remove(store_code);
+        }
+        self.parks
+            .get_mut(park_uuid)
+            .map(|p| p.stores.insert(store_code.to_owned()))
+            .is_some()
+    }
+
+    /// The car park whose shop list holds a QR token's `store_code`.
+    pub(crate) fn by_shop(&self, store_code: &str) -> Option<&CarPark> {
+        self.parks.values().find(|p| p.stores.contains(store_code))
     }
 
     /// The alias wins over another car park's `park_uuid`: it was registered for this purpose.
@@ -184,6 +216,25 @@ mod tests {
         assert_eq!(parks.by_merchant("uuid-2").unwrap().reg.park_uuid, "uuid-2");
         assert!(parks.by_merchant("store-1").is_none());
         assert!(parks.by_store_code("other").is_none());
+    }
+
+    #[test]
+    fn a_shop_belongs_to_one_car_park_and_survives_re_registration() {
+        let mut parks = CarParks::default();
+        parks.register(reg("uuid-1"));
+        parks.register(reg("uuid-2"));
+        assert!(!parks.add_store("uuid-9", "shop-1"));
+        assert!(parks.by_shop("shop-1").is_none());
+        assert!(parks.add_store("uuid-1", "shop-1"));
+        assert_eq!(parks.by_shop("shop-1").unwrap().reg.park_uuid, "uuid-1");
+        assert!(
+            parks.by_shop("uuid-1").is_none(),
+            "a park_uuid is not a shop"
+        );
+        assert!(parks.add_store("uuid-2", "shop-1"));
+        assert_eq!(parks.by_shop("shop-1").unwrap().reg.park_uuid, "uuid-2");
+        parks.register(reg("uuid-2"));
+        assert_eq!(parks.by_shop("shop-1").unwrap().reg.park_uuid, "uuid-2");
     }
 
     #[test]

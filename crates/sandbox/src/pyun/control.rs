@@ -2,6 +2,10 @@
 //!
 //! It lets the demo, the CLI and the benchmarks drive a sandbox running in another process. It
 //! has no authentication at all: serve it on loopback only, never on a reachable address.
+//!
+//! QR tokens (`tokens`): `GET /_sandbox/tokens` lists them with their claims; `POST
+//! /_sandbox/tokens/scan` `{"token", "plate"}` is a customer scanning one (`ScanOutcome`);
+//! `POST /_sandbox/tokens/{token}/expire` ends one's life now (`204`, `404` if unknown).
 
 use std::time::Duration;
 
@@ -16,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::PyunSandbox;
 use super::coupon_discount::CouponDiscount;
 use super::faults::FaultRule;
+use super::tokens::{ScanError, TokenScan};
 
 /// Routes of the control API.
 pub(crate) fn routes() -> Router<PyunSandbox> {
@@ -31,6 +36,9 @@ pub(crate) fn routes() -> Router<PyunSandbox> {
         .route("/_sandbox/parked/{plate}", delete(leave))
         .route("/_sandbox/settings", get(settings).put(put_settings))
         .route("/_sandbox/faults", post(push_fault).delete(clear_faults))
+        .route("/_sandbox/tokens", get(tokens))
+        .route("/_sandbox/tokens/scan", post(scan_token))
+        .route("/_sandbox/tokens/{token}/expire", post(expire_token))
 }
 
 /// `POST /_sandbox/apps`.
@@ -170,4 +178,34 @@ async fn push_fault(State(sb): State<PyunSandbox>, Json(rule): Json<FaultRule>) 
 async fn clear_faults(State(sb): State<PyunSandbox>) -> StatusCode {
     sb.clear_faults();
     StatusCode::NO_CONTENT
+}
+
+async fn tokens(State(sb): State<PyunSandbox>) -> Response {
+    Json(sb.tokens()).into_response()
+}
+
+/// `200` with the `ScanOutcome` (a `1002`/`1003` refusal included: the coupon rules answered);
+/// a token that cannot be claimed is `404` unknown, `410` expired, `409` already claimed, and a
+/// bad plate `400`, each with the reason as text.
+async fn scan_token(State(sb): State<PyunSandbox>, Json(b): Json<TokenScan>) -> Response {
+    match sb.scan_token(&b.token, &b.plate).await {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(e) => {
+            let status = match e {
+                ScanError::UnknownToken(_) => StatusCode::NOT_FOUND,
+                ScanError::Expired(_) => StatusCode::GONE,
+                ScanError::AlreadyClaimed(_) => StatusCode::CONFLICT,
+                ScanError::BadPlate { .. } => StatusCode::BAD_REQUEST,
+            };
+            (status, e.to_string()).into_response()
+        }
+    }
+}
+
+async fn expire_token(State(sb): State<PyunSandbox>, Path(token): Path<String>) -> Response {
+    if sb.expire_token(&token) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, format!("unknown token `{token}`")).into_response()
+    }
 }

@@ -2,8 +2,8 @@
 //! `discount.create` P云 sends after issuing it (pyun-carpark.md §3.3, §5 "the loop back").
 //!
 //! P云 knows this from the coupon product its staff configured; the sandbox learns it per
-//! `coupon_code` (grants) and per `api_type` (events) through the control API. A coupon with no
-//! configuration is a 60-minute duration coupon (`type` 2, `value` 60): the commonest kind
+//! `coupon_code` (grants and QR tokens) and per `api_type` (events) through the control API. A
+//! coupon with no configuration is a 60-minute duration coupon (`type` 2, `value` 60): the commonest kind
 //! (DOC's own example is "2小时停车券"), and one every car park applies.
 
 use serde::{Deserialize, Serialize};

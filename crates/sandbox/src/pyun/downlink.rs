@@ -44,7 +44,7 @@ impl Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
-    /// `discount.create` after a coupon event or grant for a parked car.
+    /// `discount.create` after a coupon event, grant or QR token scan for a parked car.
     Coupon,
     /// The driver-pays flow (`billing`, then `payment.result`).
     Driver,
@@ -271,15 +271,16 @@ pub(crate) struct DiscountJob {
     pub(crate) fields: Vec<(String, String)>,
 }
 
-/// Sends a `discount.create`; spawned once the coupon call has been answered.
-pub(crate) async fn deliver_discount(sb: PyunSandbox, job: DiscountJob) {
+/// Sends a `discount.create`: spawned once a coupon call has been answered, awaited by a token
+/// scan (whose control call answers with it).
+pub(crate) async fn deliver_discount(sb: PyunSandbox, job: DiscountJob) -> DownlinkCall {
     let prepared = prepare(
         &job.target,
         protocol::pyun_carpark::Service::DiscountCreate.name(),
         job.fields,
         None,
     );
-    post(&sb, &job.target, &prepared, Trigger::Coupon).await;
+    post(&sb, &job.target, &prepared, Trigger::Coupon).await
 }
 
 impl super::state::State {

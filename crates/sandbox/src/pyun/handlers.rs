@@ -1,4 +1,4 @@
-//! The three third-party P云 endpoints: record the call, play any fault and the latency, then
+//! The four third-party P云 endpoints: record the call, play any fault and the latency, then
 //! answer by P云's rules. The uploads (`uploads`) play their faults through [`play`] too.
 
 use std::sync::PoisonError;
@@ -9,13 +9,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, routing::post};
-use protocol::pyun::{COUPON_EVENT_PATH, COUPON_GRANT_PATH, VIP_RECHARGE_PATH};
+use protocol::pyun::{COUPON_EVENT_PATH, COUPON_GRANT_PATH, COUPON_TOKEN_PATH, VIP_RECHARGE_PATH};
 
 use super::PyunSandbox;
 use super::conn::DropConnection;
 use super::faults::Fault;
 use super::records::{Answer, Endpoint};
 use super::reply::Reply;
+use super::state::Incoming;
 
 /// Body of a `MalformedJson` answer: what a proxy in front of P云 sends when P云 is down.
 pub(crate) const MALFORMED_BODY: &str = "<html>upstream error</html>";
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> Router<PyunSandbox> {
         .route(COUPON_EVENT_PATH, post(event))
         .route(COUPON_GRANT_PATH, post(grant))
         .route(VIP_RECHARGE_PATH, post(vip_recharge))
+        .route(COUPON_TOKEN_PATH, post(token))
 }
 
 async fn event(
@@ -55,6 +57,24 @@ async fn vip_recharge(
     call(sb, Endpoint::VipRecharge, kill, &headers, body).await
 }
 
+async fn token(
+    State(sb): State<PyunSandbox>,
+    kill: Option<Extension<DropConnection>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    call(sb, Endpoint::Token, kill, &headers, body).await
+}
+
+/// `http://` + the `Host` the caller used, so a claim link reaches this sandbox from where the
+/// caller stands; the address `start()` bound when a client sent no `Host`.
+fn base_url(sb: &PyunSandbox, headers: &HeaderMap) -> String {
+    match headers.get(header::HOST).and_then(|v| v.to_str().ok()) {
+        Some(host) if !host.is_empty() => format!("http://{host}"),
+        _ => sb.with(|s| s.base_url.clone()),
+    }
+}
+
 /// One P云 call from arrival to answer (or to the dropped connection).
 async fn call(
     sb: PyunSandbox,
@@ -69,14 +89,21 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let arrival = sb.with(|s| s.arrive(endpoint, &body, authorization.clone()));
+    let base_url = base_url(&sb, headers);
     // P云 tells the car park about a coupon once it has answered the issuer: the job is
     // spawned when the answer is decided, or at once when the connection is to be dropped
     // (then no answer ever comes).
     let dropping = matches!(arrival.fault, Some(Fault::Drop { .. }));
     let discount = std::sync::Mutex::new(None);
     let apply = || {
-        let (reply, job) =
-            sb.with(|s| s.apply(endpoint, &body, authorization.as_deref(), &arrival.seqno));
+        let incoming = Incoming {
+            body: &body,
+            authorization: authorization.as_deref(),
+            seqno: &arrival.seqno,
+            base_url: &base_url,
+            now: chrono::Utc::now(),
+        };
+        let (reply, job) = sb.with(|s| s.apply(endpoint, &incoming));
         match job {
             Some(job) if dropping => {
                 tokio::spawn(super::downlink::deliver_discount(sb.clone(), job));

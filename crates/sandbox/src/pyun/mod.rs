@@ -1,5 +1,10 @@
-//! A stand-in for the P云 (4pyun) parking API (digest §1): coupon events, coupon grants and VIP
-//! recharge sync, with P云's envelope, outcome codes and signatures, plus fault injection.
+//! A stand-in for the P云 (4pyun) parking API (digest §1): coupon events, coupon grants, QR-code
+//! coupon tokens (`mcoupon/token`) and VIP recharge sync, with P云's envelope, outcome codes and
+//! signatures, plus fault injection.
+//!
+//! A QR token is claimed by a customer scanning it with their plate ([`PyunSandbox::scan_token`],
+//! `POST /_sandbox/tokens/scan`): the coupon is issued as a grant's would be, to the car park
+//! whose shop list holds the token's `store_code` ([`PyunSandbox::add_carpark_store`]).
 //!
 //! It is also P云's cloud for car parks registered with it (pyun-carpark.md; ParkBridge as the
 //! car park): it takes their entry and leave uploads (`uploads`), learns their stays, refuses a
@@ -28,6 +33,7 @@ mod records;
 mod reply;
 mod state;
 mod stays;
+mod tokens;
 mod upload_check;
 mod uploads;
 
@@ -50,6 +56,7 @@ pub use driver::{
 pub use faults::{Fault, FaultRule, UploadFaultRule};
 pub use records::{Answer, Endpoint, IssuedCoupon, ReceivedRequest};
 pub use stays::{Stay, StayChange};
+pub use tokens::{CLAIM_PATH, QrToken, ScanError, ScanOutcome, TokenClaim, TokenScan};
 pub use uploads::{Upload, UploadFile, UploadPath};
 
 use state::State;
@@ -118,7 +125,7 @@ impl PyunSandbox {
         self.with(|s| s.api_types.insert(api_type.to_owned()));
     }
 
-    /// Adds a coupon product P云 knows, for grants (its worth at a car park:
+    /// Adds a coupon product P云 knows, for grants and QR tokens (its worth at a car park:
     /// [`PyunSandbox::set_coupon_discount`]).
     pub fn add_coupon_code(&self, coupon_code: &str) {
         self.with(|s| s.coupon_codes.insert(coupon_code.to_owned()));
@@ -146,7 +153,7 @@ impl PyunSandbox {
         self.with(|s| s.any_plate_parked = any);
     }
 
-    /// Successful coupons (events and grants) a plate may receive before `1003`.
+    /// Successful coupons (events, grants, token scans) a plate may receive before `1003`.
     ///
     /// A grant counts once whatever its `quantity`: the limit is on dispatches, as P云's `1003` reads.
     pub fn set_plate_limit(&self, limit: u32) {
@@ -223,10 +230,12 @@ impl PyunSandbox {
         } else {
             addr
         };
+        let base_url = format!("http://{host}");
+        self.with(|s| s.base_url.clone_from(&base_url));
         let task = tokio::spawn(conn::serve(listener, self.router()));
         Ok(RunningSandbox {
             addr,
-            base_url: format!("http://{host}"),
+            base_url,
             task,
         })
     }

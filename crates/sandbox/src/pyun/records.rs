@@ -12,6 +12,8 @@ pub enum Endpoint {
     Grant,
     /// `internal/vip/recharge` (digest §1.5).
     VipRecharge,
+    /// `mcoupon/token` (pyun-carpark.md §5); its coupons are issued when the QR is scanned.
+    Token,
 }
 
 /// A P云 call as received, with what the sandbox did about it.
@@ -42,7 +44,7 @@ pub struct Answer {
     pub dropped: bool,
 }
 
-/// A coupon the sandbox issued (successful events and grants only).
+/// A coupon the sandbox issued (successful events, grants and token scans only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedCoupon {
     /// Which endpoint issued it.
@@ -55,12 +57,15 @@ pub struct IssuedCoupon {
     pub event_id: Option<String>,
     /// The event's service type (events only).
     pub api_type: Option<String>,
-    /// The coupon product (grants only).
+    /// The coupon product (grants and tokens).
     pub coupon_code: Option<String>,
+    /// The QR token whose scan issued it (tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// Coupons granted; 1 for an event.
     pub quantity: u32,
     /// The serial returned in `payload.grant_serial`.
     pub grant_serial: String,
-    /// The `seqno` of the answer that issued it.
+    /// The `seqno` of the answer that issued it (for a token: of the answer that minted it).
     pub seqno: String,
 }

@@ -1,9 +1,12 @@
 //! P云's business rules as the sandbox plays them: credentials, known configurations, parked
-//! plates, coupon limits, event dedupe and VIP records, and — for car parks registered with it
-//! as their cloud — the stays their uploads taught it. Pure and synchronous, called under the lock.
+//! plates, coupon limits, event dedupe and VIP records, QR tokens, and — for car parks registered
+//! with it as their cloud — the stays their uploads taught it. Pure and synchronous, called under
+//! the lock.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use protocol::plate::Plate;
 use protocol::pyun::{
@@ -19,6 +22,7 @@ use super::faults::{Fault, Faults, UploadFaults};
 use super::records::{Answer, Endpoint, IssuedCoupon, ReceivedRequest};
 use super::reply::Reply;
 use super::stays::Stays;
+use super::tokens::Tokens;
 use super::uploads::Upload;
 
 /// Plate limit of a new sandbox.
@@ -32,6 +36,8 @@ pub(crate) const DEFAULT_MAX_VIP_BATCH: usize = protocol::pyun::DEFAULT_BATCH_SI
 pub(crate) struct State {
     /// Prefix of seqnos and grant serials, so two sandboxes in one test never share one.
     instance: String,
+    /// Where `start()` serves, for a claim link asked for without a `Host` header.
+    pub(crate) base_url: String,
     /// `app_id` → secret.
     pub(crate) apps: HashMap<String, String>,
     pub(crate) api_types: HashSet<String>,
@@ -70,6 +76,8 @@ pub(crate) struct State {
     pub(crate) event_discounts: HashMap<String, CouponDiscount>,
     /// `pay_serial`s minted by the driver flow so far.
     pub(crate) pay_serials: u64,
+    /// QR tokens minted by `mcoupon/token`, with their claims.
+    pub(crate) tokens: Tokens,
 }
 
 /// What the handler learns when a call arrives: its identity and any fault to play.
@@ -85,11 +93,49 @@ pub(crate) struct Arrival {
     pub(crate) latency: Duration,
 }
 
+/// A coupon of a `coupon_code` to issue to a plate: from a grant or a scanned QR token.
+#[derive(Debug)]
+pub(crate) struct CodedCoupon<'a> {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) app_id: &'a str,
+    pub(crate) plate: &'a Plate,
+    pub(crate) store_code: &'a str,
+    pub(crate) coupon_code: &'a str,
+    pub(crate) quantity: u32,
+    pub(crate) reason: Option<&'a str>,
+    /// The scanned token, recorded on the coupon.
+    pub(crate) token: Option<&'a str>,
+}
+
+/// What issuing a coded coupon did.
+pub(crate) struct Issued {
+    /// `1001` with the serial, or the refusal (`1002`, `1003`).
+    pub(crate) reply: Reply,
+    /// The coupon's serial, when one was issued.
+    pub(crate) grant_serial: Option<String>,
+    /// The `discount.create` to send, for a car in a registered car park.
+    pub(crate) job: Option<DiscountJob>,
+}
+
+/// One P云 call as the handler passes it to the rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Incoming<'a> {
+    pub(crate) body: &'a [u8],
+    pub(crate) authorization: Option<&'a str>,
+    /// The `seqno` of its answer.
+    pub(crate) seqno: &'a str,
+    /// `http://host:port` the caller reached the sandbox at: the base of a token's claim link.
+    pub(crate) base_url: &'a str,
+    pub(crate) now: DateTime<Utc>,
+}
+
 impl State {
     /// An empty sandbox whose identifiers start with `instance`.
     pub(crate) fn new(instance: String) -> State {
         State {
             instance,
+            // Until `start()` says: the sandbox's own default listening address.
+            base_url: "http://127.0.0.1:9400".to_owned(),
             apps: HashMap::new(),
             api_types: HashSet::new(),
             coupon_codes: HashSet::new(),
@@ -113,6 +159,7 @@ impl State {
             coupon_discounts: HashMap::new(),
             event_discounts: HashMap::new(),
             pay_serials: 0,
+            tokens: Tokens::default(),
         }
     }
 
@@ -131,7 +178,9 @@ impl State {
     ) -> Arrival {
         let seq = self.requests.len() as u64 + 1;
         let fields = match endpoint {
-            Endpoint::Event | Endpoint::Grant => urlencoded::decode(body).unwrap_or_default(),
+            Endpoint::Event | Endpoint::Grant | Endpoint::Token => {
+                urlencoded::decode(body).unwrap_or_default()
+            }
             Endpoint::VipRecharge => Vec::new(),
         };
         self.requests.push(ReceivedRequest {
@@ -171,20 +220,20 @@ impl State {
     pub(crate) fn apply(
         &mut self,
         endpoint: Endpoint,
-        body: &[u8],
-        authorization: Option<&str>,
-        seqno: &str,
+        call: &Incoming<'_>,
     ) -> (Reply, Option<DiscountJob>) {
         match endpoint {
-            Endpoint::Event => self.event(body, seqno),
-            Endpoint::Grant => self.grant(body, seqno),
-            Endpoint::VipRecharge => (self.vip_recharge(body, authorization), None),
+            Endpoint::Event => self.event(call.body, call.seqno),
+            Endpoint::Grant => self.grant(call.body, call.seqno),
+            Endpoint::VipRecharge => (self.vip_recharge(call.body, call.authorization), None),
+            // A token issues nothing yet: its coupons come with each scan.
+            Endpoint::Token => (self.mint_token(call), None),
         }
     }
 
     /// Decodes a form and checks its signature, in the order P云 refuses: unreadable, missing
     /// `app_id`/`sign` (400), then unknown app or wrong signature (401).
-    fn verified_form(&self, body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
+    pub(crate) fn verified_form(&self, body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
         let fields = urlencoded::decode(body)
             .map_err(|e| Reply::invalid(format!("body is not a form: {e}")))?;
         let value = |name: &str| {
@@ -306,6 +355,7 @@ impl State {
             event_id: Some(event.event_id.clone()),
             api_type: Some(event.api_type.clone()),
             coupon_code: None,
+            token: None,
             quantity: 1,
             grant_serial: String::new(),
             seqno: String::new(),
@@ -340,46 +390,86 @@ impl State {
                 .with_hint(format!("unknown coupon_code `{}`", grant.coupon_code));
             return (reply, None);
         }
-        let park = self.carparks.by_merchant(&grant.merchant);
-        let destination = match self.carpark_stay(park, &grant.plate) {
-            Ok(d) => d,
-            Err(r) => return (r, None),
+        let park = self
+            .carparks
+            .by_merchant(&grant.merchant)
+            .map(|p| p.reg.park_uuid.clone());
+        // No dedupe on purpose: P云 has no idempotency key for grants, so a resend issues again.
+        let issued = self.issue_coded(
+            &CodedCoupon {
+                endpoint: Endpoint::Grant,
+                app_id: &app_id,
+                plate: &grant.plate,
+                store_code: &grant.store_code,
+                coupon_code: &grant.coupon_code,
+                quantity: grant.quantity,
+                reason: grant.reason.as_deref(),
+                token: None,
+            },
+            park.as_deref(),
+            seqno,
+        );
+        (issued.reply, issued.job)
+    }
+
+    /// Issues a coupon of a `coupon_code` to a plate — a grant, or a scanned QR token — by the
+    /// same rules: the car park `park_uuid` (when registered) must have the car in, else the
+    /// plate must be parked; the plate limit; one record; and, in a registered car park, one
+    /// `discount.create` per `grant_serial` whatever the quantity (the dispatch counts once, see
+    /// `set_plate_limit`, and the serial is what links the two records).
+    pub(crate) fn issue_coded(
+        &mut self,
+        c: &CodedCoupon<'_>,
+        park_uuid: Option<&str>,
+        seqno: &str,
+    ) -> Issued {
+        let park = park_uuid.and_then(|p| self.carparks.get(p));
+        let refused = |reply| Issued {
+            reply,
+            grant_serial: None,
+            job: None,
         };
-        if let Some(refusal) = self.refuse_plate(&grant.plate, destination.is_some()) {
-            return (refusal, None);
+        let destination = match self.carpark_stay(park, c.plate) {
+            Ok(d) => d,
+            Err(r) => return refused(r),
+        };
+        if let Some(refusal) = self.refuse_plate(c.plate, destination.is_some()) {
+            return refused(refusal);
         }
         let discount = self
             .coupon_discounts
-            .get(&grant.coupon_code)
+            .get(c.coupon_code)
             .cloned()
             .unwrap_or_default();
-        // No dedupe on purpose: P云 has no idempotency key for grants, so a resend issues again.
         let coupon = IssuedCoupon {
-            endpoint: Endpoint::Grant,
-            app_id,
-            plate: grant.plate.as_str().to_owned(),
+            endpoint: c.endpoint,
+            app_id: c.app_id.to_owned(),
+            plate: c.plate.as_str().to_owned(),
             event_id: None,
             api_type: None,
-            coupon_code: Some(grant.coupon_code.clone()),
-            quantity: grant.quantity,
+            coupon_code: Some(c.coupon_code.to_owned()),
+            token: c.token.map(str::to_owned),
+            quantity: c.quantity,
             grant_serial: String::new(),
             seqno: String::new(),
         };
         let (reply, grant_serial) = self.issue(coupon, seqno);
-        // One `discount.create` per answered `grant_serial`, whatever the quantity: the grant
-        // counts once (see `set_plate_limit`), and the serial is what links the two records.
         let job = destination.map(|(target, parking_serial)| DiscountJob {
             target,
             fields: discount.create_fields(&IssuedFacts {
                 parking_serial: &parking_serial,
-                plate: grant.plate.as_str(),
+                plate: c.plate.as_str(),
                 grant_serial: &grant_serial,
-                store_code: &grant.store_code,
-                coupon_code: &grant.coupon_code,
-                reason: grant.reason.as_deref(),
+                store_code: c.store_code,
+                coupon_code: c.coupon_code,
+                reason: c.reason,
             }),
         });
-        (reply, job)
+        Issued {
+            reply,
+            grant_serial: Some(grant_serial),
+            job,
+        }
     }
 
     fn vip_recharge(&mut self, body: &[u8], authorization: Option<&str>) -> Reply {
