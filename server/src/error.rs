@@ -58,6 +58,16 @@ pub enum ApiError {
         /// Human-readable explanation.
         message: String,
     },
+    /// A 409 whose envelope carries machine-readable `details` (e.g. which quota was reached).
+    #[error("{message}")]
+    ConflictDetailed {
+        /// Stable machine-readable reason, snake_case.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+        /// What a client needs to act on the refusal.
+        details: serde_json::Value,
+    },
     /// The body is larger than we accept (413).
     #[error("request body too large")]
     PayloadTooLarge,
@@ -123,7 +133,7 @@ impl ApiError {
             Self::CrossOrigin => StatusCode::FORBIDDEN,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::ConflictDetailed { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -137,7 +147,8 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::ConflictDetailed { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::CrossOrigin => "cross_origin",
@@ -176,6 +187,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation; never a secret or a server fault's details.
     pub message: String,
+    /// Machine-readable particulars of some refusals (e.g. `quota_exhausted`: which quota).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl IntoResponse for ApiError {
@@ -192,10 +207,15 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
+        let details = match &self {
+            Self::ConflictDetailed { details, .. } => Some(details.clone()),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message,
+                details,
             },
         };
         let mut response = (status, Json(body)).into_response();

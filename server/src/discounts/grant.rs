@@ -282,3 +282,71 @@ pub struct Waiver<'a> {
 
 /// How a waiver shows in `offlineDeduction` and on the stay's page.
 pub const WAIVER_LABEL: &str = "人工减免";
+
+/// A discount another feature records on an open stay inside its own transaction (a shop's
+/// validation, whose quota must be used in the same one).
+#[derive(Debug, Clone, Copy)]
+pub struct StayGrant<'a> {
+    /// The car park.
+    pub park_id: i64,
+    /// The open stay.
+    pub session_id: i64,
+    /// Where it comes from; with `source_key`, recorded once.
+    pub source: Source,
+    /// The source's key.
+    pub source_key: &'a str,
+    /// What it takes off (not a `free_window`: that belongs to a plate, not a stay).
+    pub kind: DiscountKind,
+    /// Who gives it, as people and Mallcoo read it.
+    pub label: &'a str,
+    /// `user:<name>`.
+    pub created_by: &'a str,
+    /// SHA-256 (hex) of the request.
+    pub request_digest: &'a str,
+}
+
+/// Records `g` on its stay within the caller's transaction: locks the stay first, as every
+/// writer of a stay does, and answers the discount with what the car owes now. `None` when the
+/// stay is no longer open; `IdReused` when the key is taken.
+pub async fn grant_on_stay(
+    conn: &mut AnyConnection,
+    tariff: &Tariff,
+    g: &StayGrant<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, DiscountAnswer)>, DiscountsError> {
+    if matches!(g.kind, DiscountKind::FreeWindow(_)) {
+        return Err(DiscountsError::Unsupported(
+            "a free_window belongs to a plate, not to a stay".to_owned(),
+        ));
+    }
+    if !lock_open(conn, g.session_id).await? {
+        return Ok(None);
+    }
+    let Some(stay) = stay_by_id(conn, g.park_id, g.session_id).await? else {
+        return Ok(None);
+    };
+    let new = NewDiscount {
+        park_id: g.park_id,
+        session_id: Some(g.session_id),
+        plate: stay.plate.as_deref(),
+        source: g.source,
+        source_key: g.source_key,
+        kind: g.kind,
+        label: g.label,
+        reason: None,
+        created_by: g.created_by,
+        granted_at: now,
+        request_digest: g.request_digest,
+    };
+    let id = insert_once(conn, &new)
+        .await?
+        .ok_or_else(|| DiscountsError::IdReused(g.source_key.to_owned()))?;
+    let answer = answer(conn, g.park_id, id, Some(g.session_id), tariff, now).await?;
+    keep_answer(
+        conn,
+        id,
+        &serde_json::to_string(&answer).expect("an answer serialises"),
+    )
+    .await?;
+    Ok(Some((id, answer)))
+}

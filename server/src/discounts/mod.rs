@@ -14,7 +14,10 @@ mod used;
 mod view;
 
 pub use error::DiscountsError;
-pub use grant::{GrantRequest, Granted, Vehicle, WAIVER_LABEL, Waiver, grant, lock_open, waive};
+pub use grant::{
+    GrantRequest, Granted, StayGrant, Vehicle, WAIVER_LABEL, Waiver, grant, grant_on_stay,
+    lock_open, waive,
+};
 pub use revoke::revoke;
 pub use store::{NewDiscount, Source, insert_once, views_of_stay};
 pub use used::mark_used;

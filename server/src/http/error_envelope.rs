@@ -57,7 +57,11 @@ pub async fn envelope_plain_refusals(req: Request, next: Next) -> Response {
                 .to_ascii_lowercase()
                 .replace(' ', "_");
             let body = ErrorBody {
-                error: ErrorDetail { code, message },
+                error: ErrorDetail {
+                    code,
+                    message,
+                    details: None,
+                },
             };
             let mut resp = (status, Json(body)).into_response();
             if let Some(allow) = parts.headers.get(header::ALLOW) {

@@ -222,6 +222,17 @@ pub async fn insert(
     lease: Option<&Lease>,
     now: DateTime<Utc>,
 ) -> Result<Inserted, sqlx::Error> {
+    insert_on(&mut *db.pool.acquire().await?, new, lease, now).await
+}
+
+/// `insert` on the caller's connection, so that a row can join a transaction that writes what
+/// it stands for (a shop's validation and the quota it used).
+pub async fn insert_on(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewItem,
+    lease: Option<&Lease>,
+    now: DateTime<Utc>,
+) -> Result<Inserted, sqlx::Error> {
     let (state, attempts, next_at, owner, until) = match lease {
         Some(l) => (
             State::Sending,
@@ -251,7 +262,7 @@ pub async fn insert(
     .bind(owner)
     .bind(until)
     .bind(to_ms(now))
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = created {
         return Ok(Inserted {
@@ -267,7 +278,7 @@ pub async fn insert(
     .bind(new.park_id)
     .bind(new.kind.as_str())
     .bind(&new.dedupe_key)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Inserted {
         item: existing.into_item(),
