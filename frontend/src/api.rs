@@ -215,11 +215,18 @@ pub(crate) enum Role {
     PropertyManager,
     /// Read-only view of its car parks.
     MallStaff,
+    /// Staff of one shop (its validations only).
+    Merchant,
 }
 
 impl Role {
     /// Every role, for selects.
-    pub(crate) const ALL: [Role; 3] = [Role::Admin, Role::PropertyManager, Role::MallStaff];
+    pub(crate) const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::PropertyManager,
+        Role::MallStaff,
+        Role::Merchant,
+    ];
 
     /// The wire name.
     pub(crate) fn code(self) -> &'static str {
@@ -227,6 +234,7 @@ impl Role {
             Role::Admin => "admin",
             Role::PropertyManager => "property_manager",
             Role::MallStaff => "mall_staff",
+            Role::Merchant => "merchant",
         }
     }
 
@@ -241,6 +249,7 @@ impl Role {
             Role::Admin => Text::RoleAdmin,
             Role::PropertyManager => Text::RolePropertyManager,
             Role::MallStaff => Text::RoleMallStaff,
+            Role::Merchant => Text::RoleMerchant,
         }
     }
 }

@@ -104,6 +104,7 @@ table! {
     RoleAdmin => "管理员", "Administrator";
     RolePropertyManager => "物业管理员", "Property manager";
     RoleMallStaff => "商场员工", "Mall staff";
+    RoleMerchant => "商户", "Merchant";
     // Common form words
     Name => "名称", "Name";
     Create => "创建", "Create";

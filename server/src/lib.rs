@@ -20,6 +20,7 @@ pub mod pyun_client;
 pub mod pyun_gateway;
 pub mod pyun_upload;
 pub mod secrets;
+pub mod shops;
 pub mod storage;
 pub mod telemetry;
 pub mod tokens;

@@ -51,6 +51,18 @@ fn admitted(access: Access) -> Admitted {
             scopes: None,
             mallcoo: false,
         },
+        Access::Staff => Admitted {
+            anonymous: false,
+            roles: vec![Role::Admin, Role::PropertyManager, Role::MallStaff],
+            scopes: None,
+            mallcoo: false,
+        },
+        Access::Merchant => Admitted {
+            anonymous: false,
+            roles: vec![Role::Merchant],
+            scopes: None,
+            mallcoo: false,
+        },
         Access::Roles(roles) => Admitted {
             anonymous: false,
             roles: Role::ALL
@@ -79,6 +91,45 @@ fn admitted(access: Access) -> Admitted {
             mallcoo: true,
         },
     }
+}
+
+/// Creates the merchant user of a shop of a car park (`rt_merchant`).
+async fn add_merchant(server: &TestServer) {
+    let admin = server.signed_in(&username(Role::Admin), PASSWORD).await;
+    let post =
+        |path: &str, body: serde_json::Value| admin.post(server.url(path)).json(&body).send();
+    let park: serde_json::Value = post(
+        "/api/v1/parks",
+        serde_json::json!({"code": "rt-park", "name": "路由表"}),
+    )
+    .await
+    .expect("park")
+    .json()
+    .await
+    .expect("park json");
+    let park = park["id"].as_i64().expect("park id");
+    let shop: serde_json::Value = post(
+        &format!("/api/v1/parks/{park}/shops"),
+        serde_json::json!({"name": "rt shop"}),
+    )
+    .await
+    .expect("shop")
+    .json()
+    .await
+    .expect("shop json");
+    let shop = shop["id"].as_i64().expect("shop id");
+    let resp = post(
+        "/api/v1/users",
+        serde_json::json!({"username": username(Role::Merchant), "password": PASSWORD, "role": "merchant", "shop_id": shop}),
+    )
+    .await
+    .expect("merchant");
+    assert_eq!(
+        resp.status(),
+        201,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
 }
 
 /// Sends the route's request (an empty JSON object as body where one is expected).
@@ -117,9 +168,11 @@ on_both_backends! {
     async fn every_route_refuses_exactly_the_callers_its_access_rule_excludes(server: TestServer) {
         let table = routes::table();
         assert!(!table.is_empty(), "the route table is empty");
-        for role in Role::ALL {
+        // A merchant is bound to a shop, made through the API like an admin makes one.
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Merchant) {
             server.add_user(&username(role), role.as_str(), PASSWORD);
         }
+        add_merchant(&server).await;
         let anonymous = reqwest::Client::new();
         let mut people = Vec::new();
         for role in Role::ALL {

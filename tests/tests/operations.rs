@@ -62,7 +62,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
 fn schemes_for(access: Access) -> &'static [&'static str] {
     match access {
         Access::Public => &[],
-        Access::SignedIn | Access::Roles(_) => &["session"],
+        Access::SignedIn | Access::Staff | Access::Merchant | Access::Roles(_) => &["session"],
         Access::Machine(_) | Access::AnyMachine => &["api_key"],
         Access::MallcooSigned => &[
             "mallcoo_app_id",

@@ -38,7 +38,8 @@ struct Section {
     in_nav: bool,
 }
 
-const EVERYONE: &[Role] = &Role::ALL;
+// The car parks' staff; a merchant sees only its shop's page (issue 17, its own page to come).
+const EVERYONE: &[Role] = &[Role::Admin, Role::PropertyManager, Role::MallStaff];
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 

@@ -28,7 +28,8 @@ fn role_select(role: RwSignal<Role>, test_id: String) -> impl IntoView {
                 role.set(r);
             }
         }>
-            {Role::ALL.into_iter().map(|r| view! {
+            // A merchant is created for its shop (`shop_id`), which this form does not ask yet.
+            {Role::ALL.into_iter().filter(|r| *r != Role::Merchant).map(|r| view! {
                 <option value=r.code() selected=move || role.get() == r>{tr(r.label())}</option>
             }).collect_view()}
         </select>

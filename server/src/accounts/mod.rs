@@ -17,11 +17,18 @@ pub enum Role {
     PropertyManager,
     /// Read-only traffic and sessions of its car parks.
     MallStaff,
+    /// Staff of one shop: validates its customers' parking on the shop's routes only.
+    Merchant,
 }
 
 impl Role {
     /// Every role, in the order the UI lists them.
-    pub const ALL: [Role; 3] = [Role::Admin, Role::PropertyManager, Role::MallStaff];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::PropertyManager,
+        Role::MallStaff,
+        Role::Merchant,
+    ];
 
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +36,7 @@ impl Role {
             Role::Admin => "admin",
             Role::PropertyManager => "property_manager",
             Role::MallStaff => "mall_staff",
+            Role::Merchant => "merchant",
         }
     }
 
@@ -49,6 +57,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// Car parks this user may act on; empty for admins, who may act on all.
     pub parks: Vec<i64>,
+    /// The one shop a merchant acts for (`None` for every other role).
+    pub shop_id: Option<i64>,
 }
 
 impl CurrentUser {

@@ -19,6 +19,9 @@ pub struct UserView {
     pub parks: Vec<i64>,
     /// Whether sign-in is refused.
     pub disabled: bool,
+    /// The shop a merchant is bound to (absent for other roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shop_id: Option<i64>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -28,6 +31,7 @@ struct UserRow {
     password_hash: String,
     role: String,
     disabled_at: Option<i64>,
+    shop_id: Option<i64>,
 }
 
 /// A stored user with what sign-in needs.
@@ -49,6 +53,7 @@ impl UserRow {
                 role: Role::parse(&self.role).unwrap_or(Role::MallStaff),
                 parks,
                 disabled: self.disabled_at.is_some(),
+                shop_id: self.shop_id,
             },
             password_hash: self.password_hash,
         }
@@ -63,6 +68,7 @@ impl UserView {
             username: self.username.clone(),
             role: self.role,
             parks: self.parks.clone(),
+            shop_id: self.shop_id,
         }
     }
 }
@@ -71,7 +77,7 @@ impl UserView {
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, username, password_hash, role, disabled_at FROM users ",
+            "SELECT id, username, password_hash, role, disabled_at, shop_id FROM users ",
             $tail
         )
     };
@@ -86,14 +92,28 @@ pub async fn create(
     role: Role,
     parks: &[i64],
 ) -> Result<i64, sqlx::Error> {
+    create_in_shop(db, username, password_hash, role, parks, None).await
+}
+
+/// As `create`, with the shop a merchant is bound to (the database refuses a merchant without
+/// one, and a shop for any other role: `users_merchant_shop_check`).
+pub async fn create_in_shop(
+    db: &Db,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    parks: &[i64],
+    shop_id: Option<i64>,
+) -> Result<i64, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO users (username, password_hash, role, created_at, shop_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username)
     .bind(password_hash)
     .bind(role.as_str())
     .bind(to_ms(Utc::now()))
+    .bind(shop_id)
     .fetch_one(&mut *tx)
     .await?;
     insert_parks(&mut tx, id, parks).await?;

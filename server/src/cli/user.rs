@@ -30,7 +30,14 @@ pub(crate) enum UserCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| "expected admin, property_manager or mall_staff".to_owned())
+    match Role::parse(s) {
+        // A merchant is bound to a shop: an admin creates it with `POST /api/v1/users`.
+        Some(Role::Merchant) | None => Err(
+            "expected admin, property_manager or mall_staff (a merchant is created for its shop with the API)"
+                .to_owned(),
+        ),
+        Some(role) => Ok(role),
+    }
 }
 
 /// Runs a user command.

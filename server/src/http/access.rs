@@ -15,8 +15,14 @@ use crate::error::ApiError;
 pub enum Access {
     /// Anyone (sign-in itself, health).
     Public,
-    /// Any signed-in person.
+    /// Any signed-in person, merchants included (sign-out, `me`).
     SignedIn,
+    /// Any signed-in person of the car parks' staff: every role but `merchant`, who sees only
+    /// its shop.
+    Staff,
+    /// Merchants only, on their own shop's routes (admins have no shop: they use the shops'
+    /// management routes instead).
+    Merchant,
     /// Signed-in people with one of these roles; admins always pass.
     Roles(&'static [Role]),
     /// Machine clients whose API key (`Authorization: Bearer …`) carries this scope.
@@ -38,6 +44,8 @@ impl Access {
     pub fn admits(self, role: Role) -> bool {
         match self {
             Access::Public | Access::SignedIn => true,
+            Access::Staff => role != Role::Merchant,
+            Access::Merchant => role == Role::Merchant,
             Access::Roles(roles) => role == Role::Admin || roles.contains(&role),
             Access::Machine(_) | Access::AnyMachine | Access::MallcooSigned => false,
         }
@@ -48,7 +56,11 @@ impl Access {
         match self {
             Access::Public | Access::AnyMachine => true,
             Access::Machine(scope) => scopes.contains(&scope),
-            Access::SignedIn | Access::Roles(_) | Access::MallcooSigned => false,
+            Access::SignedIn
+            | Access::Staff
+            | Access::Merchant
+            | Access::Roles(_)
+            | Access::MallcooSigned => false,
         }
     }
 }
@@ -87,7 +99,7 @@ pub async fn enforce(
     match access {
         // Mallcoo's signature is checked by its handlers (`http::mallcoo_v14`) on the raw body.
         Access::Public | Access::MallcooSigned => {}
-        Access::SignedIn | Access::Roles(_) => {
+        Access::SignedIn | Access::Staff | Access::Merchant | Access::Roles(_) => {
             let token = session_token(req.headers()).ok_or(ApiError::Unauthorized)?;
             let user = sessions::user_of(&state.db, token)
                 .await?

@@ -25,6 +25,8 @@ mod pyun_gateway;
 mod request_metrics;
 pub mod routes;
 pub(crate) mod schema_rules;
+mod shop_desk;
+mod shops;
 mod spaces;
 mod stays;
 mod traffic;

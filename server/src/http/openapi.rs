@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, pyun_gateway, request_metrics, spaces, stays,
-    traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
+    gate, health, machine, mallcoo_v14, parks, pyun_gateway, request_metrics, shop_desk, shops,
+    spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -81,6 +81,15 @@ use crate::accounts::sessions;
         vip_sync::start,
         vip_sync::resend,
         vip_sync::get,
+        shops::create_shop,
+        shops::list_shops,
+        shops::update_shop,
+        shops::create_offer,
+        shops::list_offers,
+        shops::update_offer,
+        shop_desk::page,
+        shop_desk::validate_plate,
+        shop_desk::history,
         openapi_json,
         health::healthz,
         request_metrics::render,

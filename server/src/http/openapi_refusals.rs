@@ -75,7 +75,10 @@ fn refusals(
         ));
     }
     let mut forbidden = Vec::new();
-    if matches!(access, Access::Roles(_) | Access::Machine(_)) {
+    if matches!(
+        access,
+        Access::Roles(_) | Access::Machine(_) | Access::Staff | Access::Merchant
+    ) {
         forbidden.push("forbidden");
     }
     if changes {

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use super::access::Access;
 use super::{
     AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, spaces, stays, traffic,
-    users, vip_csv, vip_machine, vip_records, vip_sync,
+    discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, shop_desk, shops, spaces,
+    stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -44,7 +44,7 @@ fn route(
 
 /// Every API route.
 pub fn table() -> Vec<Route> {
-    use Access::{AnyMachine, Public, SignedIn};
+    use Access::{AnyMachine, Merchant, Public, SignedIn, Staff};
     const ADMIN: Access = Access::ADMIN;
     const MANAGER: Access = Access::Roles(&[Role::PropertyManager]);
     const COUPONS: Access = Access::Machine(Scope::Coupons);
@@ -73,9 +73,9 @@ pub fn table() -> Vec<Route> {
             ADMIN,
             delete(users::revoke_sessions),
         ),
-        route(Method::GET, "/api/v1/parks", SignedIn, get(parks::list)),
+        route(Method::GET, "/api/v1/parks", Staff, get(parks::list)),
         route(Method::POST, "/api/v1/parks", ADMIN, post(parks::create)),
-        route(Method::GET, "/api/v1/parks/{id}", SignedIn, get(parks::get)),
+        route(Method::GET, "/api/v1/parks/{id}", Staff, get(parks::get)),
         route(Method::PUT, "/api/v1/parks/{id}", ADMIN, put(parks::update)),
         route(
             Method::PUT,
@@ -166,7 +166,7 @@ pub fn table() -> Vec<Route> {
         route(
             Method::GET,
             "/api/v1/parks/{id}/coupon-config",
-            SignedIn,
+            Staff,
             get(coupon_config::get),
         ),
         route(
@@ -344,6 +344,55 @@ pub fn table() -> Vec<Route> {
             "/api/v1/sessions/discounts/{park}/{discount_id}",
             Access::Machine(Scope::Discounts),
             delete(discounts::revoke),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/shops",
+            MANAGER,
+            post(shops::create_shop),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parks/{id}/shops",
+            MANAGER,
+            get(shops::list_shops),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/shops/{id}",
+            MANAGER,
+            put(shops::update_shop),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/shops/{id}/offers",
+            MANAGER,
+            post(shops::create_offer),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/shops/{id}/offers",
+            MANAGER,
+            get(shops::list_offers),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/offers/{id}",
+            MANAGER,
+            put(shops::update_offer),
+        ),
+        route(Method::GET, "/api/v1/shop", Merchant, get(shop_desk::page)),
+        route(
+            Method::POST,
+            "/api/v1/shop/validations",
+            Merchant,
+            post(shop_desk::validate_plate),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/shop/validations",
+            Merchant,
+            get(shop_desk::history),
         ),
         route(
             Method::GET,

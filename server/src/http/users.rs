@@ -44,6 +44,8 @@ pub(crate) struct NewUser {
     role: Role,
     #[serde(default)]
     parks: Vec<i64>,
+    /// The shop a `merchant` is bound to: required for merchants, refused for other roles.
+    shop_id: Option<i64>,
 }
 
 fn check_username(name: &str) -> Result<(), ApiError> {
@@ -81,6 +83,34 @@ fn map_park_error(e: sqlx::Error) -> ApiError {
     }
 }
 
+/// A merchant's car parks: its shop's, whatever `parks` says (the shop is what binds it). Other
+/// roles keep `parks` and may not name a shop.
+async fn merchant_shop(
+    state: &AppState,
+    role: Role,
+    shop_id: Option<i64>,
+    parks: Vec<i64>,
+) -> Result<Vec<i64>, ApiError> {
+    match (role, shop_id) {
+        (Role::Merchant, None) => Err(ApiError::unprocessable(
+            "shop_required",
+            "a merchant is bound to one shop: send `shop_id`",
+        )),
+        (Role::Merchant, Some(id)) => {
+            let mut conn = state.db.pool.acquire().await?;
+            let shop = crate::shops::store::shop_by_id(&mut conn, id)
+                .await?
+                .ok_or_else(|| ApiError::unprocessable("unknown_shop", "no such shop"))?;
+            Ok(vec![shop.park_id])
+        }
+        (_, Some(_)) => Err(ApiError::unprocessable(
+            "shop_not_allowed",
+            "only a merchant is bound to a shop",
+        )),
+        (_, None) => Ok(parks),
+    }
+}
+
 /// `POST /api/v1/users`: 201 with the user; 409 when the username is taken.
 #[utoipa::path(
     post,
@@ -91,7 +121,7 @@ fn map_park_error(e: sqlx::Error) -> ApiError {
     responses(
         (status = 201, description = "Created", body = UserView),
         (status = 400, description = "`invalid_username`, `weak_password`", body = ErrorBody),
-        (status = 422, description = "`unknown_park`: one of `parks` names no car park", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: one of `parks` names no car park; `shop_required`: a merchant needs a `shop_id`; `shop_not_allowed`: only merchants have one; `unknown_shop`", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
@@ -105,8 +135,9 @@ pub(crate) async fn create(
     let username = new.username.trim().to_owned();
     check_username(&username)?;
     check_password(&new.password)?;
+    let parks = merchant_shop(&state, new.role, new.shop_id, new.parks).await?;
     let hash = password::hash(new.password).await;
-    let id = users::create(&state.db, &username, &hash, new.role, &new.parks)
+    let id = users::create_in_shop(&state.db, &username, &hash, new.role, &parks, new.shop_id)
         .await
         .map_err(|e| {
             if unique_violation(&e).is_some() {
@@ -123,7 +154,7 @@ pub(crate) async fn create(
         &actor.actor(),
         "user.create",
         &format!("user:{username}"),
-        json!({ "role": new.role, "parks": new.parks }),
+        json!({ "role": new.role, "parks": parks, "shop_id": new.shop_id }),
     )
     .await?;
     let user = users::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
@@ -153,7 +184,7 @@ pub(crate) struct UserChange {
     responses(
         (status = 200, description = "The changed user", body = UserView),
         (status = 400, description = "`weak_password`", body = ErrorBody),
-        (status = 422, description = "`unknown_park`: one of `parks` names no car park; `self_lockout`: an admin may not disable or demote their own account", body = ErrorBody),
+        (status = 422, description = "`unknown_park`: one of `parks` names no car park; `self_lockout`: an admin may not disable or demote their own account; `merchant_role_fixed`: a merchant's role cannot be changed, nor another role changed to merchant", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
@@ -175,6 +206,16 @@ pub(crate) async fn update(
         return Err(ApiError::unprocessable(
             "self_lockout",
             "you cannot disable or demote your own account",
+        ));
+    }
+    // A merchant is bound to its shop from its creation: the role cannot be given or taken.
+    if change
+        .role
+        .is_some_and(|r| (r == Role::Merchant) != (user.role == Role::Merchant))
+    {
+        return Err(ApiError::unprocessable(
+            "merchant_role_fixed",
+            "a merchant account is created for its shop and stays a merchant; create another user instead",
         ));
     }
     if let Some(pw) = &change.password {

@@ -1,0 +1,445 @@
+//! Admins' and property managers' management of a car park's shops and their offers (issue 17):
+//! create, list and change them, audit-logged in the change's transaction.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use protocol::ledger::DiscountKind;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::json::ApiJson;
+use crate::accounts::CurrentUser;
+use crate::audit;
+use crate::coupons::config;
+use crate::discounts::DiscountsError;
+use crate::error::{ApiError, ErrorBody};
+use crate::parks;
+use crate::shops::ShopsError;
+use crate::shops::store::{
+    self, Gives, NewOffer, Offer, OfferChange, Shop, offer_by_id, offers_of_shop, shop_by_id,
+};
+
+/// Longest shop or offer name, and store code.
+const MAX_NAME_CHARS: usize = 64;
+
+fn text(field: &str, value: &str) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("`{field}` must be 1 to {MAX_NAME_CHARS} printable characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn store_code(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => text("store_code", v).map(Some),
+    }
+}
+
+/// The shop `id` if `user` may manage its car park (404 otherwise).
+async fn managed_shop(state: &AppState, user: &CurrentUser, id: i64) -> Result<Shop, ApiError> {
+    let mut conn = state.db.pool.acquire().await?;
+    shop_by_id(&mut conn, id)
+        .await?
+        .filter(|s| user.may_access_park(s.park_id))
+        .ok_or(ApiError::NotFound)
+}
+
+/// A new shop.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewShop {
+    /// 1–64 characters, unique in the car park.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: String,
+    /// Its P云 store code (1–64 characters), sent with its coupon grants; empty or absent: the
+    /// product's.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    store_code: Option<String>,
+}
+
+/// `POST /api/v1/parks/{id}/shops`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parks/{id}/shops",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    request_body = NewShop,
+    responses(
+        (status = 201, description = "The shop", body = Shop),
+        (status = 400, description = "`invalid_field`: an empty, too long or control-character name or store code", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such car park for this user", body = ErrorBody),
+        (status = 409, description = "`shop_name_taken`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_shop(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(park_id): Path<i64>,
+    ApiJson(body): ApiJson<NewShop>,
+) -> Result<(StatusCode, Json<Shop>), ApiError> {
+    if !user.may_access_park(park_id) {
+        return Err(ApiError::NotFound);
+    }
+    parks::get(&state.db, park_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let name = text("name", &body.name)?;
+    let code = store_code(body.store_code.as_deref())?;
+    let mut tx = state.db.pool.begin().await?;
+    let id = store::create_shop(&mut tx, park_id, &name, code.as_deref(), Utc::now()).await?;
+    audit::record_on(
+        &mut tx,
+        &user.actor(),
+        "shop.create",
+        &format!("shop:{id}"),
+        json!({"park": park_id, "name": name, "store_code": code}),
+    )
+    .await?;
+    let shop = shop_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    tracing::info!(park = park_id, shop = id, by = %user.actor(), "shop created");
+    Ok((StatusCode::CREATED, Json(shop)))
+}
+
+/// `GET /api/v1/parks/{id}/shops`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parks/{id}/shops",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Car park id")),
+    responses(
+        (status = 200, description = "The car park's shops, by name", body = [Shop]),
+        (status = 400, description = "A path that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such car park for this user", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_shops(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(park_id): Path<i64>,
+) -> Result<Json<Vec<Shop>>, ApiError> {
+    if !user.may_access_park(park_id) {
+        return Err(ApiError::NotFound);
+    }
+    parks::get(&state.db, park_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(store::shops_of_park(&state.db, park_id).await?))
+}
+
+/// A change of a shop; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShopChange {
+    /// 1–64 characters, unique in the car park.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: Option<String>,
+    /// Its P云 store code; empty: none (the product's is sent).
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    store_code: Option<String>,
+    /// Whether it may validate.
+    active: Option<bool>,
+}
+
+/// `PUT /api/v1/shops/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/shops/{id}",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Shop id")),
+    request_body = ShopChange,
+    responses(
+        (status = 200, description = "The changed shop", body = Shop),
+        (status = 400, description = "`invalid_field`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such shop for this user", body = ErrorBody),
+        (status = 409, description = "`shop_name_taken`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update_shop(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ShopChange>,
+) -> Result<Json<Shop>, ApiError> {
+    let shop = managed_shop(&state, &user, id).await?;
+    let name = match &body.name {
+        Some(n) => text("name", n)?,
+        None => shop.name.clone(),
+    };
+    let code = match &body.store_code {
+        Some(c) => store_code(Some(c))?,
+        None => shop.store_code.clone(),
+    };
+    let active = body.active.unwrap_or(shop.active);
+    let mut tx = state.db.pool.begin().await?;
+    store::update_shop(&mut tx, id, &name, code.as_deref(), active, Utc::now()).await?;
+    audit::record_on(
+        &mut tx,
+        &user.actor(),
+        "shop.update",
+        &format!("shop:{id}"),
+        json!({"name": name, "store_code": code, "active": active}),
+    )
+    .await?;
+    let shop = shop_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(shop))
+}
+
+/// The local discount an offer gives (PROTOCOLS.md §5.1).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DiscountField {
+    /// `amount` (fen ≥ 1), `minutes` (1–527040), `free` (no value) or `percent` (1–1000 per mille).
+    #[schema(pattern = "^(amount|minutes|free|percent)$")]
+    kind: String,
+    /// The kind's value.
+    #[schema(minimum = 0)]
+    value: Option<i64>,
+}
+
+/// A new offer: exactly one of `product_id` and `discount`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewOfferBody {
+    /// 1–64 characters, unique in the shop.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: String,
+    /// A coupon product of the shop's car park, granted through P云.
+    product_id: Option<i64>,
+    /// A local discount recorded in the ledger.
+    discount: Option<DiscountField>,
+    /// Validations per Shanghai day.
+    #[schema(minimum = 1)]
+    daily_quota: i64,
+    /// Validations per Shanghai month; absent: unlimited.
+    #[schema(minimum = 1)]
+    monthly_quota: Option<i64>,
+}
+
+fn quota(field: &str, v: i64) -> Result<i64, ApiError> {
+    if v < 1 {
+        return Err(ApiError::bad_request(
+            "invalid_quota",
+            format!("`{field}` is at least 1"),
+        ));
+    }
+    Ok(v)
+}
+
+/// `POST /api/v1/shops/{id}/offers`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{id}/offers",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Shop id")),
+    request_body = NewOfferBody,
+    responses(
+        (status = 201, description = "The offer", body = Offer),
+        (status = 400, description = "`invalid_field`, `invalid_quota`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such shop for this user", body = ErrorBody),
+        (status = 409, description = "`offer_name_taken`", body = ErrorBody),
+        (status = 422, description = "`offer_shape`: not exactly one of `product_id` and `discount`; `unknown_product`: not a live coupon product of the shop's car park; `unsupported_discount`; `invalid_discount_value`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_offer(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NewOfferBody>,
+) -> Result<(StatusCode, Json<Offer>), ApiError> {
+    let shop = managed_shop(&state, &user, id).await?;
+    let name = text("name", &body.name)?;
+    let daily_quota = quota("daily_quota", body.daily_quota)?;
+    let monthly_quota = body
+        .monthly_quota
+        .map(|m| quota("monthly_quota", m))
+        .transpose()?;
+    let gives = match (body.product_id, &body.discount) {
+        (Some(p), None) => {
+            let product = config::product(&state.db, shop.park_id, p)
+                .await?
+                .filter(|p| !p.archived)
+                .ok_or(ShopsError::UnknownProduct)?;
+            Gives::Product(product.id)
+        }
+        (None, Some(d)) => {
+            let kind = DiscountKind::from_parts(d.kind.trim(), d.value)
+                .map_err(|e| ShopsError::Discounts(DiscountsError::from(e)))?;
+            if matches!(kind, DiscountKind::FreeWindow(_)) {
+                return Err(ApiError::unprocessable(
+                    "unsupported_discount",
+                    "a shop validates a parked car's stay: amount, minutes, free or percent",
+                ));
+            }
+            Gives::Discount(kind)
+        }
+        _ => return Err(ShopsError::OfferShape.into()),
+    };
+    let new = NewOffer {
+        name,
+        gives,
+        daily_quota,
+        monthly_quota,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let offer_id = store::create_offer(&mut tx, shop.id, &new, Utc::now()).await?;
+    let offer = offer_by_id(&mut tx, offer_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    audit::record_on(
+        &mut tx,
+        &user.actor(),
+        "shop.offer.create",
+        &format!("offer:{offer_id}"),
+        json!({"shop": shop.id, "name": offer.name, "product_id": offer.product_id,
+               "discount": offer.discount, "daily_quota": daily_quota, "monthly_quota": monthly_quota}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(offer)))
+}
+
+/// `GET /api/v1/shops/{id}/offers`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}/offers",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Shop id")),
+    responses(
+        (status = 200, description = "The shop's offers", body = [Offer]),
+        (status = 400, description = "A path that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such shop for this user", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_offers(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Offer>>, ApiError> {
+    let shop = managed_shop(&state, &user, id).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(offers_of_shop(&mut conn, shop.id).await?))
+}
+
+/// A change of an offer; absent fields stay. What it gives cannot change (its validations are
+/// billed by it): make a new offer instead.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OfferChangeBody {
+    /// 1–64 characters, unique in the shop.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: Option<String>,
+    /// Validations per Shanghai day.
+    #[schema(minimum = 1)]
+    daily_quota: Option<i64>,
+    /// Validations per Shanghai month; `null`: unlimited.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(minimum = 1)]
+    monthly_quota: Option<Option<i64>>,
+    /// Whether it may be given.
+    active: Option<bool>,
+}
+
+/// A present field, `null` included (`Some(None)`), apart from an absent one (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// `PUT /api/v1/offers/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/offers/{id}",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Offer id")),
+    request_body = OfferChangeBody,
+    responses(
+        (status = 200, description = "The changed offer", body = Offer),
+        (status = 400, description = "`invalid_field`, `invalid_quota`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such offer for this user", body = ErrorBody),
+        (status = 409, description = "`offer_name_taken`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update_offer(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<OfferChangeBody>,
+) -> Result<Json<Offer>, ApiError> {
+    let offer = {
+        let mut conn = state.db.pool.acquire().await?;
+        offer_by_id(&mut conn, id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+    };
+    managed_shop(&state, &user, offer.shop_id).await?;
+    let change = OfferChange {
+        name: match &body.name {
+            Some(n) => text("name", n)?,
+            None => offer.name.clone(),
+        },
+        daily_quota: quota("daily_quota", body.daily_quota.unwrap_or(offer.daily_quota))?,
+        monthly_quota: match body.monthly_quota {
+            Some(m) => m.map(|m| quota("monthly_quota", m)).transpose()?,
+            None => offer.monthly_quota,
+        },
+        active: body.active.unwrap_or(offer.active),
+    };
+    let mut tx = state.db.pool.begin().await?;
+    store::update_offer(&mut tx, id, &change, Utc::now()).await?;
+    audit::record_on(
+        &mut tx,
+        &user.actor(),
+        "shop.offer.update",
+        &format!("offer:{id}"),
+        json!({"name": change.name, "daily_quota": change.daily_quota,
+               "monthly_quota": change.monthly_quota, "active": change.active}),
+    )
+    .await?;
+    let offer = offer_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(offer))
+}

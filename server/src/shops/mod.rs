@@ -1,0 +1,11 @@
+//! Shops (商户) that validate their customers' parking (issue 17): shops and their offers per car
+//! park (`store`), the quota counters (`quota`), and a merchant's validation of a plate
+//! (`validate`) — a local discount recorded in the ledger, or a P云 coupon product granted
+//! through the coupon outbox.
+
+mod error;
+pub mod quota;
+pub mod store;
+pub mod validate;
+
+pub use error::ShopsError;
