@@ -636,6 +636,7 @@ enum Caller {
     Vip,
     Discounts,
     Mallcoo,
+    Merchant,
 }
 
 /// One route of the table, with the concrete path and a valid body the test mutates.
@@ -657,6 +658,8 @@ struct Ids {
     record: i64,
     coupon_record: i64,
     mallcoo_in: i64,
+    shop: i64,
+    offer: i64,
 }
 
 /// Every JSON-accepting route of the table with a valid body.
@@ -669,6 +672,8 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
         record,
         coupon_record,
         mallcoo_in,
+        shop,
+        offer,
     } = ids;
     let park_code = coupon_site::PARK;
     let c = |method: Method, template: &'static str, path: String, caller, body| Case {
@@ -890,6 +895,41 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
             Caller::Mallcoo,
             json!({"parkId": "MC-ABUSE", "startTime": "2026-11-20 08:00:00", "endTime": "2026-11-20 09:00:00"}),
         ),
+        c(
+            Method::POST,
+            "/api/v1/parks/{id}/shops",
+            format!("/api/v1/parks/{park}/shops"),
+            Caller::Admin,
+            json!({"name": "奶茶店", "store_code": "S-1"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/shops/{id}",
+            format!("/api/v1/shops/{shop}"),
+            Caller::Admin,
+            json!({"name": "咖啡店", "store_code": "S-2", "active": true}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/shops/{id}/offers",
+            format!("/api/v1/shops/{shop}/offers"),
+            Caller::Admin,
+            json!({"name": "减1小时", "discount": {"kind": "minutes", "value": 60}, "daily_quota": 5}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/offers/{id}",
+            format!("/api/v1/offers/{offer}"),
+            Caller::Admin,
+            json!({"name": "减2小时", "daily_quota": 6, "monthly_quota": 60, "active": true}),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/shop/validations",
+            "/api/v1/shop/validations".into(),
+            Caller::Merchant,
+            json!({"offer_id": offer, "plate": "粤B12345", "validation_id": "v-hostile"}),
+        ),
         // P云's gateway answers every body 200 with a result_code; a hostile value only changes
         // which refusal (unknown park, bad signature, bad field) it reads.
         c(
@@ -930,6 +970,7 @@ fn query_params(template: &str) -> &'static [&'static str] {
         "/api/v1/parks/{id}/sessions" => &["plate", "state", "before", "limit"],
         "/api/v1/parks/{id}/traffic" => &["from", "to"],
         "/api/v1/audit" => &["limit", "before"],
+        "/api/v1/shop/validations" => &["day"],
         "/api/v1/parks/{id}/vip/export/records.csv"
         | "/api/v1/parks/{id}/vip/export/recharges.csv" => &["encoding"],
         _ => &[],
@@ -977,6 +1018,7 @@ struct Callers {
     discounts: Client,
     http: Client,
     mallcoo: (String, String, String),
+    merchant: Client,
 }
 
 impl Callers {
@@ -997,6 +1039,7 @@ impl Callers {
             Caller::Vip => &self.vip,
             Caller::Discounts => &self.discounts,
             Caller::Mallcoo => &self.http,
+            Caller::Merchant => &self.merchant,
         };
         let mut req = client.request(method, url);
         if let Some(body) = body {
@@ -1083,6 +1126,29 @@ async fn hostile_strings_scenario(backend: Backend) {
     let record = created["record"]["id"].as_i64().unwrap();
     let (status, event) = site.event("ev-seed", "粤B12345").await;
     assert!(status.is_success(), "{event}");
+    // A shop with a P云-product offer and its merchant, for the shops' routes.
+    let (status, made) = send(
+        &site.admin,
+        Method::POST,
+        &server.url(&format!("/api/v1/parks/{park}/shops")),
+        Some(json!({"name": "abuse shop"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let shop = made["id"].as_i64().unwrap();
+    let (status, made) = send(
+        &site.admin,
+        Method::POST,
+        &server.url(&format!("/api/v1/shops/{shop}/offers")),
+        Some(json!({"name": "券", "product_id": site.product_id, "daily_quota": 1000})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let offer = made["id"].as_i64().unwrap();
+    let (status, made) = send(&site.admin, Method::POST, &server.url("/api/v1/users"),
+        Some(json!({"username": "abuse-till", "password": "merchant-password-1", "role": "merchant", "shop_id": shop}))).await;
+    assert_eq!(status, 201, "{made}");
+    let merchant = server.signed_in("abuse-till", "merchant-password-1").await;
     let ids = Ids {
         park,
         product: site.product_id,
@@ -1091,6 +1157,8 @@ async fn hostile_strings_scenario(backend: Backend) {
         record,
         coupon_record: event["id"].as_i64().expect("coupon record id"),
         mallcoo_in: inbound["credential"]["id"].as_i64().unwrap(),
+        shop,
+        offer,
     };
     let callers = Callers {
         anonymous: Client::new(),
@@ -1101,6 +1169,7 @@ async fn hostile_strings_scenario(backend: Backend) {
         discounts: bearer_client(&server.api_key("till", "discounts", None)),
         http: Client::new(),
         mallcoo: (key("app_id"), key("public_key"), key("private_key")),
+        merchant,
     };
     let hostile = hostile_strings();
     let cases = json_cases(&ids);
@@ -1153,6 +1222,7 @@ async fn hostile_strings_scenario(backend: Backend) {
             parkbridge::http::access::Access::Machine(_)
             | parkbridge::http::access::Access::AnyMachine => Caller::Coupons,
             parkbridge::http::access::Access::MallcooSigned => Caller::Mallcoo,
+            parkbridge::http::access::Access::Merchant => Caller::Merchant,
             _ => Caller::Admin,
         };
         if route.path == "/api/v1/auth/logout" {

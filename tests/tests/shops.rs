@@ -1,0 +1,551 @@
+//! Shops validate parking (issue 17) end to end on SQLite and PostgreSQL: admins and property
+//! managers keep shops and offers; a merchant reaches only its own shop; a local-discount
+//! validation lowers what the stay owes; `validation_id` makes a validation idempotent; the
+//! daily quota holds under concurrent tills; a P云 coupon product is granted through the P云
+//! sandbox and a refusal gives the quota unit back.
+//!
+//! Amounts are §5's worked-example tariff of the ledger tests (stay of 100 min costs 1600;
+//! `minutes` 60 leaves fee(40 min) = 1000).
+
+use std::time::{Duration, Instant};
+
+use e2e::coupon_site::{self, CouponSite, FAST_RETRIES, send};
+use e2e::mallcoo_v14_site::{Site, ago};
+use e2e::server::{Backend, TestServer};
+use e2e::vip_site::PARK_A;
+use reqwest::{Client, Method, StatusCode};
+use sandbox::pyun::Endpoint;
+use serde_json::{Value, json};
+
+e2e::on_both_engines! {
+    shops_and_offers_are_managed_and_merchants_validate_only_their_own => shops_and_validations;
+    thirty_validations_from_six_tills_against_a_quota_of_twenty_give_exactly_twenty => quota_race;
+    a_pyun_product_is_granted_through_pyun_and_a_refusal_gives_the_unit_back => pyun_product;
+}
+
+const MERCHANT_PW: &str = "merchant-password-1";
+
+async fn call(
+    client: &Client,
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    send(client, method, &server.url(path), body).await
+}
+
+/// Creates shop `name` at `park` as `by`; returns its id.
+async fn shop(
+    server: &TestServer,
+    by: &Client,
+    park: i64,
+    name: &str,
+    store_code: Option<&str>,
+) -> i64 {
+    let (s, shop) = call(
+        by,
+        server,
+        Method::POST,
+        &format!("/api/v1/parks/{park}/shops"),
+        Some(json!({"name": name, "store_code": store_code})),
+    )
+    .await;
+    assert_eq!(s, 201, "{shop}");
+    shop["id"].as_i64().unwrap()
+}
+
+/// Creates an offer at shop `shop` as `by`; returns its id.
+async fn offer(server: &TestServer, by: &Client, shop: i64, body: Value) -> i64 {
+    let (s, offer) = call(
+        by,
+        server,
+        Method::POST,
+        &format!("/api/v1/shops/{shop}/offers"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 201, "{offer}");
+    offer["id"].as_i64().unwrap()
+}
+
+/// Creates merchant `username` of `shop` (as admin `admin`) and signs it in.
+async fn merchant(server: &TestServer, admin: &Client, username: &str, shop: i64) -> Client {
+    let (s, user) = call(admin, server, Method::POST, "/api/v1/users",
+        Some(json!({"username": username, "password": MERCHANT_PW, "role": "merchant", "shop_id": shop}))).await;
+    assert_eq!(s, 201, "{user}");
+    assert_eq!(user["shop_id"], shop, "{user}");
+    server.signed_in(username, MERCHANT_PW).await
+}
+
+async fn validate(
+    server: &TestServer,
+    m: &Client,
+    offer: i64,
+    plate: &str,
+    id: &str,
+) -> (StatusCode, Value) {
+    call(
+        m,
+        server,
+        Method::POST,
+        "/api/v1/shop/validations",
+        Some(json!({"offer_id": offer, "plate": plate, "validation_id": id})),
+    )
+    .await
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn shops_and_validations(backend: Backend) {
+    let site = Site::start(backend).await;
+    let server = &site.vip.server;
+    let (admin, manager) = (&site.vip.admin, &site.vip.manager);
+    let (park_a, park_b) = (site.vip.park_a, site.vip.park_b);
+
+    // Shops: created by a manager of the car park, names unique per car park.
+    let tea = shop(server, manager, park_a, "一点点奶茶", Some("S-1")).await;
+    let (s, dup) = call(
+        manager,
+        server,
+        Method::POST,
+        &format!("/api/v1/parks/{park_a}/shops"),
+        Some(json!({"name": "一点点奶茶"})),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&dup)),
+        (StatusCode::CONFLICT, "shop_name_taken"),
+        "{dup}"
+    );
+    let (s, bad) = call(
+        manager,
+        server,
+        Method::POST,
+        &format!("/api/v1/parks/{park_a}/shops"),
+        Some(json!({"name": "  "})),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&bad)),
+        (StatusCode::BAD_REQUEST, "invalid_field"),
+        "{bad}"
+    );
+    let (s, missing) = call(
+        manager,
+        server,
+        Method::POST,
+        "/api/v1/parks/999999/shops",
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(s, 404, "{missing}");
+    let other = shop(server, admin, park_b, "书店", None).await;
+    let (s, list) = call(
+        manager,
+        server,
+        Method::GET,
+        &format!("/api/v1/parks/{park_a}/shops"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let (s, changed) = call(
+        manager,
+        server,
+        Method::PUT,
+        &format!("/api/v1/shops/{tea}"),
+        Some(json!({"store_code": "S-2"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{changed}");
+    assert_eq!(changed["store_code"], "S-2");
+    assert_eq!(changed["name"], "一点点奶茶");
+
+    // Offers: exactly one of a product and a discount, quotas ≥ 1, the ledger's own checks.
+    let two_hours = offer(
+        server,
+        manager,
+        tea,
+        json!({"name": "减1小时", "discount": {"kind": "minutes", "value": 60}, "daily_quota": 5}),
+    )
+    .await;
+    let other_offer = offer(
+        server,
+        admin,
+        other,
+        json!({"name": "减5元", "discount": {"kind": "amount", "value": 500}, "daily_quota": 5}),
+    )
+    .await;
+    let offers = format!("/api/v1/shops/{tea}/offers");
+    for (body, status, expected) in [
+        (
+            json!({"name": "a", "product_id": 1, "discount": {"kind": "free"}, "daily_quota": 1}),
+            422,
+            "offer_shape",
+        ),
+        (json!({"name": "a", "daily_quota": 1}), 422, "offer_shape"),
+        (
+            json!({"name": "a", "product_id": 424242, "daily_quota": 1}),
+            422,
+            "unknown_product",
+        ),
+        (
+            json!({"name": "a", "discount": {"kind": "percent", "value": 2000}, "daily_quota": 1}),
+            422,
+            "invalid_discount_value",
+        ),
+        (
+            json!({"name": "a", "discount": {"kind": "free"}, "daily_quota": 0}),
+            400,
+            "invalid_quota",
+        ),
+        (
+            json!({"name": "减1小时", "discount": {"kind": "free"}, "daily_quota": 1}),
+            409,
+            "offer_name_taken",
+        ),
+    ] {
+        let (s, answer) = call(manager, server, Method::POST, &offers, Some(body.clone())).await;
+        assert_eq!(
+            (s.as_u16(), code(&answer)),
+            (status, expected),
+            "{body} → {answer}"
+        );
+    }
+    let (s, changed) = call(
+        manager,
+        server,
+        Method::PUT,
+        &format!("/api/v1/offers/{two_hours}"),
+        Some(json!({"monthly_quota": 100})),
+    )
+    .await;
+    assert_eq!(s, 200, "{changed}");
+    assert_eq!(
+        (
+            changed["monthly_quota"].as_i64(),
+            changed["daily_quota"].as_i64()
+        ),
+        (Some(100), Some(5))
+    );
+    let (s, list) = call(manager, server, Method::GET, &offers, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        list[0]["discount"],
+        json!({"kind": "minutes", "value": 60}),
+        "{list}"
+    );
+
+    // Merchant accounts: bound to a shop, and only merchants are.
+    let (s, e) = call(
+        admin,
+        server,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({"username": "m-none", "password": MERCHANT_PW, "role": "merchant"})),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "shop_required"),
+        "{e}"
+    );
+    let (s, e) = call(admin, server, Method::POST, "/api/v1/users",
+        Some(json!({"username": "staff-shop", "password": MERCHANT_PW, "role": "mall_staff", "shop_id": tea}))).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "shop_not_allowed"),
+        "{e}"
+    );
+    let m = merchant(server, admin, "tea-till", tea).await;
+
+    // The merchant sees its shop and nothing else.
+    let (s, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["shop"]["id"], tea);
+    assert_eq!(page["offers"][0]["used_today"], 0, "{page}");
+    for (method, path) in [
+        (Method::GET, "/api/v1/parks".to_owned()),
+        (Method::GET, format!("/api/v1/parks/{park_a}")),
+        (Method::GET, format!("/api/v1/parks/{park_a}/shops")),
+        (Method::GET, format!("/api/v1/shops/{tea}/offers")),
+        (Method::GET, format!("/api/v1/parks/{park_a}/sessions")),
+        (Method::GET, "/api/v1/coupon-records".to_owned()),
+    ] {
+        let (s, _) = call(&m, server, method.clone(), &path, None).await;
+        assert_eq!(s, 403, "merchant on {method} {path}");
+    }
+    let (s, _) = call(manager, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(s, 403, "a manager has no shop page");
+    let (s, e) = validate(server, &m, other_offer, "沪A50001", "v-other").await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_offer"),
+        "another shop's offer: {e}"
+    );
+
+    // A local discount needs the car parked; it then lowers what the stay owes.
+    let (s, e) = validate(server, &m, two_hours, "沪A50001", "v-1").await;
+    assert_eq!((s, code(&e)), (StatusCode::CONFLICT, "not_parked"), "{e}");
+    let (s, e) = validate(server, &m, two_hours, "not a plate", "v-1").await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::BAD_REQUEST, "invalid_plate"),
+        "{e}"
+    );
+    let session = site.enter(PARK_A, Some("沪A50001"), ago(100)).await;
+    let session_id = session["id"].as_i64().unwrap();
+    let (s, given) = validate(server, &m, two_hours, "沪A50001", "v-1").await;
+    assert_eq!(s, 201, "{given}");
+    assert_eq!(given["validation"]["state"], "delivered", "{given}");
+    assert_eq!(given["stay"]["figure"]["owed_fen"], 1000, "{given}");
+    let (s, stay) = call(
+        manager,
+        server,
+        Method::GET,
+        &format!("/api/v1/sessions/{session_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{stay}");
+    assert_eq!(stay["figure"]["owed_fen"], 1000, "{stay}");
+    let labels: Vec<&str> = stay["discounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["一点点奶茶"], "{stay}");
+
+    // Idempotent on validation_id: the same body again is the same validation; another is refused.
+    let (s, again) = validate(server, &m, two_hours, "沪A50001", "v-1").await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["validation"]["id"], given["validation"]["id"]);
+    let (s, e) = validate(server, &m, two_hours, "沪A50002", "v-1").await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::CONFLICT, "validation_id_reused"),
+        "{e}"
+    );
+    let (_, stay) = call(
+        manager,
+        server,
+        Method::GET,
+        &format!("/api/v1/sessions/{session_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        stay["figure"]["owed_fen"], 1000,
+        "the retry gave nothing more: {stay}"
+    );
+
+    // The page counts it once; the history shows it; another day is empty.
+    let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(
+        (
+            page["offers"][0]["used_today"].as_i64(),
+            page["offers"][0]["used_this_month"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{page}"
+    );
+    let (s, history) = call(&m, server, Method::GET, "/api/v1/shop/validations", None).await;
+    assert_eq!(s, 200, "{history}");
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["plate"], "沪A50001");
+    let (s, history) = call(
+        &m,
+        server,
+        Method::GET,
+        "/api/v1/shop/validations?day=2020-01-01",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), history.as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{history}"
+    );
+    let (s, e) = call(
+        &m,
+        server,
+        Method::GET,
+        "/api/v1/shop/validations?day=2020-13-45",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::BAD_REQUEST, "invalid_day"),
+        "{e}"
+    );
+
+    // A switched-off offer gives nothing.
+    let (s, _) = call(
+        manager,
+        server,
+        Method::PUT,
+        &format!("/api/v1/offers/{two_hours}"),
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = validate(server, &m, two_hours, "沪A50001", "v-2").await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "offer_inactive"),
+        "{e}"
+    );
+}
+
+async fn quota_race(backend: Backend) {
+    let site = Site::start(backend).await;
+    let server = &site.vip.server;
+    let shop_id = shop(server, &site.vip.manager, site.vip.park_a, "快餐店", None).await;
+    let offer_id = offer(
+        server,
+        &site.vip.manager,
+        shop_id,
+        json!({"name": "减1元", "discount": {"kind": "amount", "value": 100}, "daily_quota": 20}),
+    )
+    .await;
+    let plates: Vec<String> = (0..30).map(|i| format!("沪A6{i:04}")).collect();
+    for p in &plates {
+        site.enter(PARK_A, Some(p), ago(90)).await;
+    }
+    let (s, _) = call(&site.vip.admin, server, Method::POST, "/api/v1/users",
+        Some(json!({"username": "till", "password": MERCHANT_PW, "role": "merchant", "shop_id": shop_id}))).await;
+    assert_eq!(s, 201);
+    let mut tills = Vec::new();
+    for _ in 0..6 {
+        tills.push(server.signed_in("till", MERCHANT_PW).await);
+    }
+    let url = server.url("/api/v1/shop/validations");
+    let mut tasks = Vec::new();
+    for (t, till) in tills.into_iter().enumerate() {
+        let mine: Vec<String> = plates.iter().skip(t).step_by(6).cloned().collect();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for (i, plate) in mine.iter().enumerate() {
+                let (s, answer) = send(&till, Method::POST, &url,
+                    Some(json!({"offer_id": offer_id, "plate": plate, "validation_id": format!("t{t}-{i}")}))).await;
+                out.push((s, answer));
+            }
+            out
+        }));
+    }
+    let (mut given, mut refused) = (0, 0);
+    for task in tasks {
+        for (s, answer) in task.await.unwrap() {
+            match s.as_u16() {
+                201 => given += 1,
+                409 if code(&answer) == "quota_exhausted" => {
+                    assert_eq!(answer["error"]["details"]["quota"], "daily", "{answer}");
+                    refused += 1;
+                }
+                _ => panic!("unexpected {s}: {answer}"),
+            }
+        }
+    }
+    assert_eq!((given, refused), (20, 10));
+    let till = server.signed_in("till", MERCHANT_PW).await;
+    let (_, page) = call(&till, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(page["offers"][0]["used_today"], 20, "{page}");
+    let (_, history) = call(&till, server, Method::GET, "/api/v1/shop/validations", None).await;
+    assert_eq!(history.as_array().unwrap().len(), 20, "{history}");
+    let discounts = site
+        .count(
+            "SELECT COUNT(*) FROM parking_discounts WHERE source = $1",
+            "shop",
+        )
+        .await;
+    assert_eq!(discounts, 20, "one discount per validation given");
+}
+
+/// Reads the merchant's history until validation `id` leaves `pending`.
+async fn settled(server: &TestServer, m: &Client, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, history) = call(m, server, Method::GET, "/api/v1/shop/validations", None).await;
+        let found = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["validation_id"] == id);
+        if let Some(v) = found.filter(|v| v["state"] != "pending" || Instant::now() > deadline) {
+            return v.clone();
+        }
+        assert!(Instant::now() < deadline, "validation {id} never appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn pyun_product(backend: Backend) {
+    const PARKED: &str = "粤B12345";
+    let site = CouponSite::start(backend, coupon_site::sandbox(&[PARKED]), &FAST_RETRIES).await;
+    let server = &site.server;
+    let shop_id = shop(server, &site.admin, site.park_id, "咖啡店", Some("cafe-88")).await;
+    let (s, e) = call(
+        &site.admin,
+        server,
+        Method::POST,
+        &format!("/api/v1/shops/{shop_id}/offers"),
+        Some(json!({"name": "x", "product_id": site.product_id + 1000, "daily_quota": 3})),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_product"),
+        "{e}"
+    );
+    let offer_id = offer(server, &site.admin, shop_id,
+        json!({"name": "停车券", "product_id": site.product_id, "daily_quota": 3, "monthly_quota": 50})).await;
+    let m = merchant(server, &site.admin, "cafe-till", shop_id).await;
+
+    // Delivered through P云, with the shop's store code instead of the product's.
+    let (s, answer) = validate(server, &m, offer_id, PARKED, "c-1").await;
+    assert!(s == 200 || s == 202, "{s} {answer}");
+    assert!(
+        answer["validation"]["coupon_record_id"].is_i64(),
+        "{answer}"
+    );
+    let v = settled(server, &m, "c-1").await;
+    assert_eq!(v["state"], "delivered", "{v}");
+    let sent = site
+        .pyun
+        .requests()
+        .into_iter()
+        .rfind(|r| r.endpoint == Endpoint::Grant)
+        .expect("a grant reached P云");
+    let store = sent
+        .fields
+        .iter()
+        .find(|(k, _)| k == "store_code")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(store, Some("cafe-88"));
+    let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(page["offers"][0]["used_today"], 1, "{page}");
+
+    // P云 refuses a car it never saw (1002): refused with its reason, the unit given back.
+    let (s, answer) = validate(server, &m, offer_id, "粤B99999", "c-2").await;
+    assert!(s == 200 || s == 202, "{s} {answer}");
+    let v = settled(server, &m, "c-2").await;
+    assert_eq!(v["state"], "refused", "{v}");
+    assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+    assert_eq!(v["quota_returned"], true, "{v}");
+    let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(
+        page["offers"][0]["used_today"], 1,
+        "the refusal gave its unit back: {page}"
+    );
+    assert_eq!(page["offers"][0]["used_this_month"], 1, "{page}");
+    // Reading it again gives nothing back twice.
+    let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(page["offers"][0]["used_today"], 1, "{page}");
+}
