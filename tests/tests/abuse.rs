@@ -945,9 +945,10 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
 
 /// POST routes that take no JSON body (their path parameters are still attacked, as are those
 /// of the DELETE routes).
-const NO_JSON_BODY: [&str; 4] = [
+const NO_JSON_BODY: [&str; 5] = [
     "/api/v1/auth/logout",
     "/api/v1/credentials/{id}/rotate",
+    "/api/v1/parks/{id}/pyun-uploads/resend",
     "/api/v1/parks/{id}/vip-sync/resend",
     "/api/v1/parks/{id}/vip/import",
 ];

@@ -22,6 +22,7 @@ mod openapi_refusals;
 pub mod origin_check;
 mod parks;
 mod pyun_gateway;
+mod pyun_uploads;
 mod request_metrics;
 pub mod routes;
 pub(crate) mod schema_rules;

@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 use super::openapi_refusals::SharedRefusals;
 use super::{
     api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, pyun_gateway, request_metrics, shop_desk, shops,
-    spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
+    gate, health, machine, mallcoo_v14, parks, pyun_gateway, pyun_uploads, request_metrics,
+    shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -69,6 +69,7 @@ use crate::accounts::sessions;
         mallcoo_v14::get_traffic,
         pyun_gateway::gateway,
         pyun_gateway::calls,
+        pyun_uploads::resend,
         traffic::traffic,
         traffic::sessions,
         stays::detail,

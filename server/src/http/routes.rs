@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use super::access::Access;
 use super::{
     AppState, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, shop_desk, shops, spaces,
-    stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
+    discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, pyun_uploads, shop_desk,
+    shops, spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -290,6 +290,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/parks/{id}/pyun-gateway",
             ADMIN,
             get(pyun_gateway::calls),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parks/{id}/pyun-uploads/resend",
+            ADMIN,
+            post(pyun_uploads::resend),
         ),
         route(
             Method::POST,

@@ -602,6 +602,29 @@ pub async fn stop_job(
     .rows_affected())
 }
 
+/// Puts a car park's P云 uploads (`pyun_enter` / `pyun_leave`) that ended `misconfigured` or
+/// `failed` back in line, after an admin fixed the cause; resending is harmless because P云
+/// dedupes on `parking_serial`. One statement, so a stay's entry and leave are pending together
+/// and the lease's ordering (`in_order!`) holds the leave until its entry is out. Returns how many.
+pub async fn requeue_uploads(
+    db: &Db,
+    park_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2, finished_at = NULL, \
+         last_error = 'resent by an admin' \
+         WHERE park_id = $1 AND kind IN ($3, $4) AND state IN ('misconfigured', 'failed')",
+    )
+    .bind(park_id)
+    .bind(to_ms(now))
+    .bind(Kind::PyunEnter.as_str())
+    .bind(Kind::PyunLeave.as_str())
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
+}
+
 /// Puts a car park's VIP batches that ended `misconfigured` or `failed` back in line (after an
 /// admin fixed the cause); resending is harmless because P云 keys recharges on `pay_partner`.
 /// A full sync's first batch is only among them if nothing after it was delivered, so
