@@ -22,6 +22,7 @@ e2e::on_both_engines! {
     a_leave_waits_for_its_entry_while_pyun_fails => leave_waits;
     a_signature_pyun_ignores_shows_as_misconfigured_and_the_secret_never_leaks => sign_hint;
     a_kill_9_mid_burst_loses_no_upload_and_pyun_keeps_one_stay_per_serial => kill_9_mid_burst;
+    an_admin_resends_misconfigured_uploads_once_pyun_accepts_the_signature => resend;
 }
 
 async fn stay_uploaded(backend: Backend) {
@@ -334,4 +335,128 @@ async fn kill_9_mid_burst(backend: Backend) {
         .collect();
     assert_eq!(ours.len(), 2 * BURST_CARS, "{records:#?}");
     assert!(ours.iter().all(|r| r["state"] == "delivered"), "{ours:#?}");
+}
+
+/// `POST /api/v1/parks/{park}/pyun-uploads/resend` as `who`.
+async fn resend_as(up: &Uploads, who: &reqwest::Client, park: i64) -> (reqwest::StatusCode, Value) {
+    send(
+        who,
+        Method::POST,
+        &up.p
+            .site
+            .vip
+            .server
+            .url(&format!("/api/v1/parks/{park}/pyun-uploads/resend")),
+        None,
+    )
+    .await
+}
+
+/// Waits until the upload records `keys` are all final (after a resend put them back in line).
+async fn final_records(up: &Uploads, keys: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for key in keys {
+        out.push(up.final_record(key).await);
+    }
+    out
+}
+
+async fn resend(backend: Backend) {
+    let up = Uploads::start(backend, false).await;
+    let site = &up.p.site;
+    let vip = &site.vip;
+    assert!(up.pyun.set_sign_hint(PARK_UUID, true));
+    let session = site.enter(PARK_A, Some("沪A70031"), ago(30)).await;
+    let id = session["id"].as_i64().unwrap();
+    let serial = format!("PB{id}");
+    let keys = [format!("enter:{id}"), format!("leave:{id}")];
+    // The leave is not held back by an entry that ended: both reach P云 and are ignored.
+    up.final_record(&keys[0]).await;
+    site.exit(PARK_A, "沪A70031", ago(1)).await;
+    for r in final_records(&up, &keys).await {
+        assert_eq!(
+            (&r["state"], &r["attempts"]),
+            (&json!("misconfigured"), &json!(1)),
+            "{r}"
+        );
+    }
+
+    // Resent while P云 still refuses the signature: ignored again, once each, not retried.
+    let (status, body) = resend_as(&up, &vip.admin, vip.park_a).await;
+    assert_eq!((status.as_u16(), &body), (200, &json!({"requeued": 2})));
+    for r in final_records(&up, &keys).await {
+        assert_eq!(
+            (&r["state"], &r["attempts"]),
+            (&json!("misconfigured"), &json!(1)),
+            "{r}"
+        );
+        assert!(
+            r["pyun"]["hint"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("签名验证不通过[")),
+            "{r}"
+        );
+    }
+    assert_eq!(up.of(&serial).len(), 4, "{:#?}", up.of(&serial));
+
+    // Fixed: the resend delivers both, the entry first, and P云 holds each exactly once.
+    assert!(up.pyun.set_sign_hint(PARK_UUID, false));
+    let (status, body) = resend_as(&up, &vip.admin, vip.park_a).await;
+    assert_eq!((status.as_u16(), &body), (200, &json!({"requeued": 2})));
+    for r in final_records(&up, &keys).await {
+        assert_eq!(
+            (&r["state"], &r["attempts"]),
+            (&json!("delivered"), &json!(1)),
+            "{r}"
+        );
+    }
+    let uploads = up.of(&serial);
+    let taken: Vec<&sandbox::pyun::Upload> = uploads.iter().filter(|u| accepted(u)).collect();
+    assert_eq!(
+        taken.iter().map(|u| u.path).collect::<Vec<_>>(),
+        [UploadPath::Enter, UploadPath::Leave],
+        "{uploads:#?}"
+    );
+    assert!(taken.iter().all(|u| !u.duplicate), "{uploads:#?}");
+    // Nothing left to resend.
+    let (status, body) = resend_as(&up, &vip.admin, vip.park_a).await;
+    assert_eq!((status.as_u16(), &body), (200, &json!({"requeued": 0})));
+
+    // Admins only; an unknown car park; a car park not on P云 car-park access.
+    let (status, _) = resend_as(&up, &vip.manager, vip.park_a).await;
+    assert_eq!(status, 403);
+    let (status, body) = resend_as(&up, &vip.admin, 999_999).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = resend_as(&up, &vip.admin, vip.park_b).await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]["code"]),
+        (409, &json!("pyun_access_off")),
+        "{body}"
+    );
+
+    let (status, audit) = send(
+        &vip.admin,
+        Method::GET,
+        &vip.server.url("/api/v1/audit"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{audit}");
+    let resends: Vec<(&Value, &Value)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pyun.uploads_resend")
+        .map(|e| (&e["target"], &e["detail"]["requeued"]))
+        .collect();
+    let target = json!(format!("park:{}", vip.park_a));
+    assert_eq!(
+        resends,
+        [
+            (&target, &json!(0)),
+            (&target, &json!(2)),
+            (&target, &json!(2))
+        ],
+        "{audit}"
+    );
 }
