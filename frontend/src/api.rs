@@ -563,6 +563,11 @@ fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     })
 }
 
+/// Reads a text the server may send as `null`, as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// What P云 answered to a coupon request.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub(crate) struct PyunAnswer {
@@ -609,13 +614,13 @@ pub(crate) struct CouponRecord {
     /// Car park code.
     #[serde(default)]
     pub(crate) park_code: String,
-    /// `event` or `grant`.
+    /// `event` or `grant`; `pyun_enter` / `pyun_leave` for uploads to P云.
     pub(crate) kind: String,
     /// The event id or grant id.
     #[serde(default)]
     pub(crate) key: String,
-    /// Normalised plate.
-    #[serde(default)]
+    /// Normalised plate; empty for a plate-less car's upload (the server sends `null`).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub(crate) plate: String,
     /// The event's subject or the product's name.
     #[serde(default)]

@@ -193,6 +193,15 @@ table! {
     Latency => "耗时", "Latency";
     LatencyMs => "{} 毫秒", "{} ms";
     NoCalls => "尚未收到 P云 的调用", "No calls from P云 yet";
+    PyunUploads => "上传记录（P云 上传）", "Uploads to P云";
+    PyunUploadsHint => "每辆车的入场和出场都上传到 P云，最新的在前。失败或配置错误的上传不会自动重发：排除原因后点“重新发送失败的上传”。", "Every entry and exit is uploaded to P云, newest first. A failed or misconfigured upload is not sent again by itself: fix the cause, then press “Resend failed uploads”.";
+    UploadDirection => "入场/出场", "Entry / exit";
+    UploadEnter => "入场", "Entry";
+    UploadLeave => "出场", "Exit";
+    NoUploads => "尚无上传记录", "No uploads yet";
+    ResendFailedUploads => "重新发送失败的上传", "Resend failed uploads";
+    UploadsRequeued => "已重新排队 {} 条上传", "{} uploads put back in line";
+    SignHintExplain => "P云 忽略了这条上传：签名验证不通过，即该车场 P云车场接入凭据的上传密钥或 P云 park_uuid 有误。下面是 P云 签名所用的明文（密钥已隐去），可与我们的明文对照：", "P云 ignored this upload: its signature check failed, so the car park's upload secret or P云 park_uuid is wrong. Below is the plaintext P云 signed (secret masked), to compare with ours:";
     CallRequest => "请求", "Request";
     CallReply => "应答", "Reply";
     ServiceBilling => "查费", "Billing";
@@ -268,7 +277,7 @@ table! {
     Attempts => "尝试次数", "Attempts";
     RequestedBy => "发起人", "Requested by";
     NextAttempt => "下次重试：{}", "Next attempt: {}";
-    StatePending => "待发送", "Pending";
+    StatePending => "等待发送", "Pending";
     StateSending => "发送中", "Sending";
     StateDelivered => "已送达", "Delivered";
     StateRejected => "被拒绝", "Rejected";

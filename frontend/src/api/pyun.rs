@@ -1,12 +1,13 @@
 //! The P云 car-park access part of the API: a car park's gateway calls as an admin sees them,
-//! and where a coupon we sent took effect.
+//! its uploads to P云 and their resend, and where a coupon we sent took effect.
 //!
 //! Field names follow `server/src/http/pyun_gateway.rs` and `coupon_records.rs`.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::json;
 
-use super::{ApiError, get};
+use super::{ApiError, CouponRecordPage, get, post};
 
 /// One call P云 made to the gateway, as received and answered.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -58,6 +59,32 @@ pub(crate) async fn pyun_gateway(park_id: i64, limit: u32) -> Result<GatewayView
     get(&format!(
         "/api/v1/parks/{park_id}/pyun-gateway?limit={limit}"
     ))
+    .await
+}
+
+/// `GET /api/v1/coupon-records?kind=pyun_uploads&park_id=&limit=`: the car park's newest
+/// entry and leave uploads to P云, newest first.
+pub(crate) async fn pyun_uploads(park_id: i64, limit: u32) -> Result<CouponRecordPage, ApiError> {
+    get(&format!(
+        "/api/v1/coupon-records?kind=pyun_uploads&park_id={park_id}&limit={limit}"
+    ))
+    .await
+}
+
+/// What a resend of uploads answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) struct Requeued {
+    /// Uploads put back in line.
+    pub(crate) requeued: u64,
+}
+
+/// `POST /api/v1/parks/{id}/pyun-uploads/resend` (admins): requeues the uploads that ended
+/// `misconfigured` or `failed`.
+pub(crate) async fn resend_pyun_uploads(park_id: i64) -> Result<Requeued, ApiError> {
+    post(
+        &format!("/api/v1/parks/{park_id}/pyun-uploads/resend"),
+        json!({}),
+    )
     .await
 }
 

@@ -13,6 +13,7 @@ pub mod login;
 pub mod park_form;
 pub mod parks;
 pub mod pyun_gateway;
+pub mod pyun_uploads;
 pub mod sessions;
 pub mod stay;
 pub mod tariff_editor;

@@ -1,8 +1,9 @@
 //! A car park's P云 gateway (admin, `/parks/:id/pyun`): whether P云 car-park access is on, the
 //! URL to register with P云 (this page's origin and the server's gateway path) with a copy
-//! button, and the last calls P云 made, each opening onto its request and reply.
+//! button, our uploads to P云 with their resend (`pyun_uploads`), and the last calls P云 made,
+//! each opening onto its request and reply.
 //!
-//! The list is read when the page opens and when the admin asks (the refresh button): calls
+//! The calls are read when the page opens and when the admin asks (the refresh button): calls
 //! come from P云 at its own pace, and a list that moved by itself would close the call opened.
 
 use leptos::prelude::*;
@@ -16,6 +17,7 @@ use crate::api::{self, ApiError, GatewayCall, GatewayView};
 use crate::format::{pretty_json, shanghai_seconds};
 use crate::i18n::{self, Text, fill, tr};
 use crate::pages::layout::guarded;
+use crate::pages::pyun_uploads::{Uploads, uploads_section};
 use crate::pages::{error_line, loading, park_label};
 use crate::ui::{Badge, EmptyState, PageHeader, Table, ToastKind, Tone, toast};
 
@@ -50,6 +52,7 @@ fn gateway_page(id: i64) -> impl IntoView {
     let gateway = RwSignal::new(None::<GatewayView>);
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
+    let uploads = Uploads::new(id);
     let load = move || {
         busy.set(true);
         spawn_local(async move {
@@ -72,7 +75,10 @@ fn gateway_page(id: i64) -> impl IntoView {
             <PageHeader title=Text::PyunGatewayTitle detail=park_name test_id="pyun-gateway-title">
                 <A href="/parks">{tr(Text::ParksTitle)}</A>
                 <button type="button" data-testid="pyun-refresh" disabled=move || busy.get()
-                    on:click=move |_| load()>{tr(Text::Refresh)}</button>
+                    on:click=move |_| {
+                        load();
+                        uploads.reload();
+                    }>{tr(Text::Refresh)}</button>
             </PageHeader>
             {error_line(error, "pyun-gateway-error")}
             {move || match gateway.get() {
@@ -80,6 +86,7 @@ fn gateway_page(id: i64) -> impl IntoView {
                 None => (error.with(Option::is_none)).then(loading).into_any(),
             }}
         </section>
+        {uploads_section(uploads)}
         {move || gateway.get().map(|g| calls_section(g.calls))}
     }
 }
