@@ -455,3 +455,209 @@ async fn an_admin_switches_a_car_park_onto_pyun_access_and_follows_its_gateway()
     shoot(&browser, "pyun-stay").await;
     browser.close().await;
 }
+
+/// The upload rows on the car park's P云 page, newest first: key, raw state, badge text, badge
+/// class, and the P云 plaintext shown under the row (empty when none).
+async fn upload_rows(browser: &Browser) -> Vec<[String; 5]> {
+    let v = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('tr[data-testid^=\"pyun-upload-\"][data-key]')] \
+               .map(r => { const b = r.querySelector(\"[data-testid='upload-state']\"); \
+                 const next = r.nextElementSibling; \
+                 const hint = next && next.classList.contains('upload-hint') \
+                   ? next.querySelector(\"[data-testid='upload-sign-hint']\").textContent : ''; \
+                 return [r.dataset.key, r.dataset.state, b.textContent.trim(), b.className, hint]; });",
+            vec![],
+        )
+        .await
+        .expect("read the upload rows");
+    v.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| std::array::from_fn(|i| r[i].as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+/// Waits until the upload rows shown satisfy `done`; panics with them after 30 s.
+async fn wait_for_uploads(
+    browser: &Browser,
+    done: impl Fn(&[[String; 5]]) -> bool,
+) -> Vec<[String; 5]> {
+    let started = Instant::now();
+    loop {
+        let rows = upload_rows(browser).await;
+        if done(&rows) {
+            return rows;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the uploads never showed as wanted: {rows:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sees_the_uploads_pyun_ignored_and_resends_them_once_fixed() {
+    use e2e::pyun_gateway_site::{self as carpark, PyunSite};
+    use e2e::server::TestServer;
+    use e2e::vip_site::{PARK_A, PASSWORD};
+    use sandbox::pyun::{CarParkRegistration, PyunSandbox};
+
+    let pyun = PyunSandbox::new();
+    let running = pyun
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sandbox starts");
+    let base = format!("PARKBRIDGE_PYUN_BASE_URL={}", running.base_url);
+    let mut args = vec![base.as_str()];
+    args.extend_from_slice(&FAST_RETRIES);
+    let server = TestServer::start_with(Backend::Sqlite, &args);
+    pyun.register_carpark(CarParkRegistration {
+        park_uuid: carpark::PARK_UUID.into(),
+        gateway_url: server.url("/pyun/v1/gateway"),
+        downlink_key: carpark::DOWNLINK_KEY.into(),
+        upload_secret: carpark::UPLOAD_SECRET.into(),
+        api_store_code: None,
+        merchant: None,
+    })
+    .expect("registered");
+    let p = PyunSite::with_server(server).await;
+    let site = &p.site;
+    let records = || async {
+        let (status, page) = send(
+            &site.vip.admin,
+            Method::GET,
+            &site.vip.server.url(&format!(
+                "/api/v1/coupon-records?kind=pyun_uploads&park_id={}",
+                site.vip.park_a
+            )),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        page["records"].as_array().cloned().unwrap_or_default()
+    };
+    let settled = |n: usize| async move {
+        let started = Instant::now();
+        loop {
+            let rows = records().await;
+            if rows.len() == n
+                && rows
+                    .iter()
+                    .all(|r| !matches!(r["state"].as_str(), Some("pending" | "sending")))
+            {
+                return rows;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{rows:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+
+    // One stay delivered; then P云 refuses our signature (200 + hint) for another's entry and leave.
+    let first = site.enter(PARK_A, Some("沪A70051"), ago(90)).await;
+    settled(1).await;
+    assert!(pyun.set_sign_hint(carpark::PARK_UUID, true));
+    let stay = site.enter(PARK_A, Some("沪A70052"), ago(40)).await;
+    settled(2).await;
+    site.exit(PARK_A, "沪A70052", ago(2)).await;
+    settled(3).await;
+    let (first, stay) = (first["id"].as_i64().unwrap(), stay["id"].as_i64().unwrap());
+
+    let browser = Browser::start().await;
+    set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
+    browser
+        .sign_in(&site.vip.server.base_url, "root", PASSWORD)
+        .await;
+    browser
+        .goto(
+            &site
+                .vip
+                .server
+                .url(&format!("/parks/{}/pyun", site.vip.park_a)),
+        )
+        .await;
+    let rows = wait_for_uploads(&browser, |rows| rows.len() == 3).await;
+    let keys: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            format!("leave:{stay}"),
+            format!("enter:{stay}"),
+            format!("enter:{first}")
+        ]
+    );
+    for row in &rows[..2] {
+        assert_eq!(
+            (row[1].as_str(), row[2].as_str(), row[3].as_str()),
+            ("misconfigured", "配置错误", "badge badge-warn"),
+            "{row:?}"
+        );
+        assert!(
+            row[4].starts_with("签名验证不通过[")
+                && row[4].contains("app_secret=***")
+                && row[4].contains(&format!("parking_serial=PB{stay}")),
+            "P云's plaintext in full: {row:?}"
+        );
+    }
+    assert_eq!(
+        (
+            rows[2][1].as_str(),
+            rows[2][2].as_str(),
+            rows[2][4].as_str()
+        ),
+        ("delivered", "已送达", "")
+    );
+    let text = browser.text_of("pyun-uploads").await;
+    assert!(
+        text.contains("上传记录（P云 上传）") && text.contains("上传密钥或 P云 park_uuid 有误"),
+        "{text}"
+    );
+    assert!(!text.contains(carpark::UPLOAD_SECRET), "{text}");
+    assert_eq!(
+        browser.text_of("pyun-uploads-resend").await,
+        "重新发送失败的上传"
+    );
+    shoot(&browser, "pyun-uploads-misconfigured").await;
+
+    // Fixed at P云's side: the resend puts both back in line and the page follows them.
+    assert!(pyun.set_sign_hint(carpark::PARK_UUID, false));
+    browser.click("pyun-uploads-resend").await;
+    browser
+        .wait_for_text("pyun-uploads-requeued", |t| t == "已重新排队 2 条上传")
+        .await;
+    let rows = wait_for_uploads(&browser, |rows| {
+        rows.len() == 3 && rows.iter().all(|r| r[1] == "delivered")
+    })
+    .await;
+    for row in &rows {
+        assert_eq!(
+            (row[2].as_str(), row[3].as_str(), row[4].as_str()),
+            ("已送达", "badge badge-ok", ""),
+            "{row:?}"
+        );
+    }
+    browser.wait_gone("pyun-uploads-resend").await;
+    let accepted = pyun
+        .uploads(Some(carpark::PARK_UUID))
+        .into_iter()
+        .filter(|u| {
+            u.parking_serial.as_deref() == Some(&format!("PB{stay}"))
+                && u.answer.code.as_deref() == Some("200")
+                && u.hint.is_none()
+        })
+        .count();
+    assert_eq!(accepted, 2, "the entry and the leave, once each");
+    shoot(&browser, "pyun-uploads-resent").await;
+    browser.click("lang-switch").await;
+    browser
+        .wait_for_text("pyun-uploads-requeued", |t| {
+            t == "2 uploads put back in line"
+        })
+        .await;
+    assert_eq!(upload_rows(&browser).await[0][2], "Delivered");
+    browser.close().await;
+    drop(running);
+}
