@@ -26,9 +26,10 @@ use crate::shops::store::{
 /// Longest shop or offer name, and store code.
 const MAX_NAME_CHARS: usize = 64;
 
+/// `value` trimmed; its length is checked as sent, since the OpenAPI `maxLength` is.
 fn text(field: &str, value: &str) -> Result<String, ApiError> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control) {
+    if v.is_empty() || value.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "invalid_field",
             format!("`{field}` must be 1 to {MAX_NAME_CHARS} printable characters"),
@@ -38,7 +39,7 @@ fn text(field: &str, value: &str) -> Result<String, ApiError> {
 }
 
 fn store_code(value: Option<&str>) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
+    match value.filter(|v| !v.trim().is_empty()) {
         None => Ok(None),
         Some(v) => text("store_code", v).map(Some),
     }
