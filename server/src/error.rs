@@ -68,6 +68,17 @@ pub enum ApiError {
         /// What a client needs to act on the refusal.
         details: serde_json::Value,
     },
+    /// A partner the request needed (P云) refused it (502), could not be reached (503) or did
+    /// not answer in time (504); the message says what the person should do.
+    #[error("{message}")]
+    Upstream {
+        /// 502, 503 or 504.
+        status: StatusCode,
+        /// Stable machine-readable reason, snake_case.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// The body is larger than we accept (413).
     #[error("request body too large")]
     PayloadTooLarge,
@@ -134,6 +145,7 @@ impl ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::ConflictDetailed { .. } => StatusCode::CONFLICT,
+            Self::Upstream { status, .. } => *status,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -148,7 +160,8 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. }
-            | Self::ConflictDetailed { code, .. } => code,
+            | Self::ConflictDetailed { code, .. }
+            | Self::Upstream { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::CrossOrigin => "cross_origin",
@@ -196,8 +209,13 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
-        let message = if unavailable {
+        let upstream = matches!(self, Self::Upstream { .. });
+        let unavailable = status == StatusCode::SERVICE_UNAVAILABLE && !upstream;
+        let message = if upstream {
+            // The partner's fault, not ours: the person needs its words, the log one line.
+            tracing::warn!(error = %self, "request failed: partner");
+            self.to_string()
+        } else if unavailable {
             // Expected while the database is down; one line per request, not an error report.
             tracing::warn!(error = %self.source_text(), "request failed: database unavailable");
             "the database is unavailable; retry in a few seconds".to_owned()

@@ -23,6 +23,8 @@ pub enum Endpoint {
     CouponEvent,
     /// `mcoupon/grant/create`.
     CouponGrant,
+    /// `mcoupon/token`: a QR-code coupon minted at a shop's till.
+    CouponToken,
     /// `internal/vip/recharge`.
     VipRecharge,
     /// Mallcoo's `Parking/V1/EnterInfoNotify/`.
@@ -39,6 +41,7 @@ impl Endpoint {
         match self {
             Endpoint::CouponEvent => "coupon_event",
             Endpoint::CouponGrant => "coupon_grant",
+            Endpoint::CouponToken => "coupon_token",
             Endpoint::VipRecharge => "vip_recharge",
             Endpoint::MallcooEnterNotify => "mallcoo_enter_notify",
             Endpoint::PyunEnter => "pyun_enter",

@@ -930,6 +930,14 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
             Caller::Merchant,
             json!({"offer_id": offer, "plate": "粤B12345", "validation_id": "v-hostile"}),
         ),
+        // No string member: the hostile strings stand where a number belongs.
+        c(
+            Method::POST,
+            "/api/v1/shop/qr-tokens",
+            "/api/v1/shop/qr-tokens".into(),
+            Caller::Merchant,
+            json!({"offer_id": offer, "single_use": true, "expire_in": "600"}),
+        ),
         // P云's gateway answers every body 200 with a result_code; a hostile value only changes
         // which refusal (unknown park, bad signature, bad field) it reads.
         c(

@@ -9,18 +9,21 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::coupon_site::{self, CouponSite, FAST_RETRIES, send};
+use e2e::coupon_site::{self, COUPON_CODE, CouponSite, FAST_RETRIES, PRODUCT, send};
 use e2e::mallcoo_v14_site::{Site, ago};
+use e2e::pyun_cloud_site::{PyunCloud, accepted_of};
+use e2e::pyun_gateway_site::PARK_UUID;
 use e2e::server::{Backend, TestServer};
 use e2e::vip_site::PARK_A;
 use reqwest::{Client, Method, StatusCode};
-use sandbox::pyun::Endpoint;
+use sandbox::pyun::{CouponDiscount, Endpoint, Fault, FaultRule, UploadPath};
 use serde_json::{Value, json};
 
 e2e::on_both_engines! {
     shops_and_offers_are_managed_and_merchants_validate_only_their_own => shops_and_validations;
     thirty_validations_from_six_tills_against_a_quota_of_twenty_give_exactly_twenty => quota_race;
     a_pyun_product_is_granted_through_pyun_and_a_refusal_gives_the_unit_back => pyun_product;
+    a_qr_code_scanned_by_a_parked_customer_lowers_the_fee_and_is_never_resent => qr_tokens;
 }
 
 const MERCHANT_PW: &str = "merchant-password-1";
@@ -548,4 +551,202 @@ async fn pyun_product(backend: Backend) {
     // Reading it again gives nothing back twice.
     let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
     assert_eq!(page["offers"][0]["used_today"], 1, "{page}");
+}
+
+/// `POST /api/v1/shop/qr-tokens` for `offer`.
+async fn mint(
+    server: &TestServer,
+    m: &Client,
+    offer: i64,
+    single_use: bool,
+) -> (StatusCode, Value) {
+    call(
+        m,
+        server,
+        Method::POST,
+        "/api/v1/shop/qr-tokens",
+        Some(json!({"offer_id": offer, "single_use": single_use, "expire_in": 600})),
+    )
+    .await
+}
+
+/// Today's use of the merchant's first offer.
+async fn used_today(server: &TestServer, m: &Client) -> Value {
+    let (_, page) = call(m, server, Method::GET, "/api/v1/shop", None).await;
+    page["offers"][0]["used_today"].clone()
+}
+
+async fn qr_tokens(backend: Backend) {
+    const PARKED: &str = "沪A72001";
+    let cloud = PyunCloud::start(backend, false).await;
+    cloud.send_coupons_too().await;
+    cloud.pyun.set_coupon_discount(
+        COUPON_CODE,
+        CouponDiscount {
+            discount_type: Some(2),
+            discount_value: Some(60),
+            coupon_name: None,
+            store_name: Some("咖啡店".into()),
+        },
+    );
+    let site = &cloud.p.site;
+    let (server, admin, park) = (&site.vip.server, &site.vip.admin, site.vip.park_a);
+    let shop_id = shop(server, admin, park, "咖啡店", Some("cafe-88")).await;
+    cloud
+        .pyun
+        .add_carpark_store(PARK_UUID, "cafe-88")
+        .expect("registered");
+    let (_, config) = call(
+        admin,
+        server,
+        Method::GET,
+        &format!("/api/v1/parks/{park}/coupon-config"),
+        None,
+    )
+    .await;
+    let product = config["products"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["name"] == PRODUCT))
+        .unwrap_or_else(|| panic!("{config}"))["id"]
+        .clone();
+    let offer_id = offer(
+        server,
+        admin,
+        shop_id,
+        json!({"name": "停车券", "product_id": product, "daily_quota": 4}),
+    )
+    .await;
+    let local = offer(
+        server,
+        admin,
+        shop_id,
+        json!({"name": "减1小时", "discount": {"kind": "minutes", "value": 60}, "daily_quota": 4}),
+    )
+    .await;
+    let m = merchant(server, admin, "qr-till", shop_id).await;
+    let session = site.enter(PARK_A, Some(PARKED), ago(100)).await;
+    cloud
+        .wait(&format!("PB{}", session["id"]), |u| {
+            accepted_of(u, UploadPath::Enter).is_some()
+        })
+        .await;
+
+    // A QR code for one customer: P云's claim link, one unit of quota.
+    let (s, token) = mint(server, &m, offer_id, true).await;
+    assert_eq!(s, 201, "{token}");
+    let url = token["url"].as_str().unwrap();
+    let (_, name) = url
+        .split_once("/qr/discount?token=")
+        .expect("P云's claim link");
+    assert_eq!(token["expire_in"], 600, "{token}");
+    assert_eq!(used_today(server, &m).await, 1);
+    let sent = cloud.pyun.requests();
+    let sent = sent
+        .iter()
+        .rfind(|r| r.endpoint == Endpoint::Token)
+        .unwrap();
+    for (k, v) in [
+        ("store_code", "cafe-88"),
+        ("coupon_code", COUPON_CODE),
+        ("use_expire", "1"),
+    ] {
+        assert!(
+            sent.fields.iter().any(|(n, x)| n == k && x == v),
+            "{k}: {:?}",
+            sent.fields
+        );
+    }
+
+    // The customer scans it: P云 applies 60 minutes at the car park; the fee drops.
+    assert_eq!(site.query(PARKED, 0, 0).await["unPayAmount"], 1600);
+    let scan = cloud
+        .pyun
+        .scan_token(name, PARKED)
+        .await
+        .expect("a live token");
+    assert_eq!(scan.code, "1001", "{scan:?}");
+    let create = scan.discount_create.expect("discount.create sent");
+    assert_eq!(create.result_code.as_deref(), Some("1001"), "{create:?}");
+    assert_eq!(site.query(PARKED, 0, 0).await["unPayAmount"], 1000);
+    assert!(
+        cloud.pyun.scan_token(name, "沪A72002").await.is_err(),
+        "single use"
+    );
+
+    // A local discount is no QR code.
+    let (s, e) = mint(server, &m, local, false).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "offer_not_pyun"),
+        "{e}"
+    );
+
+    // P云 refuses: 502 with its words, the unit given back.
+    cloud.pyun.push_fault(FaultRule {
+        endpoint: Some(Endpoint::Token),
+        times: 1,
+        skip: 0,
+        fault: Fault::Answer {
+            http_status: 200,
+            code: "403".into(),
+            message: "商户已停用".into(),
+        },
+    });
+    let (s, e) = mint(server, &m, offer_id, false).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::BAD_GATEWAY, "pyun_refused"),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("商户已停用"),
+        "{e}"
+    );
+    assert_eq!(used_today(server, &m).await, 1);
+
+    // No answer in time: 504, never resent (a token may exist), the unit stays used.
+    let calls = |pyun: &sandbox::pyun::PyunSandbox| {
+        pyun.requests()
+            .iter()
+            .filter(|r| r.endpoint == Endpoint::Token)
+            .count()
+    };
+    let before = calls(&cloud.pyun);
+    cloud.pyun.push_fault(FaultRule {
+        endpoint: Some(Endpoint::Token),
+        times: 1,
+        skip: 0,
+        fault: Fault::Latency { ms: 4_000 },
+    });
+    let (s, e) = mint(server, &m, offer_id, false).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::GATEWAY_TIMEOUT, "pyun_timeout"),
+        "{e}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(calls(&cloud.pyun), before + 1, "sent once, never again");
+    assert_eq!(used_today(server, &m).await, 2);
+    let (_, history) = call(&m, server, Method::GET, "/api/v1/shop/validations", None).await;
+    let states: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["unknown", "refused", "delivered"], "{history}");
+
+    // The quota holds for QR codes too.
+    for _ in 0..2 {
+        assert_eq!(mint(server, &m, offer_id, false).await.0, 201);
+    }
+    let (s, e) = mint(server, &m, offer_id, false).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::CONFLICT, "quota_exhausted"),
+        "{e}"
+    );
 }

@@ -91,6 +91,7 @@ use crate::accounts::sessions;
         shop_desk::page,
         shop_desk::validate_plate,
         shop_desk::history,
+        shop_desk::qr_token,
         openapi_json,
         health::healthz,
         request_metrics::render,

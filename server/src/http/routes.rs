@@ -401,6 +401,12 @@ pub fn table() -> Vec<Route> {
             get(shop_desk::history),
         ),
         route(
+            Method::POST,
+            "/api/v1/shop/qr-tokens",
+            Merchant,
+            post(shop_desk::qr_token),
+        ),
+        route(
             Method::GET,
             "/api/openapi.json",
             Public,

@@ -15,6 +15,7 @@ use crate::accounts::CurrentUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::outbox::store as outbox;
 use crate::parks;
+use crate::shops::qr_token::{self, MintedToken, TokenRequest};
 use crate::shops::quota;
 use crate::shops::store::{Offer, Shop, offers_of_shop, shop_by_id};
 use crate::shops::validate::{
@@ -244,4 +245,58 @@ pub(crate) async fn history(
     };
     validate::follow_records(&state.db, shop.id).await?;
     Ok(Json(validate::of_day(&state.db, shop.id, &day).await?))
+}
+
+/// A QR code asked for at the till.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QrTokenBody {
+    /// One of the shop's offers of a P云 coupon product.
+    offer_id: i64,
+    /// The QR dies at its first claim (one customer); otherwise anyone may claim it until it
+    /// expires.
+    single_use: bool,
+    /// Lifetime in seconds, at most one day; P云 raises anything under 300 (its default) to 300.
+    #[schema(minimum = 1, maximum = 86400)]
+    expire_in: Option<u32>,
+}
+
+/// `POST /api/v1/shop/qr-tokens`: a QR code for the customer to scan, from P云 `mcoupon/token`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shop/qr-tokens",
+    tag = "shop",
+    security(("session" = [])),
+    request_body = QrTokenBody,
+    responses(
+        (status = 201, description = "Minted: show `url` as a QR code until `expires_at`; one unit of the offer's quota is used", body = MintedToken),
+        (status = 400, description = "`invalid_field` (e.g. `expire_in` out of range), or a request that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a merchant", body = ErrorBody),
+        (status = 409, description = "`quota_exhausted` (`details.quota`, `details.limit`); `pyun_not_configured`: the car park has no P云 credential", body = ErrorBody),
+        (status = 422, description = "`unknown_offer`, `offer_inactive`, `offer_not_pyun` (a local discount cannot be a QR code), `unknown_product`", body = ErrorBody),
+        (status = 502, description = "`pyun_refused`: P云 answered with a refusal (its code and message); the quota unit is given back", body = ErrorBody),
+        (status = 503, description = "`pyun_unreachable`: P云 could not be reached, nothing was sent; the unit is given back", body = ErrorBody),
+        (status = 504, description = "`pyun_timeout`: P云 did not answer in time and the call is never resent (a token may exist): press refresh for a new one; the unit stays used", body = ErrorBody),
+    )
+)]
+pub(crate) async fn qr_token(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiJson(body): ApiJson<QrTokenBody>,
+) -> Result<(StatusCode, Json<MintedToken>), ApiError> {
+    let shop = own_shop(&state, &user).await?;
+    let park = parks::get(&state.db, shop.park_id)
+        .await?
+        .ok_or(ApiError::Forbidden)?;
+    let actor = user.actor();
+    let req = TokenRequest {
+        offer_id: body.offer_id,
+        single_use: body.single_use,
+        expire_in: body.expire_in,
+        created_by: &actor,
+    };
+    let minted =
+        qr_token::mint(&state.db, &state.dispatcher, &park, &shop, &req, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(minted)))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use protocol::pyun::coupon_token::{COUPON_TOKEN_PATH, CouponToken};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, watch};
 use tokio::task::JoinHandle;
 
@@ -134,6 +135,28 @@ impl Dispatcher {
             }
         }
         Ok(inserted)
+    }
+
+    /// Calls P云's `mcoupon/token` for car park `park_id` now, signed with its third-party
+    /// credential, outside the outbox: a token is shown to the customer at the till at once or
+    /// not at all, and P云 cannot tell a resent call from a new one, so it is never retried.
+    pub async fn mint_token(
+        &self,
+        park_id: i64,
+        token: &CouponToken,
+    ) -> Result<CallResult, SignerError> {
+        let inner = &self.inner;
+        let signer = inner
+            .signers
+            .get(&inner.db, &inner.secrets, park_id)
+            .await?;
+        let form = token
+            .to_signed_form(&signer.app_id, signer.secret.expose())
+            .map_err(|e| SignerError::NotConfigured(format!("the token request: {e}")))?;
+        Ok(inner
+            .client
+            .post_form(Endpoint::CouponToken, COUPON_TOKEN_PATH, &form)
+            .await)
     }
 
     /// Wakes the worker: rows were added without `submit` (VIP batches, entry notices).

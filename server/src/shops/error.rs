@@ -2,10 +2,13 @@
 
 use serde_json::json;
 
+use axum::http::StatusCode;
+
+use super::qr_token::TokenFailure;
 use crate::discounts::DiscountsError;
 use crate::error::ApiError;
 
-/// A refusal of the shops' API; all but the last three are the caller's mistake.
+/// A refusal of the shops' API; P云's answers and storage aside, the caller's mistake.
 #[derive(Debug, thiserror::Error)]
 pub enum ShopsError {
     /// Another shop of the car park has this name.
@@ -54,6 +57,15 @@ pub enum ShopsError {
     /// The coupon request could not be built (car park not configured for P云, …).
     #[error("{0}")]
     Coupon(ApiError),
+    /// A QR code needs an offer of a P云 coupon product.
+    #[error("a QR code grants a P云 coupon product; this offer is a local discount")]
+    NotPyunOffer,
+    /// The car park cannot sign P云 calls (no P云 credential, …).
+    #[error("the car park is not configured for P云: {0}")]
+    PyunNotConfigured(String),
+    /// P云 gave no QR token.
+    #[error(transparent)]
+    Token(#[from] super::qr_token::TokenFailure),
     /// The database failed.
     #[error("storage failure")]
     Storage(#[from] sqlx::Error),
@@ -86,6 +98,22 @@ impl From<ShopsError> for ApiError {
                 other => other.into(),
             },
             ShopsError::Coupon(a) => a,
+            ShopsError::NotPyunOffer => ApiError::unprocessable("offer_not_pyun", message),
+            ShopsError::PyunNotConfigured(_) => ApiError::conflict("pyun_not_configured", message),
+            ShopsError::Token(t) => {
+                let (status, code) = match t {
+                    TokenFailure::Refused(_) => (StatusCode::BAD_GATEWAY, "pyun_refused"),
+                    TokenFailure::Unreachable(_) => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "pyun_unreachable")
+                    }
+                    TokenFailure::NoAnswer => (StatusCode::GATEWAY_TIMEOUT, "pyun_timeout"),
+                };
+                ApiError::Upstream {
+                    status,
+                    code,
+                    message,
+                }
+            }
             ShopsError::Storage(s) => s.into(),
         }
     }

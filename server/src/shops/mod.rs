@@ -1,9 +1,10 @@
 //! Shops (商户) that validate their customers' parking (issue 17): shops and their offers per car
 //! park (`store`), the quota counters (`quota`), and a merchant's validation of a plate
 //! (`validate`) — a local discount recorded in the ledger, or a P云 coupon product granted
-//! through the coupon outbox.
+//! through the coupon outbox — and a QR code at the till (`qr_token`).
 
 mod error;
+pub mod qr_token;
 pub mod quota;
 pub mod store;
 pub mod validate;
