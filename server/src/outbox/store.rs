@@ -611,6 +611,17 @@ pub async fn requeue_uploads(
     park_id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    requeue_ended(db, park_id, [Kind::PyunEnter, Kind::PyunLeave], now).await
+}
+
+/// Puts car park `park_id`'s rows of the two `kinds` (one kind: given twice) that ended
+/// `misconfigured` or `failed` back in line, in one statement; returns how many.
+async fn requeue_ended(
+    db: &Db,
+    park_id: i64,
+    kinds: [Kind; 2],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2, finished_at = NULL, \
          last_error = 'resent by an admin' \
@@ -618,8 +629,8 @@ pub async fn requeue_uploads(
     )
     .bind(park_id)
     .bind(to_ms(now))
-    .bind(Kind::PyunEnter.as_str())
-    .bind(Kind::PyunLeave.as_str())
+    .bind(kinds[0].as_str())
+    .bind(kinds[1].as_str())
     .execute(&db.pool)
     .await?
     .rows_affected())
@@ -634,15 +645,5 @@ pub async fn requeue_batches(
     park_id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2, finished_at = NULL, \
-         last_error = 'resent by an admin' \
-         WHERE park_id = $1 AND kind = $3 AND state IN ('misconfigured', 'failed')",
-    )
-    .bind(park_id)
-    .bind(to_ms(now))
-    .bind(Kind::VipBatch.as_str())
-    .execute(&db.pool)
-    .await?
-    .rows_affected())
+    requeue_ended(db, park_id, [Kind::VipBatch, Kind::VipBatch], now).await
 }

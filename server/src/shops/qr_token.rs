@@ -13,7 +13,7 @@ use protocol::pyun::coupon_token::{CouponToken, TokenPayload};
 use protocol::pyun::{Idempotency, NextStep, NoAnswer};
 use serde::Serialize;
 
-use super::store::{Offer, Shop, offer_by_id};
+use super::store::{Offer, Shop, live_offer};
 use super::{ShopsError, quota};
 use crate::coupons::config;
 use crate::outbox::dispatcher::Dispatcher;
@@ -76,14 +76,8 @@ pub async fn mint(
     now: DateTime<Utc>,
 ) -> Result<MintedToken, ShopsError> {
     let mut conn = db.pool.acquire().await?;
-    let offer = offer_by_id(&mut conn, req.offer_id)
-        .await?
-        .filter(|o| o.shop_id == shop.id)
-        .ok_or(ShopsError::UnknownOffer)?;
+    let offer = live_offer(&mut conn, shop, req.offer_id).await?;
     drop(conn);
-    if !offer.active || !shop.active {
-        return Err(ShopsError::OfferInactive);
-    }
     let token = token_of(db, park, shop, &offer, req).await?;
     let lifetime = token.lifetime_secs();
     let (day, month) = quota::periods(now);

@@ -317,3 +317,19 @@ pub async fn offer_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Off
     .await?;
     Ok(row.map(offer))
 }
+
+/// Offer `id` of `shop` if both are active: what a merchant may give now.
+pub async fn live_offer(
+    conn: &mut AnyConnection,
+    shop: &Shop,
+    id: i64,
+) -> Result<Offer, ShopsError> {
+    let offer = offer_by_id(conn, id)
+        .await?
+        .filter(|o| o.shop_id == shop.id)
+        .ok_or(ShopsError::UnknownOffer)?;
+    if !offer.active || !shop.active {
+        return Err(ShopsError::OfferInactive);
+    }
+    Ok(offer)
+}

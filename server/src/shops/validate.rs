@@ -16,7 +16,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use super::store::{Offer, Shop, offer_by_id};
+use super::store::{Offer, Shop, live_offer};
 use super::{ShopsError, quota};
 use crate::coupons::{config, intake};
 use crate::discounts::{Source, StayGrant, StayOwed, grant_on_stay};
@@ -218,14 +218,8 @@ pub async fn validate(
     if let Some(found) = find(&mut conn, shop.id, vid).await? {
         return replay_or_reused(found, &digest, vid);
     }
-    let offer = offer_by_id(&mut conn, req.offer_id)
-        .await?
-        .filter(|o| o.shop_id == shop.id)
-        .ok_or(ShopsError::UnknownOffer)?;
+    let offer = live_offer(&mut conn, shop, req.offer_id).await?;
     drop(conn);
-    if !offer.active || !shop.active {
-        return Err(ShopsError::OfferInactive);
-    }
     let (day, month) = quota::periods(now);
     let gives = Gives::of(db, park, shop, &offer, &plate, vid, req.created_by).await?;
 
