@@ -110,41 +110,20 @@ async fn shops_and_validations(backend: Backend) {
 
     // Shops: created by a manager of the car park, names unique per car park.
     let tea = shop(server, manager, park_a, "一点点奶茶", Some("S-1")).await;
-    let (s, dup) = call(
-        manager,
-        server,
-        Method::POST,
-        &format!("/api/v1/parks/{park_a}/shops"),
-        Some(json!({"name": "一点点奶茶"})),
-    )
-    .await;
-    assert_eq!(
-        (s, code(&dup)),
-        (StatusCode::CONFLICT, "shop_name_taken"),
-        "{dup}"
-    );
-    let (s, bad) = call(
-        manager,
-        server,
-        Method::POST,
-        &format!("/api/v1/parks/{park_a}/shops"),
-        Some(json!({"name": "  "})),
-    )
-    .await;
-    assert_eq!(
-        (s, code(&bad)),
-        (StatusCode::BAD_REQUEST, "invalid_field"),
-        "{bad}"
-    );
-    let (s, missing) = call(
-        manager,
-        server,
-        Method::POST,
-        "/api/v1/parks/999999/shops",
-        Some(json!({"name": "x"})),
-    )
-    .await;
-    assert_eq!(s, 404, "{missing}");
+    for (park, body, status, expected) in [
+        (
+            park_a,
+            json!({"name": "一点点奶茶"}),
+            409,
+            "shop_name_taken",
+        ),
+        (park_a, json!({"name": "  "}), 400, "invalid_field"),
+        (999_999, json!({"name": "x"}), 404, "not_found"),
+    ] {
+        let path = format!("/api/v1/parks/{park}/shops");
+        let (s, e) = call(manager, server, Method::POST, &path, Some(body)).await;
+        assert_eq!((s.as_u16(), code(&e)), (status, expected), "{e}");
+    }
     let other = shop(server, admin, park_b, "书店", None).await;
     let (s, list) = call(
         manager,
