@@ -686,6 +686,29 @@ async fn qr_tokens(backend: Backend) {
     );
     assert_eq!(used_today(server, &m).await, 1);
 
+    // P云 fails on its side: 502 with its words; a token may exist, so the unit stays used.
+    cloud.pyun.push_fault(FaultRule {
+        endpoint: Some(Endpoint::Token),
+        times: 1,
+        skip: 0,
+        fault: Fault::Answer {
+            http_status: 500,
+            code: "1500".into(),
+            message: "系统繁忙".into(),
+        },
+    });
+    let (s, e) = mint(server, &m, offer_id, false).await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::BAD_GATEWAY, "pyun_failed"),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("系统繁忙"),
+        "{e}"
+    );
+    assert_eq!(used_today(server, &m).await, 2);
+
     // No answer in time: 504, never resent (a token may exist), the unit stays used.
     let calls = |pyun: &sandbox::pyun::PyunSandbox| {
         pyun.requests()
@@ -708,7 +731,7 @@ async fn qr_tokens(backend: Backend) {
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(calls(&cloud.pyun), before + 1, "sent once, never again");
-    assert_eq!(used_today(server, &m).await, 2);
+    assert_eq!(used_today(server, &m).await, 3);
     let (_, history) = call(&m, server, Method::GET, "/api/v1/shop/validations", None).await;
     let states: Vec<&str> = history
         .as_array()
@@ -716,12 +739,14 @@ async fn qr_tokens(backend: Backend) {
         .iter()
         .map(|v| v["state"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["unknown", "refused", "delivered"], "{history}");
+    assert_eq!(
+        states,
+        ["unknown", "unknown", "refused", "delivered"],
+        "{history}"
+    );
 
     // The quota holds for QR codes too.
-    for _ in 0..2 {
-        assert_eq!(mint(server, &m, offer_id, false).await.0, 201);
-    }
+    assert_eq!(mint(server, &m, offer_id, false).await.0, 201);
     let (s, e) = mint(server, &m, offer_id, false).await;
     assert_eq!(
         (s, code(&e)),

@@ -275,7 +275,7 @@ pub(crate) struct QrTokenBody {
         (status = 403, description = "Not a merchant", body = ErrorBody),
         (status = 409, description = "`quota_exhausted` (`details.quota`, `details.limit`); `pyun_not_configured`: the car park has no P云 credential", body = ErrorBody),
         (status = 422, description = "`unknown_offer`, `offer_inactive`, `offer_not_pyun` (a local discount cannot be a QR code), `unknown_product`", body = ErrorBody),
-        (status = 502, description = "`pyun_refused`: P云 answered with a refusal (its code and message); the quota unit is given back", body = ErrorBody),
+        (status = 502, description = "`pyun_refused`: P云 answered with a refusal (its code and message), the quota unit is given back; `pyun_failed`: P云 answered with a failure of its own (5xx, `1500`), a token may exist so the unit stays used — press refresh", body = ErrorBody),
         (status = 503, description = "`pyun_unreachable`: P云 could not be reached, nothing was sent; the unit is given back", body = ErrorBody),
         (status = 504, description = "`pyun_timeout`: P云 did not answer in time and the call is never resent (a token may exist): press refresh for a new one; the unit stays used", body = ErrorBody),
     )

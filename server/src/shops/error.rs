@@ -107,6 +107,7 @@ impl From<ShopsError> for ApiError {
                         (StatusCode::SERVICE_UNAVAILABLE, "pyun_unreachable")
                     }
                     TokenFailure::NoAnswer => (StatusCode::GATEWAY_TIMEOUT, "pyun_timeout"),
+                    TokenFailure::Failed(_) => (StatusCode::BAD_GATEWAY, "pyun_failed"),
                 };
                 ApiError::Upstream {
                     status,

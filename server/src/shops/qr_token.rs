@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use protocol::pyun::coupon_token::{CouponToken, TokenPayload};
-use protocol::pyun::{Idempotency, NextStep, NoAnswer};
+use protocol::pyun::{Idempotency, NextStep, NoAnswer, Outcome};
 use serde::Serialize;
 
 use super::store::{Offer, Shop, live_offer};
@@ -64,6 +64,9 @@ pub enum TokenFailure {
     /// The call may have reached P云 but no answer came in time: ask for a new one.
     #[error("P云 did not answer in time; press refresh for a new QR code")]
     NoAnswer,
+    /// P云 answered with a failure of its own (5xx, `1500`): a token may exist all the same.
+    #[error("P云 failed to make the QR code ({0}); press refresh to try again")]
+    Failed(String),
 }
 
 /// Mints a token for `req` at `shop` of `park` (see the module).
@@ -141,16 +144,16 @@ pub async fn mint(
             })
         }
         (NextStep::Unknown | NextStep::Done, _) => {
-            // Done without a link, or no answer: a token may exist at P云, unseen.
+            // Done without a link, no answer, or P云's own failure: a token may exist, unseen.
             settle(db, id, &offer, &day, &month, Settled::Unknown).await?;
-            Err(ShopsError::Token(TokenFailure::NoAnswer))
+            Err(ShopsError::Token(match &call.answer {
+                Ok(o) => TokenFailure::Failed(answer_words(o)),
+                Err(_) => TokenFailure::NoAnswer,
+            }))
         }
         (NextStep::Stop | NextStep::Retry, _) => {
             let why = match &call.answer {
-                Ok(o) => o
-                    .response()
-                    .map(|r| format!("{} {}", r.code, r.message))
-                    .unwrap_or_else(|| "an answer that is not P云's envelope".to_owned()),
+                Ok(o) => answer_words(o),
                 Err(e) => e.message().to_owned(),
             };
             settle(db, id, &offer, &day, &month, Settled::GiveBack(&why)).await?;
@@ -160,6 +163,14 @@ pub async fn mint(
             }))
         }
     }
+}
+
+/// P云's code and message, for the clerk and the record.
+fn answer_words(outcome: &Outcome) -> String {
+    outcome
+        .response()
+        .map(|r| format!("{} {}", r.code, r.message))
+        .unwrap_or_else(|| "an answer that is not P云's envelope".to_owned())
 }
 
 /// The `mcoupon/token` request for `offer`: its product's coupon code, the shop's store code
@@ -280,7 +291,7 @@ async fn settle(
         Settled::Unknown => {
             sqlx::query(
                 "UPDATE shop_validations SET state = 'unknown', \
-                 reason = 'P云 did not answer in time', updated_at = $1 WHERE id = $2",
+                 reason = 'P云 gave no QR code; one may exist', updated_at = $1 WHERE id = $2",
             )
             .bind(now)
             .bind(id)
