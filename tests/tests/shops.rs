@@ -549,6 +549,16 @@ async fn mint(
     .await
 }
 
+/// The next `mcoupon/token` call P云 receives meets `fault`.
+fn fail_next_token(cloud: &PyunCloud, fault: Fault) {
+    cloud.pyun.push_fault(FaultRule {
+        endpoint: Some(Endpoint::Token),
+        times: 1,
+        skip: 0,
+        fault,
+    });
+}
+
 /// Today's use of the merchant's first offer.
 async fn used_today(server: &TestServer, m: &Client) -> Value {
     let (_, page) = call(m, server, Method::GET, "/api/v1/shop", None).await;
@@ -660,54 +670,28 @@ async fn qr_tokens(backend: Backend) {
         "{e}"
     );
 
-    // P云 refuses: 502 with its words, the unit given back.
-    cloud.pyun.push_fault(FaultRule {
-        endpoint: Some(Endpoint::Token),
-        times: 1,
-        skip: 0,
-        fault: Fault::Answer {
-            http_status: 200,
-            code: "403".into(),
-            message: "商户已停用".into(),
-        },
-    });
-    let (s, e) = mint(server, &m, offer_id, false).await;
-    assert_eq!(
-        (s, code(&e)),
-        (StatusCode::BAD_GATEWAY, "pyun_refused"),
-        "{e}"
-    );
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("商户已停用"),
-        "{e}"
-    );
-    assert_eq!(used_today(server, &m).await, 1);
-
-    // P云 fails on its side: 502 with its words; a token may exist, so the unit stays used.
-    cloud.pyun.push_fault(FaultRule {
-        endpoint: Some(Endpoint::Token),
-        times: 1,
-        skip: 0,
-        fault: Fault::Answer {
-            http_status: 500,
-            code: "1500".into(),
-            message: "系统繁忙".into(),
-        },
-    });
-    let (s, e) = mint(server, &m, offer_id, false).await;
-    assert_eq!(
-        (s, code(&e)),
-        (StatusCode::BAD_GATEWAY, "pyun_failed"),
-        "{e}"
-    );
-    assert!(
-        e["error"]["message"].as_str().unwrap().contains("系统繁忙"),
-        "{e}"
-    );
-    assert_eq!(used_today(server, &m).await, 2);
+    // P云 refuses (the unit given back) or fails on its side (a token may exist: the unit stays
+    // used); both 502 with P云's words.
+    for (http_status, pyun_code, words, expected, used) in [
+        (200, "403", "商户已停用", "pyun_refused", 1),
+        (500, "1500", "系统繁忙", "pyun_failed", 2),
+    ] {
+        fail_next_token(
+            &cloud,
+            Fault::Answer {
+                http_status,
+                code: pyun_code.into(),
+                message: words.into(),
+            },
+        );
+        let (s, e) = mint(server, &m, offer_id, false).await;
+        assert_eq!((s, code(&e)), (StatusCode::BAD_GATEWAY, expected), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(words),
+            "{e}"
+        );
+        assert_eq!(used_today(server, &m).await, used);
+    }
 
     // No answer in time: 504, never resent (a token may exist), the unit stays used.
     let calls = |pyun: &sandbox::pyun::PyunSandbox| {
@@ -717,12 +701,7 @@ async fn qr_tokens(backend: Backend) {
             .count()
     };
     let before = calls(&cloud.pyun);
-    cloud.pyun.push_fault(FaultRule {
-        endpoint: Some(Endpoint::Token),
-        times: 1,
-        skip: 0,
-        fault: Fault::Latency { ms: 4_000 },
-    });
+    fail_next_token(&cloud, Fault::Latency { ms: 4_000 });
     let (s, e) = mint(server, &m, offer_id, false).await;
     assert_eq!(
         (s, code(&e)),
