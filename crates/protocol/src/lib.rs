@@ -5,6 +5,7 @@
 //! the admin UI reuses it (fee previews, plate checks).
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod fee;
 pub mod ledger;
 pub mod mallcoo;
