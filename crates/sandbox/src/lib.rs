@@ -1,4 +1,5 @@
-//! Stand-ins for the platforms ParkBridge talks to (P云, Mallcoo), served over real HTTP.
+//! Stand-ins for the platforms ParkBridge talks to (P云, Mallcoo) and the group-chat robots its
+//! alerts go to, served over real HTTP.
 //!
 //! The demo, the end-to-end tests and the benchmarks run against these instead of the real
 //! platforms: they verify signatures with the same protocol crate the gateway signs with, keep
@@ -9,3 +10,4 @@
 pub mod bench;
 pub mod mallcoo;
 pub mod pyun;
+pub mod robots;

@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use sandbox::mallcoo::cli::MallcooSandboxArgs;
 use sandbox::pyun::cli::{PyunSandboxArgs, run_cli};
+use sandbox::robots::cli::RobotsSandboxArgs;
 
 /// The sandboxes that can be run.
 #[derive(Debug, Subcommand)]
@@ -16,6 +17,8 @@ pub(crate) enum SandboxCommand {
     Pyun(PyunSandboxArgs),
     /// Run a stand-in of Mallcoo's entry-notice receiver (EnterInfoNotify) for trials and tests.
     Mallcoo(MallcooSandboxArgs),
+    /// Run a stand-in of the WeCom, DingTalk and Feishu robots (and a webhook) alerts go to.
+    Robots(RobotsSandboxArgs),
 }
 
 /// Runs the chosen sandbox until Ctrl-C.
@@ -23,5 +26,6 @@ pub(crate) async fn run(cmd: SandboxCommand) -> Result<(), Box<dyn std::error::E
     match cmd {
         SandboxCommand::Pyun(args) => Ok(run_cli(args).await?),
         SandboxCommand::Mallcoo(args) => Ok(sandbox::mallcoo::cli::run_cli(args).await?),
+        SandboxCommand::Robots(args) => Ok(sandbox::robots::cli::run_cli(args).await?),
     }
 }
