@@ -167,9 +167,11 @@ async fn stored<'c, E>(
 where
     E: sqlx::Executor<'c, Database = Any>,
 {
+    // `channel` completes the unique index's key (migration 0008: P云's orders share the
+    // table); without it the lookup scans every payment of the car park.
     let row = sqlx::query_as::<_, (String, String)>(
         "SELECT request_digest, answer_json FROM parking_payments \
-         WHERE park_id = $1 AND order_no = $2",
+         WHERE park_id = $1 AND channel = 'mallcoo' AND order_no = $2",
     )
     .bind(park_id)
     .bind(order_no)
