@@ -2,6 +2,7 @@
 //! admin APIs plus the built frontend.
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod cli;

@@ -33,6 +33,8 @@ pub enum Endpoint {
     PyunEnter,
     /// `internal/leave`: a leave uploaded as the car park.
     PyunLeave,
+    /// A message to an alert channel (a group-chat robot or a webhook).
+    AlertChannel,
 }
 
 impl Endpoint {
@@ -46,6 +48,7 @@ impl Endpoint {
             Endpoint::MallcooEnterNotify => "mallcoo_enter_notify",
             Endpoint::PyunEnter => "pyun_enter",
             Endpoint::PyunLeave => "pyun_leave",
+            Endpoint::AlertChannel => "alert_channel",
         }
     }
 

@@ -48,6 +48,10 @@ pub(crate) struct ServeArgs {
     /// between two parts of a request body (the request is then answered 408).
     #[arg(long, env = "PARKBRIDGE_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) header_timeout_secs: u64,
+    /// The address people open the admin UI at (e.g. `https://parking.example.cn`), used for
+    /// the links in alert messages; without it messages carry no link.
+    #[arg(long, env = "PARKBRIDGE_PUBLIC_URL", value_parser = parse_base_url)]
+    pub(crate) public_url: Option<String>,
     /// Addresses of the reverse proxies in front of this instance (comma-separated IPs). Only a
     /// request whose connection comes from one of them has its client address taken from
     /// `X-Forwarded-For` (for the per-address sign-in limit); anyone else's header is ignored.
@@ -155,6 +159,7 @@ pub(crate) async fn serve(
         vip_batch_size: args.delivery.vip_batching().batch_size,
         trusted_proxies: args.trusted_proxies.clone(),
         body_timeout: Duration::from_secs(args.header_timeout_secs),
+        public_url: args.public_url.clone(),
     };
     let secrets = Arc::new(secrets);
     let dispatch = args.delivery.settings(&args.mallcoo_base_url);

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router assembled from the route table, plus the built frontend.
 
 pub mod access;
+mod alert_channels;
 mod api_keys;
 mod audit_log;
 mod auth;
@@ -81,6 +82,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Longest pause while a client sends a request body (`--header-timeout-secs`).
     pub body_timeout: std::time::Duration,
+    /// The address people reach the admin UI at (`--public-url`), for links in alert messages.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -93,6 +96,7 @@ impl Default for Settings {
             vip_batch_size: protocol::pyun::DEFAULT_BATCH_SIZE,
             trusted_proxies: Vec::new(),
             body_timeout: std::time::Duration::from_secs(10),
+            public_url: None,
         }
     }
 }

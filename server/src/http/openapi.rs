@@ -10,9 +10,10 @@ use utoipa::{Modify, OpenApi};
 
 use super::openapi_refusals::SharedRefusals;
 use super::{
-    api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials, discounts,
-    gate, health, machine, mallcoo_v14, parks, pyun_gateway, pyun_uploads, request_metrics,
-    shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
+    alert_channels, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
+    discounts, gate, health, machine, mallcoo_v14, parks, pyun_gateway, pyun_uploads,
+    request_metrics, shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine,
+    vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -40,6 +41,11 @@ use crate::accounts::sessions;
         credentials::create,
         credentials::replace_secret,
         credentials::rotate,
+        alert_channels::list,
+        alert_channels::create,
+        alert_channels::update,
+        alert_channels::delete,
+        alert_channels::test,
         audit_log::list,
         api_keys::list,
         api_keys::create,

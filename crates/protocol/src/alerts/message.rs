@@ -21,6 +21,8 @@ pub enum Phase {
     Reminder,
     /// The condition cleared: the one "已恢复" message.
     Resolved,
+    /// An admin's "send a test message": `since` is the sending time, `subject` the channel.
+    Test,
 }
 
 impl Phase {
@@ -31,6 +33,7 @@ impl Phase {
             Phase::Updated => "updated",
             Phase::Reminder => "reminder",
             Phase::Resolved => "resolved",
+            Phase::Test => "test",
         }
     }
 
@@ -44,6 +47,8 @@ impl Phase {
             (Phase::Reminder, Language::En) => "Still open",
             (Phase::Resolved, Language::ZhCn) => "已恢复",
             (Phase::Resolved, Language::En) => "Resolved",
+            (Phase::Test, Language::ZhCn) => "测试消息",
+            (Phase::Test, Language::En) => "Test message",
         }
     }
 }
@@ -112,6 +117,9 @@ fn shanghai_minute(t: DateTime<Utc>) -> String {
 impl Digest<'_> {
     /// The message's title: `ParkBridge · 新问题 · 对接凭证被拒绝 · 万达广场`.
     pub fn title(&self) -> String {
+        if self.phase == Phase::Test {
+            return format!("ParkBridge · {}", self.phase.label(self.language));
+        }
         let mut title = format!(
             "ParkBridge · {} · {}",
             self.phase.label(self.language),
@@ -139,6 +147,19 @@ impl Digest<'_> {
             Style::Plain => format!("【{title}】"),
             Style::Markdown => format!("### {title}"),
         }];
+        let zone = if zh {
+            "（北京时间）"
+        } else {
+            " (Beijing time)"
+        };
+        if self.phase == Phase::Test {
+            if let Some(subject) = self.subject {
+                lines.push(field("通道", "Channel", subject));
+            }
+            let at = format!("{}{zone}", shanghai_minute(self.since));
+            lines.push(field("时间", "Sent", &at));
+            return lines;
+        }
         if let Some(park) = self.park {
             lines.push(field("车场", "Car park", park));
         }
@@ -169,8 +190,17 @@ impl Digest<'_> {
     fn tail(&self, style: Style) -> Vec<String> {
         let zh = self.language == Language::ZhCn;
         let mut lines = Vec::new();
-        if self.phase != Phase::Resolved {
-            lines.push(self.kind.advice(self.language).to_owned());
+        match self.phase {
+            Phase::Resolved => {}
+            Phase::Test => lines.push(
+                if zh {
+                    "收到这条消息，说明 ParkBridge 能向本群发送告警。"
+                } else {
+                    "If you read this, ParkBridge can send alerts to this group."
+                }
+                .to_owned(),
+            ),
+            _ => lines.push(self.kind.advice(self.language).to_owned()),
         }
         if let Some(link) = self.link {
             lines.push(match (style, zh) {
@@ -343,6 +373,20 @@ mod tests {
             r.text
         );
         assert!(r.text.contains("Fix it: https://pb.example.cn/credentials"));
+    }
+
+    #[test]
+    fn a_test_message_names_the_channel_and_says_what_it_proves() {
+        let mut d = digest(&[], 0);
+        d.phase = Phase::Test;
+        d.park = None;
+        d.subject = Some("物业值班群");
+        let r = d.render(Style::Plain, 2048);
+        assert_eq!(
+            r.text,
+            "【ParkBridge · 测试消息】\n通道：物业值班群\n时间：2026-12-06 15:30（北京时间）\n\
+             收到这条消息，说明 ParkBridge 能向本群发送告警。\n处理：https://pb.example.cn/credentials"
+        );
     }
 
     #[test]

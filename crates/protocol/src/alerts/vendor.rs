@@ -228,7 +228,11 @@ impl Channel<'_> {
             }
             ChannelKind::Webhook => json!({
                 "source": "parkbridge",
-                "status": if digest.phase == Phase::Resolved { "resolved" } else { "firing" },
+                "status": match digest.phase {
+                    Phase::Resolved => "resolved",
+                    Phase::Test => "test",
+                    _ => "firing",
+                },
                 "phase": digest.phase.as_str(),
                 "kind": digest.kind.as_str(),
                 "park": digest.park,
