@@ -964,4 +964,56 @@ async fn qr_tokens(backend: Backend) {
         (StatusCode::CONFLICT, "quota_exhausted"),
         "{e}"
     );
+
+    // The same product granted to the parked car's plate, while that multi-use QR code is live:
+    // P云's `discount.create` for the grant carries the same store and coupon codes, yet is the
+    // grant's — its worth (the rest of the fee) on the plate line, none on the token's.
+    let plate_offer = offer(
+        server,
+        admin,
+        shop_id,
+        json!({"name": "停车券(车牌)", "product_id": product, "daily_quota": 2}),
+    )
+    .await;
+    let (s, answer) = validate(server, &m, plate_offer, PARKED, "p-1").await;
+    assert!(s == 200 || s == 202, "{s} {answer}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let st = loop {
+        let (_, st) = statement(server, admin, shop_id, &month).await;
+        let plate_line = st["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["offer_id"] == plate_offer)
+            .cloned();
+        if plate_line.is_some_and(|l| l["delivered"] == 1 && l["worth_missing"] == 0) {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the grant's worth never came: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let lines: Vec<(i64, &str, i64, i64)> = st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["offer_id"].as_i64().unwrap(),
+                l["kind"].as_str().unwrap(),
+                l["worth_fen"].as_i64().unwrap(),
+                l["worth_missing"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (offer_id, "qr_token", 600, 1),
+            (plate_offer, "plate", 1000, 0)
+        ],
+        "{st}"
+    );
 }
