@@ -611,6 +611,19 @@ async fn quota_race(backend: Backend) {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_encoding"),
         "{e}"
     );
+
+    // A validated car leaves: its discount is used, its recorded worth the same ¥1.
+    let gone = first[2].clone();
+    site.exit(PARK_A, &gone, chrono::Utc::now()).await;
+    let used = site
+        .count(
+            "SELECT COUNT(*) FROM parking_discounts WHERE state = $1 AND worth_fen = 100",
+            "used",
+        )
+        .await;
+    assert_eq!(used, 1, "the exit counted {gone}'s discount");
+    let (_, st) = statement(server, manager, shop_id, &month).await;
+    assert_eq!(st["totals"], expected, "{st}");
 }
 
 /// Reads the merchant's history until validation `id` leaves `pending`.
