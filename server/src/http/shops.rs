@@ -478,21 +478,36 @@ fn statement_month(q: &StatementQuery) -> Result<String, ApiError> {
     }
 }
 
-/// Shop `id`'s statement for the month asked, its pending P云 validations brought up to date.
+/// Shop `id`'s statement for the month asked, its pending P云 validations brought up to date;
+/// `check` refuses the rest of the query once the shop and month are known good.
 async fn statement_of(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     q: Result<Query<StatementQuery>, QueryRejection>,
+    check: impl FnOnce(&StatementQuery) -> Result<(), ApiError>,
 ) -> Result<Statement, ApiError> {
     let q = query(q)?;
     let shop = managed_shop(state, user, id).await?;
     let month = statement_month(&q)?;
+    check(&q)?;
     let park = parks::get(&state.db, shop.park_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     validate::follow_records(&state.db, shop.id).await?;
     Ok(statement::of_month(&state.db, &park, shop, &month, Utc::now()).await?)
+}
+
+/// The CSV's encoding as `csv_response` names it, or 422 `invalid_encoding`.
+fn csv_encoding(q: &StatementQuery) -> Result<&'static str, ApiError> {
+    match q.encoding.as_deref() {
+        None | Some("utf-8" | "utf8" | "UTF-8") => Ok("utf-8"),
+        Some("gbk" | "GBK") => Ok("gbk"),
+        Some(other) => Err(ApiError::unprocessable(
+            "invalid_encoding",
+            format!("`encoding` must be `utf-8` or `gbk`, not `{other}`"),
+        )),
+    }
 }
 
 /// `GET /api/v1/shops/{id}/statement`.
@@ -517,7 +532,7 @@ pub(crate) async fn statement_json(
     Path(id): Path<i64>,
     q: Result<Query<StatementQuery>, QueryRejection>,
 ) -> Result<Json<Statement>, ApiError> {
-    Ok(Json(statement_of(&state, &user, id, q).await?))
+    Ok(Json(statement_of(&state, &user, id, q, |_| Ok(())).await?))
 }
 
 /// `GET /api/v1/shops/{id}/statement.csv`.
@@ -542,17 +557,12 @@ pub(crate) async fn statement_csv(
     Path(id): Path<i64>,
     q: Result<Query<StatementQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let encoding = match q.as_ref().ok().and_then(|q| q.encoding.as_deref()) {
-        None | Some("utf-8" | "utf8" | "UTF-8") => "utf-8",
-        Some("gbk" | "GBK") => "gbk",
-        Some(other) => {
-            return Err(ApiError::unprocessable(
-                "invalid_encoding",
-                format!("`encoding` must be `utf-8` or `gbk`, not `{other}`"),
-            ));
-        }
-    };
-    let s = statement_of(&state, &user, id, q).await?;
+    let mut encoding = "utf-8";
+    let s = statement_of(&state, &user, id, q, |q| {
+        encoding = csv_encoding(q)?;
+        Ok(())
+    })
+    .await?;
     let name = format!("statement-shop{}-{}.csv", s.shop.id, s.month);
     csv_response(statement::csv_text(&s), Some(encoding), name)
 }
