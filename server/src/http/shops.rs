@@ -460,14 +460,24 @@ pub(crate) struct StatementQuery {
     /// `YYYY-MM`, a Shanghai month; absent: the current one.
     #[param(pattern = r"^\d{4}-\d{2}$")]
     month: Option<String>,
-    /// The CSV's encoding: `utf-8` (default, with a BOM) or `gbk` (the JSON ignores it).
+}
+
+/// Which month a statement's CSV covers, and its encoding.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatementCsvQuery {
+    /// `YYYY-MM`, a Shanghai month; absent: the current one.
+    #[param(pattern = r"^\d{4}-\d{2}$")]
+    month: Option<String>,
+    /// `utf-8` (default, with a BOM) or `gbk`.
     #[param(pattern = "^(?:utf-8|utf8|UTF-8|gbk|GBK)$")]
     encoding: Option<String>,
 }
 
 /// The month asked for, or 422 `invalid_month`.
-fn statement_month(q: &StatementQuery) -> Result<String, ApiError> {
-    match &q.month {
+fn statement_month(month: Option<&str>) -> Result<String, ApiError> {
+    match month {
         None => Ok(crate::shops::quota::periods(Utc::now()).1),
         Some(m) => statement::parse_month(m).ok_or_else(|| {
             ApiError::unprocessable(
@@ -478,19 +488,18 @@ fn statement_month(q: &StatementQuery) -> Result<String, ApiError> {
     }
 }
 
-/// Shop `id`'s statement for the month asked, its pending P云 validations brought up to date;
-/// `check` refuses the rest of the query once the shop and month are known good.
+/// Shop `id`'s statement for `month`, its pending P云 validations brought up to date; `check`
+/// refuses the rest of the query once the shop and month are known good.
 async fn statement_of(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
-    q: Result<Query<StatementQuery>, QueryRejection>,
-    check: impl FnOnce(&StatementQuery) -> Result<(), ApiError>,
+    month: Option<&str>,
+    check: impl FnOnce() -> Result<(), ApiError>,
 ) -> Result<Statement, ApiError> {
-    let q = query(q)?;
     let shop = managed_shop(state, user, id).await?;
-    let month = statement_month(&q)?;
-    check(&q)?;
+    let month = statement_month(month)?;
+    check()?;
     let park = parks::get(&state.db, shop.park_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -499,8 +508,8 @@ async fn statement_of(
 }
 
 /// The CSV's encoding as `csv_response` names it, or 422 `invalid_encoding`.
-fn csv_encoding(q: &StatementQuery) -> Result<&'static str, ApiError> {
-    match q.encoding.as_deref() {
+fn csv_encoding(encoding: Option<&str>) -> Result<&'static str, ApiError> {
+    match encoding {
         None | Some("utf-8" | "utf8" | "UTF-8") => Ok("utf-8"),
         Some("gbk" | "GBK") => Ok("gbk"),
         Some(other) => Err(ApiError::unprocessable(
@@ -532,7 +541,10 @@ pub(crate) async fn statement_json(
     Path(id): Path<i64>,
     q: Result<Query<StatementQuery>, QueryRejection>,
 ) -> Result<Json<Statement>, ApiError> {
-    Ok(Json(statement_of(&state, &user, id, q, |_| Ok(())).await?))
+    let q = query(q)?;
+    Ok(Json(
+        statement_of(&state, &user, id, q.month.as_deref(), || Ok(())).await?,
+    ))
 }
 
 /// `GET /api/v1/shops/{id}/statement.csv`.
@@ -541,7 +553,7 @@ pub(crate) async fn statement_json(
     path = "/api/v1/shops/{id}/statement.csv",
     tag = "shops",
     security(("session" = [])),
-    params(("id" = i64, Path, description = "Shop id"), StatementQuery),
+    params(("id" = i64, Path, description = "Shop id"), StatementCsvQuery),
     responses(
         (status = 200, description = "A row per validation of the month (时间 Shanghai, 方式, 车牌, 优惠, 状态, 价值(元), 操作人, 编号), then the totals row; UTF-8 with a BOM or GBK, as an attachment", content_type = "text/csv"),
         (status = 400, description = "`invalid_query`: a query or path that does not parse", body = ErrorBody),
@@ -555,11 +567,12 @@ pub(crate) async fn statement_csv(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<i64>,
-    q: Result<Query<StatementQuery>, QueryRejection>,
+    q: Result<Query<StatementCsvQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query(q)?;
     let mut encoding = "utf-8";
-    let s = statement_of(&state, &user, id, q, |q| {
-        encoding = csv_encoding(q)?;
+    let s = statement_of(&state, &user, id, q.month.as_deref(), || {
+        encoding = csv_encoding(q.encoding.as_deref())?;
         Ok(())
     })
     .await?;
