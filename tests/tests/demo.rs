@@ -4,7 +4,8 @@
 //! simulated traffic reaches the embedded Mallcoo sandbox as signed entry notices, both times,
 //! and its leaving cars pay through our own Mallcoo V1.4 endpoints. A fresh demo shows fixed cars
 //! (delivered to the sandbox) and coupon records of several outcomes, and its console carries
-//! the banner, not a line per delivery.
+//! the banner, not a line per delivery. Its two shops' merchants, printed with their passwords,
+//! sign in and see their shops, after a restart too.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -26,6 +27,8 @@ struct Demo {
     mallcoo_url: String,
     /// The `manager` user's password, new at every start.
     manager_password: String,
+    /// The merchants' usernames and passwords, new at every start.
+    merchants: Vec<(String, String)>,
     /// Every line the demo wrote to stderr so far.
     stderr: Arc<Mutex<Vec<String>>>,
 }
@@ -64,6 +67,7 @@ impl Demo {
         });
         let (mut base_url, mut sandbox_url, mut manager_password) = (None, None, None);
         let mut mallcoo_url = None;
+        let mut merchants = Vec::new();
         // `Data:` is the banner's last line.
         loop {
             let line = rx
@@ -80,6 +84,10 @@ impl Demo {
             } else if let [_, "manager", "/", pw] = line.split_whitespace().collect::<Vec<_>>()[..]
             {
                 manager_password = Some(pw.to_owned());
+            } else if let ["merchant", user, "/", pw] =
+                line.split_whitespace().collect::<Vec<_>>()[..]
+            {
+                merchants.push((user.to_owned(), pw.to_owned()));
             } else if line.starts_with("Data: ") {
                 break;
             }
@@ -90,6 +98,7 @@ impl Demo {
             sandbox_url: sandbox_url.expect("sandbox line"),
             mallcoo_url: mallcoo_url.expect("Mallcoo sandbox line"),
             manager_password: manager_password.expect("manager line"),
+            merchants,
             stderr,
         }
     }
@@ -112,6 +121,54 @@ impl Demo {
             .expect("login request");
         assert_eq!(resp.status(), 200, "sign-in as manager failed");
         client
+    }
+
+    /// Each printed merchant signs in with its password and sees its own shop, with its offers
+    /// and quotas: a café with a local discount, a bookshop with the P云 coupon product.
+    async fn merchants_see_their_shops(&self) {
+        let mut seen = Vec::new();
+        for (user, pw) in &self.merchants {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client");
+            let resp = client
+                .post(self.url("/api/v1/auth/login"))
+                .json(&json!({ "username": user, "password": pw }))
+                .send()
+                .await
+                .expect("login request");
+            assert_eq!(resp.status(), 200, "sign-in as {user} failed");
+            let page = get_json(&client, &self.url("/api/v1/shop")).await;
+            let offer = &page["offers"][0];
+            assert!(offer["daily_quota"].as_i64().unwrap_or(0) >= 1, "{page}");
+            assert_eq!(offer["used_today"], 0, "{page}");
+            let gives = if offer["product_id"].is_i64() {
+                "product".to_owned()
+            } else {
+                format!("{}", offer["discount"])
+            };
+            seen.push((user.clone(), gives));
+            // Nothing but its shop: the manager's car parks are not for it.
+            let resp = client
+                .get(self.url("/api/v1/parks"))
+                .send()
+                .await
+                .expect("GET");
+            assert_eq!(resp.status(), 403, "{user} reads car parks");
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("books".to_owned(), "product".to_owned()),
+                (
+                    "cafe".to_owned(),
+                    r#"{"kind":"minutes","value":120}"#.to_owned()
+                ),
+            ],
+            "two shops, a merchant each, printed at start"
+        );
     }
 
     /// Grants the demo product to `plate` and checks the sandbox issued exactly that coupon.
@@ -430,6 +487,7 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     first.fixed_cars_are_seeded_and_delivered().await;
     first.coupon_records_are_seeded().await;
     let serial = first.grant_reaches_the_sandbox("粤B12345").await;
+    first.merchants_see_their_shops().await;
     first.entries_reach_mallcoo().await;
     a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
     let discounts = shop_validations_are_seeded(&first, data_dir.path()).await;
@@ -441,6 +499,7 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     let second = Demo::start(data_dir.path());
     let again = second.grant_reaches_the_sandbox("粤B12345").await;
     assert_ne!(serial, again, "a new grant, by the new sandbox");
+    second.merchants_see_their_shops().await;
     second.entries_reach_mallcoo().await;
     assert_eq!(
         shop_validations_are_seeded(&second, data_dir.path()).await,

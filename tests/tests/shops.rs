@@ -2,7 +2,9 @@
 //! managers keep shops and offers; a merchant reaches only its own shop; a local-discount
 //! validation lowers what the stay owes; `validation_id` makes a validation idempotent; the
 //! daily quota holds under concurrent tills; a P云 coupon product is granted through the P云
-//! sandbox and a refusal gives the quota unit back.
+//! sandbox and a refusal gives the quota unit back; a QR code scanned by a parked customer is
+//! linked back to its validation; the monthly statement counts and values all of it, as JSON and
+//! as CSV in UTF-8 and GBK.
 //!
 //! Amounts are §5's worked-example tariff of the ledger tests (stay of 100 min costs 1600;
 //! `minutes` 60 leaves fee(40 min) = 1000).
@@ -100,6 +102,66 @@ async fn validate(
 
 fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
+}
+
+/// This Shanghai month, as the merchant's page tells its day.
+async fn this_month(server: &TestServer, m: &Client) -> String {
+    let (_, page) = call(m, server, Method::GET, "/api/v1/shop", None).await;
+    page["day"].as_str().expect("the page's day")[..7].to_owned()
+}
+
+/// `GET /api/v1/shops/{shop}/statement?month=…` as `by`.
+async fn statement(
+    server: &TestServer,
+    by: &Client,
+    shop: i64,
+    month: &str,
+) -> (StatusCode, Value) {
+    call(
+        by,
+        server,
+        Method::GET,
+        &format!("/api/v1/shops/{shop}/statement?month={month}"),
+        None,
+    )
+    .await
+}
+
+/// `GET /api/v1/shops/{shop}/statement.csv?month=…&encoding=…`: status, disposition, body.
+async fn statement_csv(
+    server: &TestServer,
+    by: &Client,
+    shop: i64,
+    month: &str,
+    encoding: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let resp = by
+        .get(server.url(&format!(
+            "/api/v1/shops/{shop}/statement.csv?month={month}&encoding={encoding}"
+        )))
+        .send()
+        .await
+        .expect("CSV request");
+    let status = resp.status();
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        status,
+        disposition,
+        resp.bytes().await.expect("CSV body").to_vec(),
+    )
+}
+
+/// The CSV's rows, cell by cell.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
 }
 
 async fn shops_and_validations(backend: Backend) {
@@ -448,6 +510,120 @@ async fn quota_race(backend: Backend) {
         )
         .await;
     assert_eq!(discounts, 20, "one discount per validation given");
+
+    // The month's statement bills the 20 given, each ¥1 off a stay that owed more.
+    let manager = &site.vip.manager;
+    let month = this_month(server, &till).await;
+    let (s, st) = statement(server, manager, shop_id, &month).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["month"], month.as_str());
+    assert_eq!(st["shop"]["id"], shop_id, "{st}");
+    assert!(st["park_name"].is_string(), "{st}");
+    let lines = st["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{st}");
+    let line = &lines[0];
+    assert_eq!(
+        (&line["offer_id"], &line["kind"], &line["product_id"]),
+        (&json!(offer_id), &json!("plate"), &Value::Null),
+        "{st}"
+    );
+    assert_eq!(line["discount"], json!({"kind": "amount", "value": 100}));
+    let expected = json!({"delivered": 20, "pending": 0, "refused": 0, "unknown": 0,
+        "worth_fen": 2000, "worth_missing": 0});
+    assert_eq!(st["totals"], expected, "{st}");
+    for k in ["delivered", "refused", "worth_fen", "worth_missing"] {
+        assert_eq!(line[k], expected[k], "{k}: {st}");
+    }
+    // Another month has nothing.
+    let (_, empty) = statement(server, manager, shop_id, "2020-01").await;
+    assert_eq!(empty["lines"], json!([]), "{empty}");
+    assert_eq!(empty["totals"]["delivered"], 0, "{empty}");
+
+    // The CSV: a row per validation and the totals, the same in UTF-8 (with a BOM) and GBK.
+    let (s, disposition, utf8) = statement_csv(server, manager, shop_id, &month, "utf-8").await;
+    assert_eq!(s, 200);
+    assert!(
+        disposition.starts_with("attachment; filename=") && disposition.contains(&month),
+        "{disposition}"
+    );
+    let text = std::str::from_utf8(utf8.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM"))
+        .expect("UTF-8")
+        .to_owned();
+    let (s, _, gbk) = statement_csv(server, manager, shop_id, &month, "gbk").await;
+    assert_eq!(s, 200);
+    let (decoded, _, bad) = encoding_rs::GBK.decode(&gbk);
+    assert!(!bad, "valid GBK");
+    assert_eq!(decoded, text, "GBK decodes to the same rows");
+    let rows = csv_rows(&text);
+    assert_eq!(
+        rows[0],
+        [
+            "时间",
+            "方式",
+            "车牌",
+            "优惠",
+            "状态",
+            "价值(元)",
+            "操作人",
+            "编号"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 20 + 1, "{text}");
+    let first = &rows[1];
+    assert_eq!(
+        &first[1..7],
+        ["车牌", first[2].as_str(), "减1元", "已送达", "1.00", "till"]
+    );
+    assert!(plates.contains(&first[2]), "{first:?}");
+    assert!(first[0].starts_with(&month), "Shanghai time: {first:?}");
+    assert!(
+        first[7].starts_with('t'),
+        "the till's validation_id: {first:?}"
+    );
+    let totals = rows.last().unwrap();
+    assert_eq!(
+        (totals[0].as_str(), totals[5].as_str()),
+        ("合计", "20.00"),
+        "{totals:?}"
+    );
+
+    // What the statement refuses.
+    let (s, e) = statement(server, manager, shop_id, "2026-13").await;
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_month"),
+        "{e}"
+    );
+    let (s, _) = statement(server, manager, shop_id + 1000, &month).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = statement(server, &till, shop_id, &month).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a merchant reads no statement, its own neither"
+    );
+    let (s, _, _) = statement_csv(server, &till, shop_id, &month, "utf-8").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, body) = statement_csv(server, manager, shop_id, &month, "latin1").await;
+    let e: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_encoding"),
+        "{e}"
+    );
+
+    // A validated car leaves: its discount is used, its recorded worth the same ¥1.
+    let gone = first[2].clone();
+    site.exit(PARK_A, &gone, chrono::Utc::now()).await;
+    let used = site
+        .count(
+            "SELECT COUNT(*) FROM parking_discounts WHERE state = $1 AND worth_fen = 100",
+            "used",
+        )
+        .await;
+    assert_eq!(used, 1, "the exit counted {gone}'s discount");
+    let (_, st) = statement(server, manager, shop_id, &month).await;
+    assert_eq!(st["totals"], expected, "{st}");
 }
 
 /// Reads the merchant's history until validation `id` leaves `pending`.
@@ -530,6 +706,46 @@ async fn pyun_product(backend: Backend) {
     // Reading it again gives nothing back twice.
     let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
     assert_eq!(page["offers"][0]["used_today"], 1, "{page}");
+
+    // Another refusal, seen by the statement alone: it brings the validation up to date itself.
+    let (s, answer) = validate(server, &m, offer_id, "粤B99998", "c-3").await;
+    assert!(s == 200 || s == 202, "{s} {answer}");
+    let month = this_month(server, &m).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let st = loop {
+        let (s, st) = statement(server, &site.admin, shop_id, &month).await;
+        assert_eq!(s, 200, "{st}");
+        if st["totals"]["refused"] == 2 {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the statement never saw c-3 refused: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let line = &st["lines"][0];
+    assert_eq!(line["product_id"], site.product_id, "{st}");
+    assert_eq!(line["discount"], Value::Null, "{st}");
+    // Delivered once, refused twice and never billed; this car park is not on P云 car-park
+    // access, so no `discount.create` tells the delivered coupon's worth.
+    let expected = json!({"delivered": 1, "pending": 0, "refused": 2, "unknown": 0,
+        "worth_fen": 0, "worth_missing": 1});
+    assert_eq!(st["totals"], expected, "{st}");
+    let (_, page) = call(&m, server, Method::GET, "/api/v1/shop", None).await;
+    assert_eq!(
+        page["offers"][0]["used_today"], 1,
+        "c-3's unit given back: {page}"
+    );
+    let (_, _, utf8) = statement_csv(server, &site.admin, shop_id, &month, "utf-8").await;
+    let text = String::from_utf8(utf8[3..].to_vec()).unwrap();
+    let states: Vec<String> = csv_rows(&text)[1..4].iter().map(|r| r[4].clone()).collect();
+    assert_eq!(states, ["已送达", "被拒绝", "被拒绝"], "{text}");
+    assert_eq!(
+        csv_rows(&text)[2][5],
+        "",
+        "a refusal is worth nothing billed: {text}"
+    );
 }
 
 /// `POST /api/v1/shop/qr-tokens` for `offer`.
@@ -661,6 +877,30 @@ async fn qr_tokens(backend: Backend) {
         cloud.pyun.scan_token(name, "沪A72002").await.is_err(),
         "single use"
     );
+    // The shop's history shows it claimed, by that car; the statement, what it was worth.
+    let (_, history) = call(&m, server, Method::GET, "/api/v1/shop/validations", None).await;
+    let claimed = &history[0];
+    assert_eq!(claimed["kind"], "qr_token", "{history}");
+    assert!(claimed["claimed_at"].is_string(), "{history}");
+    assert_eq!(claimed["plate"], PARKED, "{history}");
+    let month = this_month(server, &m).await;
+    let (s, st) = statement(server, admin, shop_id, &month).await;
+    assert_eq!(s, 200, "{st}");
+    let line = &st["lines"][0];
+    assert_eq!(
+        (&line["kind"], &line["offer_id"]),
+        (&json!("qr_token"), &json!(offer_id)),
+        "{st}"
+    );
+    assert_eq!(
+        (
+            &line["delivered"],
+            &line["worth_fen"],
+            &line["worth_missing"]
+        ),
+        (&json!(1), &json!(600), &json!(0)),
+        "60 minutes off a 100-minute stay: {st}"
+    );
 
     // A local discount is no QR code.
     let (s, e) = mint(server, &m, local, false).await;
@@ -726,10 +966,67 @@ async fn qr_tokens(backend: Backend) {
 
     // The quota holds for QR codes too.
     assert_eq!(mint(server, &m, offer_id, false).await.0, 201);
+    // Nobody scanned that one yet: billed once scanned, its worth unknown until then.
+    let (_, st) = statement(server, admin, shop_id, &month).await;
+    let expected = json!({"delivered": 2, "pending": 0, "refused": 1, "unknown": 2,
+        "worth_fen": 600, "worth_missing": 1});
+    assert_eq!(st["totals"], expected, "{st}");
     let (s, e) = mint(server, &m, offer_id, false).await;
     assert_eq!(
         (s, code(&e)),
         (StatusCode::CONFLICT, "quota_exhausted"),
         "{e}"
+    );
+
+    // The same product granted to the parked car's plate, while that multi-use QR code is live:
+    // P云's `discount.create` for the grant carries the same store and coupon codes, yet is the
+    // grant's — its worth (the rest of the fee) on the plate line, none on the token's.
+    let plate_offer = offer(
+        server,
+        admin,
+        shop_id,
+        json!({"name": "停车券(车牌)", "product_id": product, "daily_quota": 2}),
+    )
+    .await;
+    let (s, answer) = validate(server, &m, plate_offer, PARKED, "p-1").await;
+    assert!(s == 200 || s == 202, "{s} {answer}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let st = loop {
+        let (_, st) = statement(server, admin, shop_id, &month).await;
+        let plate_line = st["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["offer_id"] == plate_offer)
+            .cloned();
+        if plate_line.is_some_and(|l| l["delivered"] == 1 && l["worth_missing"] == 0) {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the grant's worth never came: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let lines: Vec<(i64, &str, i64, i64)> = st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["offer_id"].as_i64().unwrap(),
+                l["kind"].as_str().unwrap(),
+                l["worth_fen"].as_i64().unwrap(),
+                l["worth_missing"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (offer_id, "qr_token", 600, 1),
+            (plate_offer, "plate", 1000, 0)
+        ],
+        "{st}"
     );
 }

@@ -1,12 +1,12 @@
-//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed, a
-//! P云 sandbox in the same process that the car park's coupons go to, a Mallcoo sandbox that
-//! its entries are notified to, fixed cars and coupon requests of every outcome (seeded once),
+//! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed (two
+//! shops with a merchant each among them), a P云 sandbox in the same process that the car park's
+//! coupons go to, a Mallcoo sandbox that its entries are notified to, fixed cars and coupon requests of every outcome (seeded once),
 //! and a simulation of cars coming, paying and going; then serve.
 
 use protocol::tariff::Tariff;
 
 use super::serve::{ServeArgs, serve};
-use super::{demo_mallcoo, demo_pyun, demo_pyun_carpark, demo_seed, demo_traffic};
+use super::{demo_mallcoo, demo_pyun, demo_pyun_carpark, demo_seed, demo_shops, demo_traffic};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
 use crate::storage::Db;
@@ -72,6 +72,15 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
             users::set_parks(&db, id, &[park_id]).await?;
         }
         banner.push_str(&format!("  {:<18} {username:<8} / {pw}\n", role.as_str()));
+    }
+    let merchants = demo_shops::ensure(&db, park_id)
+        .await
+        .map_err(|e| format!("cannot set up the demo's shops: {e}"))?;
+    for (username, pw) in merchants {
+        banner.push_str(&format!(
+            "  {:<18} {username:<8} / {pw}\n",
+            Role::Merchant.as_str()
+        ));
     }
     banner.push_str(&format!("Car park: {DEMO_PARK} (示例停车场)\n"));
     // The scripts and tests that start the demo read the sandbox's URL from this line.

@@ -8,6 +8,7 @@ mod demo_mallcoo;
 mod demo_pyun;
 mod demo_pyun_carpark;
 mod demo_seed;
+mod demo_shops;
 mod demo_traffic;
 mod sandbox;
 mod serve;

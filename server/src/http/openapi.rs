@@ -94,6 +94,8 @@ use crate::accounts::sessions;
         shops::create_offer,
         shops::list_offers,
         shops::update_offer,
+        shops::statement_json,
+        shops::statement_csv,
         shop_desk::page,
         shop_desk::validate_plate,
         shop_desk::history,

@@ -417,6 +417,18 @@ pub fn table() -> Vec<Route> {
             MANAGER,
             put(shops::update_offer),
         ),
+        route(
+            Method::GET,
+            "/api/v1/shops/{id}/statement",
+            MANAGER,
+            get(shops::statement_json),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/shops/{id}/statement.csv",
+            MANAGER,
+            get(shops::statement_csv),
+        ),
         route(Method::GET, "/api/v1/shop", Merchant, get(shop_desk::page)),
         route(
             Method::POST,

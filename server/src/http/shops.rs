@@ -1,10 +1,13 @@
 //! Admins' and property managers' management of a car park's shops and their offers (issue 17):
-//! create, list and change them, audit-logged in the change's transaction.
+//! create, list and change them, audit-logged in the change's transaction; and each shop's
+//! monthly statement (对账单), as JSON and as CSV.
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use protocol::ledger::DiscountKind;
 use serde::Deserialize;
@@ -12,6 +15,8 @@ use serde_json::json;
 
 use super::AppState;
 use super::json::ApiJson;
+use super::vip_csv::csv_response;
+use super::vip_records::query;
 use crate::accounts::CurrentUser;
 use crate::audit;
 use crate::coupons::config;
@@ -19,9 +24,11 @@ use crate::discounts::DiscountsError;
 use crate::error::{ApiError, ErrorBody};
 use crate::parks;
 use crate::shops::ShopsError;
+use crate::shops::statement::{self, Statement};
 use crate::shops::store::{
     self, Gives, NewOffer, Offer, OfferChange, Shop, offer_by_id, offers_of_shop, shop_by_id,
 };
+use crate::shops::validate;
 
 /// Longest shop or offer name, and store code.
 const MAX_NAME_CHARS: usize = 64;
@@ -443,4 +450,132 @@ pub(crate) async fn update_offer(
     let offer = offer_by_id(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(Json(offer))
+}
+
+/// Which month a statement covers.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatementQuery {
+    /// `YYYY-MM`, a Shanghai month; absent: the current one.
+    #[param(pattern = r"^\d{4}-\d{2}$")]
+    month: Option<String>,
+}
+
+/// Which month a statement's CSV covers, and its encoding.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatementCsvQuery {
+    /// `YYYY-MM`, a Shanghai month; absent: the current one.
+    #[param(pattern = r"^\d{4}-\d{2}$")]
+    month: Option<String>,
+    /// `utf-8` (default, with a BOM) or `gbk`.
+    #[param(pattern = "^(?:utf-8|utf8|UTF-8|gbk|GBK)$")]
+    encoding: Option<String>,
+}
+
+/// The month asked for, or 422 `invalid_month`.
+fn statement_month(month: Option<&str>) -> Result<String, ApiError> {
+    match month {
+        None => Ok(crate::shops::quota::periods(Utc::now()).1),
+        Some(m) => statement::parse_month(m).ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_month",
+                format!("`month` must be a month written YYYY-MM, not `{m}`"),
+            )
+        }),
+    }
+}
+
+/// Shop `id`'s statement for `month`, its pending P云 validations brought up to date; `check`
+/// refuses the rest of the query once the shop and month are known good.
+async fn statement_of(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    month: Option<&str>,
+    check: impl FnOnce() -> Result<(), ApiError>,
+) -> Result<Statement, ApiError> {
+    let shop = managed_shop(state, user, id).await?;
+    let month = statement_month(month)?;
+    check()?;
+    let park = parks::get(&state.db, shop.park_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    validate::follow_records(&state.db, shop.id).await?;
+    Ok(statement::of_month(&state.db, &park, shop, &month, Utc::now()).await?)
+}
+
+/// The CSV's encoding as `csv_response` names it, or 422 `invalid_encoding`.
+fn csv_encoding(encoding: Option<&str>) -> Result<&'static str, ApiError> {
+    match encoding {
+        None | Some("utf-8" | "utf8" | "UTF-8") => Ok("utf-8"),
+        Some("gbk" | "GBK") => Ok("gbk"),
+        Some(other) => Err(ApiError::unprocessable(
+            "invalid_encoding",
+            format!("`encoding` must be `utf-8` or `gbk`, not `{other}`"),
+        )),
+    }
+}
+
+/// `GET /api/v1/shops/{id}/statement`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}/statement",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Shop id"), StatementQuery),
+    responses(
+        (status = 200, description = "The shop's validations of the month by offer and kind: states, and what the delivered ones were worth as far as known (`worth_missing` counts the others); refused ones are never billed", body = Statement),
+        (status = 400, description = "`invalid_query`: a query or path that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such shop for this user", body = ErrorBody),
+        (status = 422, description = "`invalid_month`: `month` is not a month written YYYY-MM", body = ErrorBody),
+    )
+)]
+pub(crate) async fn statement_json(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    q: Result<Query<StatementQuery>, QueryRejection>,
+) -> Result<Json<Statement>, ApiError> {
+    let q = query(q)?;
+    Ok(Json(
+        statement_of(&state, &user, id, q.month.as_deref(), || Ok(())).await?,
+    ))
+}
+
+/// `GET /api/v1/shops/{id}/statement.csv`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}/statement.csv",
+    tag = "shops",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "Shop id"), StatementCsvQuery),
+    responses(
+        (status = 200, description = "A row per validation of the month (时间 Shanghai, 方式, 车牌, 优惠, 状态, 价值(元), 操作人, 编号), then the totals row; UTF-8 with a BOM or GBK, as an attachment", content_type = "text/csv"),
+        (status = 400, description = "`invalid_query`: a query or path that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin or property manager", body = ErrorBody),
+        (status = 404, description = "No such shop for this user", body = ErrorBody),
+        (status = 422, description = "`invalid_month`: `month` is not a month written YYYY-MM; `invalid_encoding`: not `utf-8` or `gbk`; `not_gbk_encodable`: a stored character GBK cannot hold", body = ErrorBody),
+    )
+)]
+pub(crate) async fn statement_csv(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    q: Result<Query<StatementCsvQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let mut encoding = "utf-8";
+    let s = statement_of(&state, &user, id, q.month.as_deref(), || {
+        encoding = csv_encoding(q.encoding.as_deref())?;
+        Ok(())
+    })
+    .await?;
+    let name = format!("statement-shop{}-{}.csv", s.shop.id, s.month);
+    csv_response(statement::csv_text(&s), Some(encoding), name)
 }

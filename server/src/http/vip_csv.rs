@@ -126,7 +126,11 @@ pub(crate) struct ExportQuery {
 }
 
 /// The CSV response: BOM + UTF-8, or GBK; an ASCII file name so every browser keeps it.
-fn csv_response(text: String, encoding: Option<&str>, name: String) -> Result<Response, ApiError> {
+pub(crate) fn csv_response(
+    text: String,
+    encoding: Option<&str>,
+    name: String,
+) -> Result<Response, ApiError> {
     let (bytes, charset) = match encoding.unwrap_or("utf-8") {
         "utf-8" | "utf8" | "UTF-8" => {
             let mut bytes = Vec::with_capacity(text.len() + 3);

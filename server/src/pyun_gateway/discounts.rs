@@ -15,6 +15,7 @@ use super::park::GatewayPark;
 use crate::discounts::{self, DiscountsError, NewDiscount, Source, insert_once, lock_open};
 use crate::parking::SessionKey;
 use crate::parking::stay::{open_stay, stay_by_id};
+use crate::shops::claims::{self, ClaimedCoupon};
 use crate::storage::Db;
 
 /// How a P云 coupon shows when P云 names no shop.
@@ -139,6 +140,16 @@ pub async fn create(
         Some(s) => orders::void_open(&mut tx, s, now).await?,
         None => 0,
     };
+    let claimed = ClaimedCoupon {
+        park_id: park.id,
+        grant_serial: &g.grant_serial,
+        store_code: g.store_code.as_deref(),
+        coupon_code: g.coupon_code.as_deref(),
+        reason: g.reason.as_deref(),
+        plate: plate.as_deref(),
+        discount_id: id,
+    };
+    claims::link(&mut tx, &claimed, now).await?;
     tx.commit().await?;
     tracing::info!(park = park.id, discount = id, grant_serial = %g.grant_serial,
         kind = g.kind.name(), value = g.kind.value(), session = ?session, voided,

@@ -221,8 +221,9 @@ async fn record(
     );
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO shop_validations (shop_id, offer_id, validation_id, kind, plate, state, \
-         request_digest, created_by, day_key, month_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'qr_token', NULL, 'pending', '', $4, $5, $6, $7, $7) RETURNING id",
+         request_digest, created_by, day_key, month_key, created_at, updated_at, \
+         token_single_use) \
+         VALUES ($1, $2, $3, 'qr_token', NULL, 'pending', '', $4, $5, $6, $7, $7, $8) RETURNING id",
     )
     .bind(shop.id)
     .bind(offer.id)
@@ -231,6 +232,7 @@ async fn record(
     .bind(day)
     .bind(month)
     .bind(to_ms(now))
+    .bind(i64::from(req.single_use))
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE shop_validations SET validation_id = $1 WHERE id = $2")

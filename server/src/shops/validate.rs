@@ -41,9 +41,9 @@ pub struct ValidationView {
     pub offer_id: i64,
     /// Its name.
     pub offer_name: String,
-    /// `plate` (later also `qr_token`).
+    /// `plate` or `qr_token`.
     pub kind: String,
-    /// The normalised plate.
+    /// The normalised plate (a QR token: its first claimer's, once claimed).
     pub plate: Option<String>,
     /// `delivered`, `pending` (P云 has not answered yet), `refused` or `unknown`.
     pub state: String,
@@ -61,6 +61,9 @@ pub struct ValidationView {
     pub created_at: DateTime<Utc>,
     /// The Shanghai day whose quota it used.
     pub day: String,
+    /// A QR token: when a customer first claimed it (P云's `discount.create` for its coupon);
+    /// `null` until then (see `shops::claims`).
+    pub claimed_at: Option<DateTime<Utc>>,
 }
 
 /// The answer to a validation.
@@ -97,7 +100,9 @@ pub enum Validated {
 
 const VIEW_SQL: &str = "SELECT v.id, v.validation_id, v.offer_id, o.name, v.kind, v.plate, \
      v.state, v.reason, v.outbox_id, v.discount_id, v.quota_returned_at, v.created_by, \
-     v.created_at, v.day_key, v.request_digest FROM shop_validations v \
+     v.created_at, v.day_key, v.request_digest, \
+     (SELECT MIN(c.claimed_at) FROM shop_token_claims c WHERE c.validation_id = v.id) \
+     FROM shop_validations v \
      JOIN shop_offers o ON o.id = v.offer_id ";
 
 type ViewRow = (
@@ -116,6 +121,7 @@ type ViewRow = (
     i64,
     String,
     String,
+    Option<i64>,
 );
 
 fn view(r: ViewRow) -> (ValidationView, String) {
@@ -135,6 +141,7 @@ fn view(r: ViewRow) -> (ValidationView, String) {
             created_by: r.11,
             created_at: from_ms(r.12),
             day: r.13,
+            claimed_at: r.15.map(from_ms),
         },
         r.14,
     )

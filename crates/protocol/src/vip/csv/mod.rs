@@ -20,7 +20,7 @@ mod write;
 
 pub use cells::{format_yuan, parse_yuan};
 pub use read::parse_records;
-pub use write::{write_recharges, write_records};
+pub use write::{write_recharges, write_records, write_table};
 
 /// The text encoding an upload turned out to be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -557,3 +557,18 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn any_table_is_written_like_the_exports_crlf_rows_and_quoted_cells() {
+    let text = write_table(
+        ["时间", "优惠"],
+        &[
+            ["2026-12-01 10:00:00".to_owned(), "减1元".to_owned()],
+            [String::new(), "a, \"b\"".to_owned()],
+        ],
+    );
+    assert_eq!(
+        text,
+        "时间,优惠\r\n2026-12-01 10:00:00,减1元\r\n,\"a, \"\"b\"\"\"\r\n"
+    );
+}

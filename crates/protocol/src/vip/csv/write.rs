@@ -54,6 +54,19 @@ pub fn write_recharges(rows: &[RechargeLine]) -> String {
     out.finish()
 }
 
+/// Writes any table the way the VIP exports are written (Chinese header, CRLF rows), for other
+/// downloads that must open the same way in Excel (the shops' statements).
+pub fn write_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut out = Out::new(header);
+    for row in rows {
+        for cell in row {
+            out.field(cell);
+        }
+        out.end_row();
+    }
+    out.finish()
+}
+
 /// A CSV writer into memory, where writing cannot fail: errors are impossible, not ignored.
 struct Out {
     csv: ::csv::Writer<Vec<u8>>,
