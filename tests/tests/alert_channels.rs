@@ -83,7 +83,8 @@ async fn test_message(server: &TestServer, admin: &Client, id: i64) -> Value {
 }
 
 async fn channels_are_tested_against_the_vendors_answers(backend: Backend) {
-    let server = TestServer::start_with(backend, &["--public-url", "https://pb.example.cn/"]);
+    let server =
+        TestServer::start_capturing_logs(backend, &["--public-url", "https://pb.example.cn/"]);
     let (sb, running) = robots().await;
     let admin = admin(&server).await;
     let base = &running.base_url;
@@ -106,7 +107,10 @@ async fn channels_are_tested_against_the_vendors_answers(backend: Backend) {
     assert_eq!(ding["language"], "zh-CN");
     assert_eq!(ding["kinds"], json!(["gate_silence", "credential_refused"]));
     assert!(
-        ding["url"].as_str().unwrap().ends_with("access_token=…3a9c"),
+        ding["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("access_token=…3a9c"),
         "{ding}"
     );
     let ding_id = ding["id"].as_i64().unwrap();

@@ -1,6 +1,17 @@
-//! Alerts to operators' group chats (issue 18): the channels admins configure and sending them
-//! a message. Messages are built by `protocol::alerts`; this module stores the channels (their
-//! URLs and secrets sealed) and does the HTTP.
+//! Operators hear about trouble where they already are (issue 18): problems detected from what
+//! ParkBridge records, and digests of them sent to the WeCom/DingTalk/Feishu robots and webhooks
+//! admins configure. Messages are built by `protocol::alerts`; this module detects, stores,
+//! schedules and sends.
+//!
+//! Flow: `worker` ticks → under the `lease`, `detect` finds conditions and `problems` opens,
+//! refreshes and resolves problems → `digest` enqueues what is due per channel → `queue` leases
+//! and `send`s each message, paced per channel.
 
 pub mod channels;
+pub mod detect;
+pub mod digest;
+pub mod lease;
+pub mod problems;
+pub mod queue;
 pub mod send;
+pub mod worker;

@@ -1,6 +1,7 @@
 //! Command line: `serve`, `demo`, `migrate`, bootstrapping commands (`user add`,
 //! `apikey create`), and `sandbox`, stand-ins of the platforms for trials and tests.
 
+mod alert_args;
 mod apikey;
 mod demo;
 mod demo_discounts;

@@ -59,6 +59,8 @@ pub(crate) struct ServeArgs {
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
     #[command(flatten)]
     pub(crate) delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub(crate) alerts: super::alert_args::AlertArgs,
 }
 
 /// How outbound requests are delivered and retried.
@@ -167,6 +169,11 @@ pub(crate) async fn serve(
     let worker = dispatcher.spawn_worker();
     let batcher = batcher::spawn(db.clone(), dispatcher.clone(), args.delivery.vip_batching());
     let checkpointer = db.spawn_checkpointer();
+    let alerts = crate::alerts::worker::spawn(
+        db.clone(),
+        secrets.clone(),
+        args.alerts.settings(args.public_url.clone()),
+    );
     let pyun_calls = Arc::new(crate::pyun_gateway::call_log::CallLog::start(db.clone()));
     let app = build_router(
         AppState {
@@ -206,6 +213,7 @@ pub(crate) async fn serve(
     // row `sending` (a kill -9 is what lease recovery is for).
     dispatcher.shutdown(dispatch.call_timeout).await;
     worker.abort();
+    alerts.abort();
     batcher.abort();
     if let Some(c) = checkpointer {
         c.abort();

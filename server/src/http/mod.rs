@@ -22,6 +22,7 @@ mod openapi;
 mod openapi_refusals;
 pub mod origin_check;
 mod parks;
+mod problems;
 mod pyun_gateway;
 mod pyun_uploads;
 mod request_metrics;

@@ -10,8 +10,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use super::access::Access;
 use super::{
     AppState, alert_channels, api_keys, audit_log, auth, coupon_config, coupon_records, coupons,
-    credentials, discounts, gate, machine, mallcoo_v14, openapi, parks, pyun_gateway, pyun_uploads,
-    shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine, vip_records, vip_sync,
+    credentials, discounts, gate, machine, mallcoo_v14, openapi, parks, problems, pyun_gateway,
+    pyun_uploads, shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine,
+    vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -136,6 +137,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/alert-channels/{id}/test",
             ADMIN,
             post(alert_channels::test),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/problems",
+            MANAGER,
+            get(problems::list),
         ),
         route(Method::GET, "/api/v1/audit", ADMIN, get(audit_log::list)),
         route(Method::GET, "/api/v1/api-keys", ADMIN, get(api_keys::list)),

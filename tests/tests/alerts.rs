@@ -1,0 +1,263 @@
+//! Problems and their digests end to end: the real binary on SQLite and PostgreSQL, P云's
+//! stand-in refusing a wrong secret, and the robots' stand-in as DingTalk and WeCom. One digest
+//! within the group wait names the car park and the partner, 50 more failures repeat nothing,
+//! the fixed secret's first delivery resolves it with one "已恢复"; gate silence opens and
+//! resolves; a channel whose secret is wrong becomes a problem told to the other channel.
+
+use std::time::Duration;
+
+use e2e::coupon_site::{APP_SECRET, CouponSite, bearer_client, sandbox, send};
+use e2e::on_both_engines;
+use e2e::server::Backend;
+use protocol::alerts::ChannelKind;
+use reqwest::Method;
+use sandbox::robots::{ReceivedMessage, Robot, RobotsSandbox, RunningSandbox, robot_url};
+use serde_json::{Value, json};
+
+const PLATE: &str = "粤B12345";
+const DING_TOKEN: &str = "ops-group";
+const DING_SECRET: &str = "SECops-group-secret";
+const WECOM_KEY: &str = "wecom-ops";
+
+/// Timers short enough for a test: 2 s group wait, passes every 200 ms, no quiet hours.
+const FAST_ALERTS: [&str; 5] = [
+    "PARKBRIDGE_ALERT_GROUP_WAIT_SECS=2",
+    "PARKBRIDGE_ALERT_TICK_MS=200",
+    "PARKBRIDGE_PUBLIC_URL=http://pb.test",
+    "PARKBRIDGE_GATE_QUIET_HOURS=none",
+    "PARKBRIDGE_GATE_SILENCE_SECS=4",
+];
+
+async fn robots() -> (RobotsSandbox, RunningSandbox) {
+    let sb = RobotsSandbox::new();
+    sb.add_robot(Robot {
+        kind: ChannelKind::Dingtalk,
+        id: DING_TOKEN.to_owned(),
+        secret: Some(DING_SECRET.to_owned()),
+        keyword: None,
+    });
+    sb.add_robot(Robot {
+        kind: ChannelKind::Wecom,
+        id: WECOM_KEY.to_owned(),
+        secret: None,
+        keyword: None,
+    });
+    let running = sb.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (sb, running)
+}
+
+async fn add_channel(site: &CouponSite, body: Value) -> i64 {
+    let (status, channel) = send(
+        &site.admin,
+        Method::POST,
+        &site.server.url("/api/v1/alert-channels"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{channel}");
+    channel["id"].as_i64().unwrap()
+}
+
+async fn dingtalk(site: &CouponSite, base: &str, secret: &str) -> i64 {
+    let url = robot_url(
+        base,
+        &Robot {
+            kind: ChannelKind::Dingtalk,
+            id: DING_TOKEN.to_owned(),
+            secret: None,
+            keyword: None,
+        },
+    );
+    add_channel(
+        site,
+        json!({"name": "值班群", "kind": "dingtalk", "url": url, "secret": secret}),
+    )
+    .await
+}
+
+/// Waits until the robots showed `n` messages (or fails after 20 s).
+async fn shown(sb: &RobotsSandbox, n: usize) -> Vec<ReceivedMessage> {
+    for _ in 0..200 {
+        let shown = sb.shown();
+        if shown.len() >= n {
+            return shown;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the robots showed {:?}, not {n} messages", sb.shown());
+}
+
+async fn problems(site: &CouponSite, client: &reqwest::Client, state: &str) -> Vec<Value> {
+    let (status, list) = send(
+        client,
+        Method::GET,
+        &site.server.url(&format!("/api/v1/problems?state={state}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array().unwrap().clone()
+}
+
+async fn set_secret(site: &CouponSite, secret: &str) {
+    let (status, body) = send(
+        &site.admin,
+        Method::PUT,
+        &site.server.url(&format!(
+            "/api/v1/credentials/{}/secret",
+            site.credential_id
+        )),
+        Some(json!({"secret": secret})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_millis(2100)).await; // the signer cache lives 2 s
+}
+
+async fn a_refused_credential_is_told_once_and_its_recovery_once(backend: Backend) {
+    let (robots, running) = robots().await;
+    let site = CouponSite::start(backend, sandbox(&[PLATE]), &FAST_ALERTS).await;
+    dingtalk(&site, &running.base_url, DING_SECRET).await;
+
+    set_secret(&site, "not-the-secret").await;
+    let (_, r) = site.event("ev-bad-1", PLATE).await;
+    assert_eq!(r["state"], "misconfigured", "{r}");
+    let first = shown(&robots, 1).await;
+    let text = &first[0].text;
+    assert!(
+        text.contains("新问题") && text.contains("对接凭证被拒绝"),
+        "{text}"
+    );
+    assert!(text.contains("测试广场") && text.contains("P云"), "{text}");
+    assert!(
+        text.contains("[在 ParkBridge 中处理](http://pb.test/credentials)"),
+        "{text}"
+    );
+
+    // 50 more refusals within the update interval: the problem counts them, nobody is told again.
+    for i in 0..50 {
+        let (_, r) = site.event(&format!("ev-bad-more-{i}"), PLATE).await;
+        assert_eq!(r["state"], "misconfigured", "{r}");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(robots.shown().len(), 1, "{:?}", robots.shown());
+    let open = problems(&site, &site.admin, "open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["kind"], "credential_refused");
+    assert_eq!(open[0]["count"], 51);
+    assert_eq!(open[0]["park_name"], "测试广场");
+    assert_eq!(open[0]["link_path"], "/credentials");
+    // The car park's property manager sees it too.
+    assert_eq!(problems(&site, &site.manager, "open").await.len(), 1);
+
+    // Fixed, and an event delivered: one "已恢复".
+    set_secret(&site, APP_SECRET).await;
+    let (_, r) = site.event("ev-good", PLATE).await;
+    assert_eq!(r["state"], "delivered", "{r}");
+    let all = shown(&robots, 2).await;
+    assert!(
+        all[1].text.contains("已恢复") && all[1].text.contains("**次数**：51"),
+        "{}",
+        all[1].text
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(robots.shown().len(), 2);
+    assert!(problems(&site, &site.admin, "open").await.is_empty());
+    let resolved = problems(&site, &site.admin, "resolved").await;
+    assert_eq!(resolved[0]["state"], "resolved");
+    // Every message went out signed: DingTalk refused none.
+    assert!(robots.received().iter().all(|m| m.accepted));
+}
+
+async fn gate_silence_opens_and_resolves(backend: Backend) {
+    let (robots, running) = robots().await;
+    let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
+    let url = robot_url(
+        &running.base_url,
+        &Robot {
+            kind: ChannelKind::Wecom,
+            id: WECOM_KEY.to_owned(),
+            secret: None,
+            keyword: None,
+        },
+    );
+    add_channel(
+        &site,
+        json!({"name": "企业微信", "kind": "wecom", "url": url, "kinds": ["gate_silence"]}),
+    )
+    .await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    let enter = |plate: &'static str| {
+        let gate = gate.clone();
+        let url = site.server.url("/api/v1/gate/entries");
+        async move {
+            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let (status, body) = send(
+                &gate,
+                Method::POST,
+                &url,
+                Some(json!({"park": "mall-a", "plate": plate, "time": time})),
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    };
+    enter("粤B10001").await;
+    // 4 s of silence, then the 2 s group wait.
+    let first = shown(&robots, 1).await;
+    assert!(
+        first[0].text.contains("道闸长时间无进出记录") && first[0].text.contains("测试广场"),
+        "{}",
+        first[0].text
+    );
+    enter("粤B10002").await;
+    let all = shown(&robots, 2).await;
+    assert!(all[1].text.contains("已恢复"), "{}", all[1].text);
+}
+
+async fn a_channel_refusing_its_secret_is_a_problem_told_elsewhere(backend: Backend) {
+    let (robots, running) = robots().await;
+    let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
+    let bad = dingtalk(&site, &running.base_url, "SECwrong").await;
+    let url = robot_url(
+        &running.base_url,
+        &Robot {
+            kind: ChannelKind::Wecom,
+            id: WECOM_KEY.to_owned(),
+            secret: None,
+            keyword: None,
+        },
+    );
+    add_channel(
+        &site,
+        json!({"name": "企业微信", "kind": "wecom", "url": url}),
+    )
+    .await;
+    let (status, answer) = send(
+        &site.admin,
+        Method::POST,
+        &site
+            .server
+            .url(&format!("/api/v1/alert-channels/{bad}/test")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["sent"]["outcome"], "misconfigured", "{answer}");
+    let told = shown(&robots, 1).await;
+    assert!(
+        told[0].text.contains("告警通道配置错误") && told[0].text.contains("值班群"),
+        "{}",
+        told[0].text
+    );
+    // Told to WeCom, never to the channel that cannot deliver it.
+    assert_eq!(told[0].robot, WECOM_KEY);
+    let open = problems(&site, &site.admin, "open").await;
+    assert_eq!(open[0]["kind"], "channel_misconfigured");
+}
+
+on_both_engines! {
+    credential_refused => a_refused_credential_is_told_once_and_its_recovery_once;
+    gate_silence => gate_silence_opens_and_resolves;
+    channel_misconfigured => a_channel_refusing_its_secret_is_a_problem_told_elsewhere;
+}
