@@ -256,7 +256,114 @@ async fn a_channel_refusing_its_secret_is_a_problem_told_elsewhere(backend: Back
     assert_eq!(open[0]["kind"], "channel_misconfigured");
 }
 
+async fn a_shop_near_its_quota_is_told_to_the_car_parks_channel(backend: Backend) {
+    let (robots, running) = robots().await;
+    let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
+    let url = robot_url(
+        &running.base_url,
+        &Robot {
+            kind: ChannelKind::Wecom,
+            id: WECOM_KEY.to_owned(),
+            secret: None,
+            keyword: None,
+        },
+    );
+    add_channel(
+        &site,
+        json!({"name": "物业经理", "kind": "wecom", "url": url,
+        "kinds": ["shop_quota_nearly_used"], "parks": [site.park_id]}),
+    )
+    .await;
+    let (status, shop) = send(
+        &site.manager,
+        Method::POST,
+        &site
+            .server
+            .url(&format!("/api/v1/parks/{}/shops", site.park_id)),
+        Some(json!({"name": "咖啡店"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{shop}");
+    let shop_id = shop["id"].as_i64().unwrap();
+    let (status, offer) = send(&site.manager, Method::POST, &site.server.url(&format!("/api/v1/shops/{shop_id}/offers")),
+        Some(json!({"name": "免2小时", "discount": {"kind": "minutes", "value": 120}, "daily_quota": 10}))).await;
+    assert_eq!(status, 201, "{offer}");
+    let (status, user) = send(&site.admin, Method::POST, &site.server.url("/api/v1/users"),
+        Some(json!({"username": "till", "password": "merchant-password-1", "role": "merchant", "shop_id": shop_id}))).await;
+    assert_eq!(status, 201, "{user}");
+    let till = site.server.signed_in("till", "merchant-password-1").await;
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for i in 0..9 {
+        let plate = format!("粤B2000{i}");
+        let (status, body) = send(
+            &gate,
+            Method::POST,
+            &site.server.url("/api/v1/gate/entries"),
+            Some(json!({"park": "mall-a", "plate": plate, "time": time})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = send(
+            &till,
+            Method::POST,
+            &site.server.url("/api/v1/shop/validations"),
+            Some(
+                json!({"offer_id": offer["id"], "plate": plate, "validation_id": format!("v{i}")}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        if i == 7 {
+            // 8 of 10 is not yet "nearly used".
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            assert!(problems(&site, &site.manager, "open").await.is_empty());
+        }
+    }
+    let told = shown(&robots, 1).await;
+    assert!(
+        told[0].text.contains("商户优惠额度即将用完"),
+        "{}",
+        told[0].text
+    );
+    assert!(
+        told[0].text.contains("咖啡店「免2小时」今日已用 9 / 10"),
+        "{}",
+        told[0].text
+    );
+}
+
+async fn an_unreachable_pyun_is_told(backend: Backend) {
+    let (robots, running) = robots().await;
+    let pyun = sandbox(&[PLATE]);
+    let pyun_running = pyun.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut args = vec![
+        "PARKBRIDGE_PYUN_BASE_URL=http://127.0.0.1:9",
+        "PARKBRIDGE_PARTNER_UNREACHABLE_SECS=2",
+        "PARKBRIDGE_COUPON_WAIT_MS=0",
+    ];
+    args.extend_from_slice(&FAST_ALERTS);
+    let server = e2e::server::TestServer::start_with(backend, &args);
+    let site = CouponSite::configure_with(pyun, pyun_running, server).await;
+    dingtalk(&site, &running.base_url, DING_SECRET).await;
+    let (status, r) = site.event("ev-nowhere", PLATE).await;
+    assert_eq!(status, 202, "{r}");
+    let told = shown(&robots, 1).await;
+    assert!(
+        told[0].text.contains("对接平台无法连接") && told[0].text.contains("P云"),
+        "{}",
+        told[0].text
+    );
+    let open = problems(&site, &site.admin, "open").await;
+    assert!(
+        open.iter().any(|p| p["kind"] == "partner_unreachable"),
+        "{open:?}"
+    );
+}
+
 on_both_engines! {
+    shop_quota => a_shop_near_its_quota_is_told_to_the_car_parks_channel;
+    partner_unreachable => an_unreachable_pyun_is_told;
     credential_refused => a_refused_credential_is_told_once_and_its_recovery_once;
     gate_silence => gate_silence_opens_and_resolves;
     channel_misconfigured => a_channel_refusing_its_secret_is_a_problem_told_elsewhere;

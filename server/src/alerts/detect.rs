@@ -21,6 +21,10 @@ pub struct Thresholds {
     pub quiet_hours: Option<(NaiveTime, NaiveTime)>,
     /// Window in which P云 calls failing our signature count.
     pub downlink_window: TimeDelta,
+    /// Nothing but transient failures to a partner for this long is "unreachable".
+    pub unreachable_after: TimeDelta,
+    /// A VIP full sync with no batch finished for this long is stuck.
+    pub sync_stuck_after: TimeDelta,
 }
 
 impl Default for Thresholds {
@@ -30,20 +34,14 @@ impl Default for Thresholds {
             gate_silence_after: TimeDelta::minutes(60),
             quiet_hours: NaiveTime::from_hms_opt(1, 0, 0).zip(NaiveTime::from_hms_opt(6, 0, 0)),
             downlink_window: TimeDelta::minutes(15),
+            unreachable_after: TimeDelta::minutes(5),
+            sync_stuck_after: TimeDelta::minutes(10),
         }
     }
 }
 
-/// The kinds a pass looks for (the others are not detected yet and are left alone).
-pub const DETECTED: [ProblemKind; 7] = [
-    ProblemKind::CredentialRefused,
-    ProblemKind::DeliveriesFailed,
-    ProblemKind::DeliveriesStuck,
-    ProblemKind::CouponsUnknown,
-    ProblemKind::DownlinkSignature,
-    ProblemKind::GateSilence,
-    ProblemKind::ChannelMisconfigured,
-];
+/// The kinds a pass looks for: every kind.
+pub const DETECTED: [ProblemKind; 10] = ProblemKind::ALL;
 
 /// The partner an outbox kind goes to, and its name for people.
 fn partner(kind: &str) -> (&'static str, &'static str) {
@@ -360,6 +358,138 @@ async fn channels_misconfigured(db: &Db) -> Result<Vec<Condition>, sqlx::Error> 
         .collect())
 }
 
+/// Nothing but transient failures (no answer, 5xx) to a partner at a car park for the
+/// threshold's length: the oldest row still retrying after a failure is that old, and nothing
+/// was delivered to the partner there since.
+async fn partners_unreachable(
+    db: &Db,
+    now: DateTime<Utc>,
+    after: TimeDelta,
+) -> Result<Vec<Condition>, sqlx::Error> {
+    let mut out = Vec::new();
+    for (partner_key, partner_kinds) in PARTNERS {
+        let list = in_list(partner_kinds);
+        let groups = sqlx::query_as::<_, (i64, i64, i64, i64, Option<String>)>(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT park_id, COUNT(*), MIN(created_at), MIN(id), MAX(last_error) FROM outbox \
+             WHERE state IN ('pending', 'sending') AND attempts >= 1 AND last_error IS NOT NULL \
+             AND kind IN ({list}) GROUP BY park_id"
+            )),
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        for (park_id, count, oldest, first_id, error) in groups {
+            if now - from_ms(oldest) < after {
+                continue;
+            }
+            let delivered: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM outbox WHERE id >= $1 AND park_id = $2 \
+                 AND state = 'delivered' AND kind IN ({list}) AND finished_at >= $3"
+            )))
+            .bind(first_id)
+            .bind(park_id)
+            .bind(to_ms(now - after))
+            .fetch_one(&db.pool)
+            .await?;
+            if delivered > 0 {
+                continue;
+            }
+            let (_, name) = partner(partner_kinds[0]);
+            out.push(Condition {
+                kind: ProblemKind::PartnerUnreachable,
+                park_id: Some(park_id),
+                subject: format!("partner:{partner_key}"),
+                label: Some(name.to_owned()),
+                count,
+                examples: error.into_iter().collect(),
+                link_path: partner_page(partner_key, park_id),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A VIP full sync with batches still to send and none finished for the threshold's length.
+async fn vip_syncs_stuck(
+    db: &Db,
+    now: DateTime<Utc>,
+    after: TimeDelta,
+) -> Result<Vec<Condition>, sqlx::Error> {
+    let jobs = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<i64>)>(
+        "SELECT j.id, j.park_id, j.started_at, j.batches_total, \
+         (SELECT COUNT(*) FROM outbox o WHERE o.sync_job_id = j.id AND o.state IN ('pending', 'sending')), \
+         (SELECT MAX(o.finished_at) FROM outbox o WHERE o.sync_job_id = j.id) \
+         FROM vip_sync_jobs j WHERE j.started_at >= $1",
+    )
+    .bind(to_ms(now - TimeDelta::days(7)))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(jobs
+        .into_iter()
+        .filter(|(_, _, started, _, remaining, last)| {
+            *remaining > 0 && now - from_ms(last.unwrap_or(*started).max(*started)) >= after
+        })
+        .map(|(id, park_id, _, total, remaining, _)| Condition {
+            kind: ProblemKind::VipSyncStuck,
+            park_id: Some(park_id),
+            subject: format!("vip_sync:{id}"),
+            label: Some(format!("全量同步 #{id}")),
+            count: remaining,
+            examples: vec![format!(
+                "{} / {total} 批已完成，{remaining} 批未送达",
+                total - remaining
+            )],
+            link_path: "/vip".to_owned(),
+        })
+        .collect())
+}
+
+/// Offers of live shops that used ≥ 90 % of today's quota or this month's budget.
+async fn shop_quotas(db: &Db, now: DateTime<Utc>) -> Result<Vec<Condition>, sqlx::Error> {
+    let (day, month) = crate::shops::quota::periods(now);
+    let offers = sqlx::query_as::<_, (i64, String, String, i64, i64, Option<i64>, Option<i64>, Option<i64>)>(
+        "SELECT o.id, o.name, s.name, s.park_id, o.daily_quota, o.monthly_quota, \
+         (SELECT used FROM shop_quota_usage u WHERE u.offer_id = o.id AND u.period_kind = 'day' AND u.period_key = $1), \
+         (SELECT used FROM shop_quota_usage u WHERE u.offer_id = o.id AND u.period_kind = 'month' AND u.period_key = $2) \
+         FROM shop_offers o JOIN shops s ON s.id = o.shop_id \
+         WHERE o.disabled_at IS NULL AND s.disabled_at IS NULL",
+    )
+    .bind(&day)
+    .bind(&month)
+    .fetch_all(&db.pool)
+    .await?;
+    let nearly = |used: Option<i64>, quota: i64| used.unwrap_or(0) * 10 >= quota * 9;
+    Ok(offers
+        .into_iter()
+        .filter_map(
+            |(id, offer, shop, park_id, daily, monthly, used_day, used_month)| {
+                let mut examples = Vec::new();
+                if nearly(used_day, daily) {
+                    examples.push(format!(
+                        "{shop}「{offer}」今日已用 {} / {daily}",
+                        used_day.unwrap_or(0)
+                    ));
+                }
+                if let Some(m) = monthly.filter(|m| nearly(used_month, *m)) {
+                    examples.push(format!(
+                        "{shop}「{offer}」本月已用 {} / {m}",
+                        used_month.unwrap_or(0)
+                    ));
+                }
+                (!examples.is_empty()).then(|| Condition {
+                    kind: ProblemKind::ShopQuotaNearlyUsed,
+                    park_id: Some(park_id),
+                    subject: format!("offer:{id}"),
+                    label: Some(format!("{shop}「{offer}」")),
+                    count: used_day.unwrap_or(0),
+                    examples,
+                    link_path: "/shops".to_owned(),
+                })
+            },
+        )
+        .collect())
+}
+
 /// One pass: every detector, then the problems reconciled with what was found.
 pub async fn pass(db: &Db, now: DateTime<Utc>, t: &Thresholds) -> Result<(), sqlx::Error> {
     let mut found = credentials_refused(db).await?;
@@ -369,6 +499,9 @@ pub async fn pass(db: &Db, now: DateTime<Utc>, t: &Thresholds) -> Result<(), sql
     found.extend(downlink_signature(db, now, t.downlink_window).await?);
     found.extend(gate_silence(db, now, t).await?);
     found.extend(channels_misconfigured(db).await?);
+    found.extend(partners_unreachable(db, now, t.unreachable_after).await?);
+    found.extend(vip_syncs_stuck(db, now, t.sync_stuck_after).await?);
+    found.extend(shop_quotas(db, now).await?);
     problems::reconcile(db, &DETECTED, &found, now).await
 }
 

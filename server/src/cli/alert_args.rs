@@ -31,6 +31,12 @@ pub(crate) struct AlertArgs {
     /// minutes): a camera or gate controller is down.
     #[arg(long, env = "PARKBRIDGE_GATE_SILENCE_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub(crate) gate_silence_secs: u64,
+    /// Seconds of nothing but transient failures to P云 or Mallcoo before it is unreachable.
+    #[arg(long, env = "PARKBRIDGE_PARTNER_UNREACHABLE_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub(crate) partner_unreachable_secs: u64,
+    /// Seconds a VIP full sync may go without a finished batch before it is stuck.
+    #[arg(long, env = "PARKBRIDGE_VIP_SYNC_STUCK_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub(crate) vip_sync_stuck_secs: u64,
     /// Beijing-time hours when gate silence opens no problem, `HH:MM-HH:MM`, or `none`.
     #[arg(long, env = "PARKBRIDGE_GATE_QUIET_HOURS", default_value = "01:00-06:00", value_parser = parse_quiet_hours)]
     pub(crate) gate_quiet_hours: QuietHours,
@@ -65,6 +71,8 @@ impl AlertArgs {
                 stuck_after: secs(self.stuck_delivery_secs),
                 gate_silence_after: secs(self.gate_silence_secs),
                 quiet_hours: self.gate_quiet_hours.0,
+                unreachable_after: secs(self.partner_unreachable_secs),
+                sync_stuck_after: secs(self.vip_sync_stuck_secs),
                 ..Thresholds::default()
             },
             tick: Duration::from_millis(self.alert_tick_ms),
