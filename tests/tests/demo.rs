@@ -25,6 +25,8 @@ struct Demo {
     sandbox_url: String,
     /// The embedded Mallcoo sandbox's base URL, from the banner.
     mallcoo_url: String,
+    /// The alert robots' stand-in's base URL, from the banner.
+    robots_url: String,
     /// The `manager` user's password, new at every start.
     manager_password: String,
     /// The merchants' usernames and passwords, new at every start.
@@ -67,6 +69,7 @@ impl Demo {
         });
         let (mut base_url, mut sandbox_url, mut manager_password) = (None, None, None);
         let mut mallcoo_url = None;
+        let mut robots_url = None;
         let mut merchants = Vec::new();
         // `Data:` is the banner's last line.
         loop {
@@ -78,6 +81,9 @@ impl Demo {
             } else if let Some(rest) = line.strip_prefix("P云 sandbox: ") {
                 let url = rest.split_whitespace().next().expect("a URL");
                 sandbox_url = Some(url.to_owned());
+            } else if let Some(rest) = line.strip_prefix("Alert robots sandbox: ") {
+                let url = rest.split_whitespace().next().expect("a URL");
+                robots_url = Some(url.trim_end_matches("/_sandbox/robots").to_owned());
             } else if let Some(rest) = line.strip_prefix("Mallcoo sandbox: ") {
                 let url = rest.split_whitespace().next().expect("a URL");
                 mallcoo_url = Some(url.to_owned());
@@ -97,6 +103,7 @@ impl Demo {
             base_url: base_url.expect("address line"),
             sandbox_url: sandbox_url.expect("sandbox line"),
             mallcoo_url: mallcoo_url.expect("Mallcoo sandbox line"),
+            robots_url: robots_url.expect("alert robots line"),
             manager_password: manager_password.expect("manager line"),
             merchants,
             stderr,
@@ -329,6 +336,42 @@ impl Demo {
 }
 
 impl Demo {
+    /// Waits until a digest of the seeded troubles reaches the demo's DingTalk stand-in, signed
+    /// and shown, with a link back to this demo's UI.
+    async fn alerts_reach_the_robots(&self) {
+        let client = reqwest::Client::new();
+        let url = format!("{}/_sandbox/robots/messages", self.robots_url);
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let messages: Value = get_json(&client, &url).await;
+            let messages = messages.as_array().expect("a list");
+            assert!(
+                messages.iter().all(|m| m["accepted"] == true),
+                "a message was refused: {messages:?}"
+            );
+            if let Some(m) = messages.first() {
+                let text = m["text"].as_str().expect("text");
+                assert!(text.contains("ParkBridge · 新问题"), "{text}");
+                assert!(text.contains(&self.base_url), "{text}");
+                let page = client
+                    .get(format!("{}/_sandbox/robots", self.robots_url))
+                    .send()
+                    .await
+                    .expect("the robots' page")
+                    .text()
+                    .await
+                    .expect("text");
+                assert!(page.contains("新问题"), "{page}");
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no alert reached the robots' stand-in in 90 s"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Waits until the simulated entries of the demo car park reach the Mallcoo sandbox.
     async fn entries_reach_mallcoo(&self) {
         let client = reqwest::Client::new();
@@ -492,6 +535,7 @@ async fn a_demo_grant_reaches_the_embedded_sandbox_across_restarts() {
     a_live_mallcoo_payment_is_recorded(data_dir.path()).await;
     let discounts = shop_validations_are_seeded(&first, data_dir.path()).await;
     pyun_show_case_ran(data_dir.path()).await;
+    first.alerts_reach_the_robots().await;
     first.console_is_quiet();
     drop(first);
 

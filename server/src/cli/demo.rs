@@ -1,12 +1,15 @@
 //! `parkbridge demo`: a demo car park and one user per role with fresh passwords, printed (two
 //! shops with a merchant each among them), a P云 sandbox in the same process that the car park's
 //! coupons go to, a Mallcoo sandbox that its entries are notified to, fixed cars and coupon requests of every outcome (seeded once),
-//! and a simulation of cars coming, paying and going; then serve.
+//! a robots stand-in receiving the alerts, and a simulation of cars coming, paying and going;
+//! then serve.
 
 use protocol::tariff::Tariff;
 
 use super::serve::{ServeArgs, serve};
-use super::{demo_mallcoo, demo_pyun, demo_pyun_carpark, demo_seed, demo_shops, demo_traffic};
+use super::{
+    demo_alerts, demo_mallcoo, demo_pyun, demo_pyun_carpark, demo_seed, demo_shops, demo_traffic,
+};
 use crate::accounts::{Role, password, sessions, users};
 use crate::parks::{self, ParkFields};
 use crate::storage::Db;
@@ -37,6 +40,9 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         .map_err(|e| format!("cannot start the Mallcoo sandbox: {e}"))?;
     let inbound = demo_mallcoo::configure(&db, &secrets, park_id, &out_keys).await?;
     args.mallcoo_base_url.clone_from(&mallcoo.base_url);
+    let (_robots, robots_running) = demo_alerts::start(&db, &secrets)
+        .await
+        .map_err(|e| format!("cannot start the alert robots' stand-in: {e}"))?;
     let tariff = parks::get(&db, park_id)
         .await?
         .ok_or("the demo car park vanished")?
@@ -92,12 +98,17 @@ pub(crate) async fn run(mut args: ServeArgs) -> Result<(), Box<dyn std::error::E
         "Mallcoo sandbox: {} (inspect: /_sandbox/mallcoo/notices)\n",
         mallcoo.base_url
     ));
+    banner.push_str(&format!(
+        "Alert robots sandbox: {}/_sandbox/robots (the demo's DingTalk group)\n",
+        robots_running.base_url
+    ));
     banner.push_str(&format!("Data: {}", args.db.data_dir.display()));
     let served = serve(args, Some((db, banner)), Some(listening_tx)).await;
     simulation.abort();
     show_case.abort();
     drop(sandbox);
     drop(mallcoo);
+    drop(robots_running);
     served
 }
 

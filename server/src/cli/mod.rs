@@ -4,6 +4,7 @@
 mod alert_args;
 mod apikey;
 mod demo;
+mod demo_alerts;
 mod demo_discounts;
 mod demo_mallcoo;
 mod demo_pyun;

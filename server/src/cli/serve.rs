@@ -150,6 +150,16 @@ pub(crate) async fn serve(
         None => (args.db.open().await?, None),
     };
     let secrets = args.secrets(&db).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr()?;
+    // The demo (the one caller with a banner) links its alerts to where it listens, port 0
+    // included; a real deployment names its public address or gets no links.
+    let public_url = args
+        .public_url
+        .clone()
+        .or_else(|| banner.is_some().then(|| format!("http://{local}")));
     if !args.static_dir.join("index.html").is_file() {
         tracing::warn!(dir = %args.static_dir.display(), "no built frontend found; run `cargo xtask demo` or `trunk build`");
     }
@@ -161,7 +171,7 @@ pub(crate) async fn serve(
         vip_batch_size: args.delivery.vip_batching().batch_size,
         trusted_proxies: args.trusted_proxies.clone(),
         body_timeout: Duration::from_secs(args.header_timeout_secs),
-        public_url: args.public_url.clone(),
+        public_url: public_url.clone(),
     };
     let secrets = Arc::new(secrets);
     let dispatch = args.delivery.settings(&args.mallcoo_base_url);
@@ -172,7 +182,7 @@ pub(crate) async fn serve(
     let alerts = crate::alerts::worker::spawn(
         db.clone(),
         secrets.clone(),
-        args.alerts.settings(args.public_url.clone()),
+        args.alerts.settings(public_url),
     );
     let pyun_calls = Arc::new(crate::pyun_gateway::call_log::CallLog::start(db.clone()));
     let app = build_router(
@@ -188,10 +198,6 @@ pub(crate) async fn serve(
         },
         &args.static_dir,
     );
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let local = listener.local_addr()?;
     let shutdown = shutdown_signal()?;
     // This line is the contract with scripts and tests that start us on port 0.
     println!("ParkBridge listening on http://{local}/");
