@@ -216,7 +216,11 @@ async fn a_merchant_validates_a_typed_plate_and_shows_a_qr_code_that_lowers_the_
     validate(&browser, "delivered").await;
     let text = validate(&browser, "quota_exhausted").await;
     assert_eq!(text, "今日额度已用完（1 次）");
-    assert_eq!(shop.owed(SECOND).await, 1600 - 600, "30 minutes off, once");
+    assert_eq!(
+        shop.owed(SECOND).await,
+        1300,
+        "30 minutes off, once: fee(70 min)"
+    );
     shoot(&browser, "shop-quota").await;
 
     // A QR code: what the page draws is the claim link P云 minted.
