@@ -179,7 +179,7 @@ async fn a_merchant_validates_a_typed_plate_and_shows_a_qr_code_that_lowers_the_
     browser.goto(&server.url("/shop")).await;
 
     // The keyboard: provinces first, then letters and digits; the eighth box is a new-energy
-    // plate's; backspace takes the last character back.
+    // plate's; a special last character; backspace takes the last character back.
     browser.element("plate-key-沪").await;
     assert!(
         !browser.exists("plate-key-A").await,
@@ -191,6 +191,13 @@ async fn a_merchant_validates_a_typed_plate_and_shows_a_qr_code_that_lowers_the_
     assert_eq!(browser.text_of("shop-plate-state").await, "车牌号无效");
     browser.click("plate-key-backspace").await;
     assert_eq!(browser.text_of("shop-plate-state").await, "车牌有效");
+    type_plate(&browser, "粤BD07627").await;
+    assert_eq!(browser.text_of("shop-plate-state").await, "新能源车牌有效");
+    let class = browser.attr_of("shop-plate-display", "class").await;
+    assert!(class.is_some_and(|c| c.contains("green")), "a green plate");
+    type_plate(&browser, "粤B1234学").await;
+    assert_eq!(browser.text_of("shop-plate-state").await, "车牌有效");
+    type_plate(&browser, PLATE).await;
     shoot(&browser, "shop-typed").await;
 
     // A local discount: 已送达, and the stay owes less.
