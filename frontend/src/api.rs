@@ -11,6 +11,7 @@ use crate::i18n::{Lang, Text, fill};
 
 mod parking;
 mod pyun;
+mod shop;
 mod stay;
 mod vip;
 mod vip_import;
@@ -18,6 +19,7 @@ mod vip_sync;
 
 pub(crate) use parking::*;
 pub(crate) use pyun::*;
+pub(crate) use shop::*;
 pub(crate) use stay::*;
 pub(crate) use vip::*;
 pub(crate) use vip_import::*;
@@ -42,6 +44,8 @@ struct Envelope {
 struct EnvelopeError {
     code: String,
     message: String,
+    #[serde(default)]
+    details: Option<Value>,
 }
 
 /// A failed call or a form the browser refused to send.
@@ -59,6 +63,8 @@ pub(crate) enum ApiError {
         code: String,
         /// The envelope's `message`.
         message: String,
+        /// The envelope's `details`, for refusals that name particulars (which quota ran out).
+        details: Option<Value>,
     },
     /// Checked in the browser before sending: what is wrong (`what`), and the detail.
     Invalid {
@@ -86,6 +92,7 @@ impl ApiError {
                 status,
                 code,
                 message,
+                ..
             } => {
                 let known = match code.as_str() {
                     "bad_credentials" => Some(Text::BadCredentials),
@@ -161,13 +168,14 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, A
     if (200..300).contains(&status) {
         Ok(text)
     } else {
-        let (code, message) = serde_json::from_str::<Envelope>(&text)
-            .map(|e| (e.error.code, e.error.message))
+        let (code, message, details) = serde_json::from_str::<Envelope>(&text)
+            .map(|e| (e.error.code, e.error.message, e.error.details))
             .unwrap_or_default();
         Err(ApiError::Status {
             status,
             code,
             message,
+            details,
         })
     }
 }

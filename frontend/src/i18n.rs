@@ -591,6 +591,57 @@ table! {
     WaiverPercentInvalid => "减免比例须在 0.1–100 之间，最多一位小数", "The percentage must be from 0.1 to 100, with at most one decimal";
     SessionClosedError => "车辆已出场，不能再减免", "The car has left; the stay can no longer be discounted";
     DiscountValueError => "减免数值超出范围", "The discount's value is out of range";
+    // The shop page (merchants, issue 17)
+    NavShop => "本店", "My shop";
+    PlateTypeProvince => "先按省份简称", "Start with the province";
+    PlateIncomplete => "车牌未输完", "The plate is not complete";
+    PlateValid => "车牌有效", "A valid plate";
+    PlateValidGreen => "新能源车牌有效", "A valid new-energy plate";
+    PlateBackspace => "退格", "Backspace";
+    PlateClear => "清空", "Clear";
+    ShopValidateTitle => "验证车牌", "Validate a plate";
+    ShopOffer => "优惠", "Offer";
+    ShopTodayUse => "今日 {}/{}", "Today {}/{}";
+    ShopMonthUse => "本月 {}/{}", "This month {}/{}";
+    ShopValidate => "验证", "Validate";
+    ShopChooseOffer => "请选择优惠", "Choose an offer";
+    ShopPlateFirst => "请先输入有效车牌", "Type a valid plate first";
+    ShopNoOffers => "本店还没有可用的优惠，请联系物业", "This shop has no offers yet; ask the property office";
+    ShopDelivered => "已送达", "Delivered";
+    ShopOwedNow => "该车现需支付 {}", "The car now owes {}";
+    ShopPending => "P云 尚未答复，请稍后点“刷新结果”", "P云 has not answered yet; press “Refresh result” in a moment";
+    ShopRefreshResult => "刷新结果", "Refresh result";
+    ShopRefused => "被拒绝：{}", "Refused: {}";
+    ShopRefusedNoReason => "被拒绝", "Refused";
+    ShopUnknown => "结果未知，请联系物业核对", "Outcome unknown; ask the property office to check";
+    ShopQuotaDaily => "今日额度已用完（{} 次）", "Today's quota is used up ({})";
+    ShopQuotaMonthly => "本月额度已用完（{} 次）", "This month's quota is used up ({})";
+    ShopNotParked => "该车不在场内，无法减免", "This car is not parked here";
+    ShopOfferInactive => "该优惠已停用", "This offer is switched off";
+    ShopUnknownOffer => "该优惠已不存在，请刷新页面", "This offer no longer exists; reload the page";
+    ShopRetrySame => "未收到答复，请再按一次（不会重复验证）：{}", "No answer; press again (it will not validate twice): {}";
+    ShopQrTitle => "二维码领券", "QR code for the customer";
+    ShopQrSingle => "单次：一人领取后失效", "Single use: dies at the first claim";
+    ShopQrTimed => "限时：有效期内多人可领", "Timed: anyone may claim until it expires";
+    ShopQrLife => "有效期", "Valid for";
+    ShopQrMinutes => "{} 分钟", "{} min";
+    ShopQrHours => "{} 小时", "{} h";
+    ShopQrGenerate => "生成二维码", "Make a QR code";
+    ShopQrCountdown => "剩余 {}", "{} left";
+    ShopQrExpired => "已过期，请点“刷新”", "Expired; press Refresh";
+    ShopQrScan => "请顾客扫码领取停车券", "Ask the customer to scan it";
+    ShopQrNoPyunOffer => "本店没有 P云 停车券，不能生成二维码", "This shop has no P云 coupon to show as a QR code";
+    ShopQrRefused => "P云 拒绝生成二维码：{}（未扣额度）", "P云 refused the QR code: {} (no quota used)";
+    ShopQrFailed => "P云 出错：{}。请点“刷新”再试", "P云 failed: {}. Press Refresh to try again";
+    ShopQrUnreachable => "连不上 P云，未扣额度；请稍后点“刷新”", "P云 cannot be reached (no quota used); press Refresh in a moment";
+    ShopQrTimeout => "P云 没有及时答复。请点“刷新”生成新的二维码", "P云 did not answer in time. Press Refresh for a new QR code";
+    ShopQrNotPyun => "该优惠不是 P云 停车券，不能生成二维码", "This offer is not a P云 coupon and cannot be a QR code";
+    ShopTodayTitle => "今日用量", "Used today";
+    ShopHistory => "今日记录", "Today's history";
+    ShopTime => "时间", "Time";
+    ShopWhat => "车牌 / 二维码", "Plate / QR code";
+    ShopQrKind => "二维码", "QR code";
+    ShopStatePending => "等待 P云", "Waiting for P云";
 }
 
 /// Fills the `{}` marks of `template` with `args`, in order.

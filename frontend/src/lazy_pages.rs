@@ -1,4 +1,4 @@
-//! The signed-in pages, fetched in five groups on first use rather than with the first download.
+//! The signed-in pages, fetched in six groups on first use rather than with the first download.
 //!
 //! Each group is one split point (`wasm_split`, what Leptos' `#[lazy]` expands to): the build's
 //! split step (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
@@ -104,6 +104,14 @@ page_group! {
         Dashboard => TrafficRoute = pages::traffic_dashboard::TrafficPage,
         Sessions => SessionsRoute = pages::sessions::SessionsPage,
         Stay => StayRoute = pages::stay::StayPage,
+    }
+}
+
+page_group! {
+    /// A merchant's till (issue 17): the only page a merchant opens, so only merchants fetch it
+    /// and its QR encoder.
+    shop_pages: ShopPage {
+        Desk => ShopRoute = pages::shop::ShopDeskPage,
     }
 }
 

@@ -8,7 +8,7 @@ pub mod pages;
 mod ui;
 
 use leptos::prelude::*;
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{Lazy, path};
 
 use i18n::{Text, tr};
@@ -35,7 +35,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="error" data-testid="not-found">{tr(Text::PageNotFound)}</p> }>
                     <Route path=path!("/login") view=pages::login::LoginPage />
                     <ParentRoute path=path!("") view=Layout>
-                        <Route path=path!("") view=|| view! { <Redirect path="/parks" /> } />
+                        <Route path=path!("") view=pages::layout::Home />
+                        <Route path=path!("shop") view={Lazy::<lazy::ShopRoute>::new()} />
                         <Route path=path!("parks") view={Lazy::<lazy::ParksRoute>::new()} />
                         <Route path=path!("parks/:id/coupons") view={Lazy::<lazy::CouponSettingsRoute>::new()} />
                         <Route path=path!("parks/:id/tariff") view={Lazy::<lazy::TariffEditorRoute>::new()} />

@@ -11,6 +11,7 @@ pub mod pg_proxy;
 pub mod pyun_cloud_site;
 pub mod pyun_gateway_site;
 pub mod server;
+pub mod shop_site;
 pub mod traffic_site;
 pub mod vip_site;
 

@@ -11,14 +11,14 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::coupon_site::{self, COUPON_CODE, CouponSite, FAST_RETRIES, PRODUCT, send};
+use e2e::coupon_site::{self, COUPON_CODE, CouponSite, FAST_RETRIES, send};
 use e2e::mallcoo_v14_site::{Site, ago};
-use e2e::pyun_cloud_site::{PyunCloud, accepted_of};
-use e2e::pyun_gateway_site::PARK_UUID;
+use e2e::pyun_cloud_site::PyunCloud;
 use e2e::server::{Backend, TestServer};
+use e2e::shop_site::{MERCHANT_PW, QrShop, merchant, offer, shop};
 use e2e::vip_site::PARK_A;
 use reqwest::{Client, Method, StatusCode};
-use sandbox::pyun::{CouponDiscount, Endpoint, Fault, FaultRule, UploadPath};
+use sandbox::pyun::{Endpoint, Fault, FaultRule};
 use serde_json::{Value, json};
 
 e2e::on_both_engines! {
@@ -28,8 +28,6 @@ e2e::on_both_engines! {
     a_qr_code_scanned_by_a_parked_customer_lowers_the_fee_and_is_never_resent => qr_tokens;
 }
 
-const MERCHANT_PW: &str = "merchant-password-1";
-
 async fn call(
     client: &Client,
     server: &TestServer,
@@ -38,49 +36,6 @@ async fn call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     send(client, method, &server.url(path), body).await
-}
-
-/// Creates shop `name` at `park` as `by`; returns its id.
-async fn shop(
-    server: &TestServer,
-    by: &Client,
-    park: i64,
-    name: &str,
-    store_code: Option<&str>,
-) -> i64 {
-    let (s, shop) = call(
-        by,
-        server,
-        Method::POST,
-        &format!("/api/v1/parks/{park}/shops"),
-        Some(json!({"name": name, "store_code": store_code})),
-    )
-    .await;
-    assert_eq!(s, 201, "{shop}");
-    shop["id"].as_i64().unwrap()
-}
-
-/// Creates an offer at shop `shop` as `by`; returns its id.
-async fn offer(server: &TestServer, by: &Client, shop: i64, body: Value) -> i64 {
-    let (s, offer) = call(
-        by,
-        server,
-        Method::POST,
-        &format!("/api/v1/shops/{shop}/offers"),
-        Some(body),
-    )
-    .await;
-    assert_eq!(s, 201, "{offer}");
-    offer["id"].as_i64().unwrap()
-}
-
-/// Creates merchant `username` of `shop` (as admin `admin`) and signs it in.
-async fn merchant(server: &TestServer, admin: &Client, username: &str, shop: i64) -> Client {
-    let (s, user) = call(admin, server, Method::POST, "/api/v1/users",
-        Some(json!({"username": username, "password": MERCHANT_PW, "role": "merchant", "shop_id": shop}))).await;
-    assert_eq!(s, 201, "{user}");
-    assert_eq!(user["shop_id"], shop, "{user}");
-    server.signed_in(username, MERCHANT_PW).await
 }
 
 async fn validate(
@@ -783,58 +738,19 @@ async fn used_today(server: &TestServer, m: &Client) -> Value {
 
 async fn qr_tokens(backend: Backend) {
     const PARKED: &str = "沪A72001";
-    let cloud = PyunCloud::start(backend, false).await;
-    cloud.send_coupons_too().await;
-    cloud.pyun.set_coupon_discount(
-        COUPON_CODE,
-        CouponDiscount {
-            discount_type: Some(2),
-            discount_value: Some(60),
-            coupon_name: None,
-            store_name: Some("咖啡店".into()),
-        },
-    );
+    let qr = QrShop::start(backend, 4).await;
+    let (cloud, offer_id) = (&qr.cloud, qr.product_offer);
     let site = &cloud.p.site;
-    let (server, admin, park) = (&site.vip.server, &site.vip.admin, site.vip.park_a);
-    let shop_id = shop(server, admin, park, "咖啡店", Some("cafe-88")).await;
-    cloud
-        .pyun
-        .add_carpark_store(PARK_UUID, "cafe-88")
-        .expect("registered");
-    let (_, config) = call(
-        admin,
-        server,
-        Method::GET,
-        &format!("/api/v1/parks/{park}/coupon-config"),
-        None,
-    )
-    .await;
-    let product = config["products"]
-        .as_array()
-        .and_then(|all| all.iter().find(|p| p["name"] == PRODUCT))
-        .unwrap_or_else(|| panic!("{config}"))["id"]
-        .clone();
-    let offer_id = offer(
-        server,
-        admin,
-        shop_id,
-        json!({"name": "停车券", "product_id": product, "daily_quota": 4}),
-    )
-    .await;
+    let (server, admin) = (qr.server(), qr.admin());
     let local = offer(
         server,
         admin,
-        shop_id,
+        qr.shop_id,
         json!({"name": "减1小时", "discount": {"kind": "minutes", "value": 60}, "daily_quota": 4}),
     )
     .await;
-    let m = merchant(server, admin, "qr-till", shop_id).await;
-    let session = site.enter(PARK_A, Some(PARKED), ago(100)).await;
-    cloud
-        .wait(&format!("PB{}", session["id"]), |u| {
-            accepted_of(u, UploadPath::Enter).is_some()
-        })
-        .await;
+    let m = merchant(server, admin, "qr-till", qr.shop_id).await;
+    qr.park(PARKED, 100).await;
 
     // A QR code for one customer: P云's claim link, one unit of quota.
     let (s, token) = mint(server, &m, offer_id, true).await;
@@ -917,7 +833,7 @@ async fn qr_tokens(backend: Backend) {
         (500, "1500", "系统繁忙", "pyun_failed", 2),
     ] {
         fail_next_token(
-            &cloud,
+            cloud,
             Fault::Answer {
                 http_status,
                 code: pyun_code.into(),
@@ -941,7 +857,7 @@ async fn qr_tokens(backend: Backend) {
             .count()
     };
     let before = calls(&cloud.pyun);
-    fail_next_token(&cloud, Fault::Latency { ms: 4_000 });
+    fail_next_token(cloud, Fault::Latency { ms: 4_000 });
     let (s, e) = mint(server, &m, offer_id, false).await;
     assert_eq!(
         (s, code(&e)),

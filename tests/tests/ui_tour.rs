@@ -1,14 +1,15 @@
-//! The UI kit and the frame in headless Chromium: every page of every role fits a 390 px phone
-//! and is photographed at 1366×860 and 390×844 into `target/screenshots/`; the admin's
-//! navigation stays on one line on a laptop and folds into a menu on a phone; the header's
-//! health badge is readable; dates and times read `2026-12-06` / `2026-12-06 08:58`; revoking
-//! an API key asks first and confirms with a toast.
+//! The UI kit and the frame in headless Chromium: every page of every role (the merchant's shop
+//! page included) fits a 390 px phone and is photographed at 1366×860 and 390×844 into
+//! `target/screenshots/`; the admin's navigation stays on one line on a laptop and folds into a
+//! menu on a phone; the header's health badge is readable; dates and times read `2026-12-06` /
+//! `2026-12-06 08:58`; revoking an API key asks first and confirms with a toast.
 
 use std::time::Duration;
 
 use e2e::browser::Browser;
 use e2e::coupon_site::bearer_client;
 use e2e::page_checks;
+use e2e::shop_site::{self, MERCHANT_PW};
 use e2e::traffic_site;
 use e2e::vip_site::{PARK_A, PASSWORD, VipSite};
 use reqwest::Method;
@@ -18,19 +19,21 @@ const DESKTOP: (u32, u32) = page_checks::DESKTOP;
 const PHONE: (u32, u32) = page_checks::PHONE;
 
 /// A page of the signed-in area: its name in screenshots, its path, an element that says it
-/// has rendered, and who may open it (admin, property manager, mall staff).
+/// has rendered, and who may open it (admin, property manager, mall staff, merchant).
 struct Page {
     name: &'static str,
     path: String,
     ready: &'static str,
-    roles: [bool; 3],
+    roles: [bool; 4],
 }
 
 /// Every page of the frame's section table (`frontend/src/pages/layout.rs`), with real ids.
 fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
-    const ALL: [bool; 3] = [true, true, true];
-    const MANAGERS: [bool; 3] = [true, true, false];
-    const ADMIN: [bool; 3] = [true, false, false];
+    // A merchant opens its shop's page and nothing else.
+    const ALL: [bool; 4] = [true, true, true, false];
+    const MANAGERS: [bool; 4] = [true, true, false, false];
+    const ADMIN: [bool; 4] = [true, false, false, false];
+    const MERCHANT: [bool; 4] = [false, false, false, true];
     let page = |name, path: &str, ready, roles| Page {
         name,
         path: path.to_owned(),
@@ -74,15 +77,20 @@ fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
             MANAGERS,
         ),
         page("preview", "/preview", "fee-total", ALL),
+        page("shop", "/shop", "shop-history", MERCHANT),
     ]
 }
 
-/// The three roles: screenshot name, user name.
-const ROLES: [(&str, &str); 3] = [
+/// The four roles: screenshot name, user name.
+const ROLES: [(&str, &str); 4] = [
     ("admin", "root"),
     ("manager", "manager"),
     ("staff", "staff"),
+    ("merchant", MERCHANT),
 ];
+
+/// The merchant of the tour's shop.
+const MERCHANT: &str = "till";
 
 /// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key,
 /// the stays of eight cars, and a waiver on one still parked; its VIP record and stay ids.
@@ -123,6 +131,25 @@ async fn site() -> (VipSite, i64, i64) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    // A shop with a local discount and a merchant who validated the parked car with it.
+    let shop = shop_site::shop(&site.server, &site.admin, site.park_a, "一点点奶茶", None).await;
+    let offer = shop_site::offer(
+        &site.server,
+        &site.admin,
+        shop,
+        json!({"name": "减1小时", "discount": {"kind": "minutes", "value": 60},
+               "daily_quota": 20, "monthly_quota": 300}),
+    )
+    .await;
+    let till = shop_site::merchant(&site.server, &site.admin, MERCHANT, shop).await;
+    let (status, body) = e2e::coupon_site::send(
+        &till,
+        Method::POST,
+        &site.server.url("/api/v1/shop/validations"),
+        Some(json!({"offer_id": offer, "plate": "沪A66666", "validation_id": "tour-1"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
     (site, record, stay)
 }
 
@@ -161,7 +188,12 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
     let mut overflowing = Vec::new();
     for (i, (role, user)) in ROLES.into_iter().enumerate() {
         viewport(&browser, DESKTOP).await;
-        browser.sign_in(&base, user, PASSWORD).await;
+        let password = if user == MERCHANT {
+            MERCHANT_PW
+        } else {
+            PASSWORD
+        };
+        browser.sign_in(&base, user, password).await;
         for page in pages(site.park_a, record, stay)
             .iter()
             .filter(|p| p.roles[i])

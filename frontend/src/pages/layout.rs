@@ -38,12 +38,20 @@ struct Section {
     in_nav: bool,
 }
 
-// The car parks' staff; a merchant sees only its shop's page (issue 17, its own page to come).
+// The car parks' staff; a merchant sees only its shop's page (issue 17).
 const EVERYONE: &[Role] = &[Role::Admin, Role::PropertyManager, Role::MallStaff];
+const MERCHANTS: &[Role] = &[Role::Merchant];
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 16] = [
+const SECTIONS: [Section; 17] = [
+    Section {
+        id: "shop",
+        path: "/shop",
+        label: Text::NavShop,
+        roles: MERCHANTS,
+        in_nav: true,
+    },
     Section {
         id: "parks",
         path: "/parks",
@@ -160,6 +168,23 @@ const SECTIONS: [Section; 16] = [
 
 fn admits(section: &Section, role: Role) -> bool {
     section.roles.contains(&role)
+}
+
+/// Where `role` lands after sign-in: the first page of the navigation it may open.
+pub(crate) fn home_of(role: Role) -> &'static str {
+    SECTIONS
+        .iter()
+        .find(|s| s.in_nav && admits(s, role))
+        .map_or("/parks", |s| s.path)
+}
+
+/// The signed-in area's root: sends each role to its own first page.
+#[component]
+pub fn Home() -> impl IntoView {
+    let path = session()
+        .get_untracked()
+        .map_or("/parks", |u| home_of(u.role));
+    view! { <leptos_router::components::Redirect path=path /> }
 }
 
 /// Shows `page` when the signed-in role may see section `id`, else a "no permission" note.

@@ -8,10 +8,10 @@ use leptos_router::hooks::use_navigate;
 use crate::api::{self, ApiError};
 use crate::i18n::{Text, tr};
 use crate::pages::error_line;
-use crate::pages::layout::session;
+use crate::pages::layout::{home_of, session};
 use crate::ui::{Field, PageHeader, TextInput};
 
-/// Username and password; on success the session is set and the car parks open.
+/// Username and password; on success the session is set and the role's first page opens.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
@@ -33,8 +33,9 @@ pub fn LoginPage() -> impl IntoView {
             match api::login(user.trim(), &pass).await {
                 Ok(me) => {
                     password.set(String::new());
+                    let home = home_of(me.role);
                     session.set(Some(me));
-                    navigate("/parks", Default::default());
+                    navigate(home, Default::default());
                 }
                 Err(e) => error.set(Some(e)),
             }

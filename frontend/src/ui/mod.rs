@@ -8,6 +8,7 @@
 //! | [`toast`] + [`ToastHost`] | "已保存" / "失败: …", gone by themselves, read out by screen readers |
 //! | [`Badge`] | a status as a small pill whose text keeps ≥ 4.5:1 contrast |
 //! | [`PageHeader`] | the page's title with its actions on the right |
+//! | [`PlateKeyboard`] | a Chinese plate typed with thumbs: provinces, letters and digits, special last characters, the green eighth box |
 //!
 //! The hosts ([`ConfirmHost`], [`ToastHost`]) sit once in `App`; pages only call the functions.
 //! The kit lives in the main module, which the sign-in page and the frame already load, so a
@@ -22,6 +23,7 @@ mod confirm;
 mod data_table;
 mod field;
 mod page_header;
+mod plate_keyboard;
 mod toast;
 
 pub(crate) use badge::{Badge, Tone};
@@ -30,6 +32,7 @@ pub(crate) use confirm::{Question, confirm};
 pub(crate) use data_table::{DataTable, EmptyState, Pager, Table};
 pub(crate) use field::{DateInput, DateTimeInput, Field, TextInput, parse_date};
 pub(crate) use page_header::PageHeader;
+pub(crate) use plate_keyboard::PlateKeyboard;
 pub(crate) use toast::ToastHost;
 pub(crate) use toast::{ToastKind, toast};
 
