@@ -20,6 +20,7 @@ commands:
   demo      install missing tools, build the frontend, run `parkbridge demo` on 127.0.0.1
   test      install missing tools, then fmt, clippy, the wasm32 build, schemathesis, all tests and browser tests
   contract  build `parkbridge` and run only the schemathesis step of `test` (the OpenAPI contract)
+  ui        install missing frontend tools and build the UI into frontend/dist (for running tests by hand)
   bench     build with --release and measure added latency and throughput (--quick: smaller)
   fuzz      run the protocol crate's cargo-fuzz targets ([--seconds N] [TARGET ...], nightly)";
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("contract") => schemathesis::build_and_run(),
+        Some("ui") => tools::ensure_frontend_tools().and_then(|()| frontend_build::build()),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
