@@ -1,4 +1,4 @@
-//! The signed-in pages, fetched in five groups on first use rather than with the first download.
+//! The signed-in pages, fetched in six groups on first use rather than with the first download.
 //!
 //! Each group is one split point (`wasm_split`, what Leptos' `#[lazy]` expands to): the build's
 //! split step (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
@@ -79,6 +79,14 @@ page_group! {
         Tariff => TariffEditorRoute = pages::tariff_editor::TariffEditorPage,
         PyunGateway => PyunGatewayRoute = pages::pyun_gateway::PyunGatewayPage,
         FeePreview => FeePreviewRoute = pages::fee_preview::FeePreview,
+    }
+}
+
+page_group! {
+    /// The car parks' shops, their offers and statements (issue 17).
+    shop_pages: ShopPage {
+        List => ShopsRoute = pages::shops::ShopsPage,
+        Statement => ShopStatementRoute = pages::shop_statement::ShopStatementPage,
     }
 }
 

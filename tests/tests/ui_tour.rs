@@ -27,7 +27,7 @@ struct Page {
 }
 
 /// Every page of the frame's section table (`frontend/src/pages/layout.rs`), with real ids.
-fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
+fn pages(park: i64, vip_record: i64, stay: i64, shop: i64) -> Vec<Page> {
     const ALL: [bool; 3] = [true, true, true];
     const MANAGERS: [bool; 3] = [true, true, false];
     const ADMIN: [bool; 3] = [true, false, false];
@@ -45,6 +45,13 @@ fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
         page("audit", "/audit", "audit-table", ADMIN),
         page("coupons", "/coupons", "coupon-grant-form", MANAGERS),
         page("vip", "/vip", "vip-records", MANAGERS),
+        page("shops", "/shops", "shops-table", MANAGERS),
+        page(
+            "shop-statement",
+            &format!("/shops/{shop}/statement"),
+            "statement-month",
+            MANAGERS,
+        ),
         page(
             "vip-record",
             &format!("/vip/{vip_record}"),
@@ -85,8 +92,9 @@ const ROLES: [(&str, &str); 3] = [
 ];
 
 /// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key,
-/// the stays of eight cars, and a waiver on one still parked; its VIP record and stay ids.
-async fn site() -> (VipSite, i64, i64) {
+/// the stays of eight cars, a waiver on one still parked, and a shop with two offers; its VIP
+/// record, stay and shop ids.
+async fn site() -> (VipSite, i64, i64, i64) {
     let site = VipSite::start(e2e::server::Backend::Sqlite).await;
     let (status, created) = site
         .add_record(
@@ -123,7 +131,29 @@ async fn site() -> (VipSite, i64, i64) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    (site, record, stay)
+    let (status, shop) = site
+        .manager_send(
+            Method::POST,
+            &format!("/api/v1/parks/{}/shops", site.park_a),
+            Some(json!({"name": "一点点奶茶", "store_code": "S-1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{shop}");
+    let shop = shop["id"].as_i64().expect("the new shop");
+    for offer in [
+        json!({"name": "免2小时", "discount": {"kind": "minutes", "value": 120}, "daily_quota": 50}),
+        json!({"name": "减5元", "discount": {"kind": "amount", "value": 500}, "daily_quota": 20, "monthly_quota": 300}),
+    ] {
+        let (status, body) = site
+            .manager_send(
+                Method::POST,
+                &format!("/api/v1/shops/{shop}/offers"),
+                Some(offer),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    (site, record, stay, shop)
 }
 
 /// Resizes the window so that the page's viewport is `size` (see `page_checks::set_viewport`).
@@ -155,14 +185,14 @@ async fn open(browser: &Browser, base: &str, page: &Page) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes() {
-    let (site, record, stay) = site().await;
+    let (site, record, stay, shop) = site().await;
     let base = site.server.base_url.clone();
     let browser = Browser::start().await;
     let mut overflowing = Vec::new();
     for (i, (role, user)) in ROLES.into_iter().enumerate() {
         viewport(&browser, DESKTOP).await;
         browser.sign_in(&base, user, PASSWORD).await;
-        for page in pages(site.park_a, record, stay)
+        for page in pages(site.park_a, record, stay, shop)
             .iter()
             .filter(|p| p.roles[i])
         {

@@ -43,7 +43,7 @@ const EVERYONE: &[Role] = &[Role::Admin, Role::PropertyManager, Role::MallStaff]
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 16] = [
+const SECTIONS: [Section; 18] = [
     Section {
         id: "parks",
         path: "/parks",
@@ -85,6 +85,20 @@ const SECTIONS: [Section; 16] = [
         label: Text::NavCoupons,
         roles: MANAGERS,
         in_nav: true,
+    },
+    Section {
+        id: "shops",
+        path: "/shops",
+        label: Text::NavShops,
+        roles: MANAGERS,
+        in_nav: true,
+    },
+    Section {
+        id: "shop-statement",
+        path: "/shops/:id/statement",
+        label: Text::StatementTitle,
+        roles: MANAGERS,
+        in_nav: false,
     },
     Section {
         id: "vip",
