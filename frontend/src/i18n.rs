@@ -233,7 +233,7 @@ table! {
     NewShop => "新建商户", "New shop";
     EditShop => "修改商户", "Edit shop";
     ShopOffers => "优惠", "Offers";
-    OffersOf => "{} 的优惠", "Offers of {}";
+    OffersOf => "{}的优惠", "Offers of {}";
     ChooseShop => "点击商户的“优惠”查看和设置它可发放的优惠。", "Press a shop's “Offers” to see and set what it may give.";
     NewOffer => "新增优惠", "New offer";
     EditOffer => "修改优惠", "Edit offer";

@@ -181,11 +181,40 @@ pub(crate) struct StatementLine {
     pub(crate) counts: StatementCounts,
 }
 
+/// The shop a statement is about: the shop as the shops list has it, or (read leniently, the
+/// statement being built beside this page) only its name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StatementShop {
+    /// The whole shop.
+    Shop(Shop),
+    /// Its name.
+    Name(String),
+}
+
+impl StatementShop {
+    /// The shop's name.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            StatementShop::Shop(s) => &s.name,
+            StatementShop::Name(n) => n,
+        }
+    }
+
+    /// The shop's car park, when the statement says it.
+    pub(crate) fn park_id(&self) -> Option<i64> {
+        match self {
+            StatementShop::Shop(s) => Some(s.park_id),
+            StatementShop::Name(_) => None,
+        }
+    }
+}
+
 /// A shop's statement (对账单) for one Shanghai month.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Statement {
     /// The shop.
-    pub(crate) shop: Shop,
+    pub(crate) shop: StatementShop,
     /// Its car park's name.
     #[serde(default)]
     pub(crate) park_name: String,

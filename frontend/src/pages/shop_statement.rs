@@ -85,10 +85,11 @@ fn statement_page(id: i64) -> impl IntoView {
             loaded.set(true);
             match answer {
                 Ok(s) => {
-                    let park = s.shop.park_id;
+                    let park = s.shop.park_id();
                     statement.set(Some(s));
                     // Names the P云 lines' products; without them they read `#id`.
                     if products.with_untracked(Vec::is_empty)
+                        && let Some(park) = park
                         && let Ok(config) = api::coupon_config(park).await
                     {
                         let _ = products.try_set(config.products);
@@ -115,13 +116,13 @@ fn statement_page(id: i64) -> impl IntoView {
     let detail = Signal::derive(move || {
         statement.with(|s| {
             s.as_ref()
-                .map(|s| format!("{} · {} · {}", s.shop.name, s.park_name, s.month))
+                .map(|s| format!("{} · {} · {}", s.shop.name(), s.park_name, s.month))
                 .unwrap_or_else(|| format!("#{id}"))
         })
     });
     let back = move || {
-        statement.with(|s| match s {
-            Some(s) => format!("/shops?park={}", s.shop.park_id),
+        statement.with(|s| match s.as_ref().and_then(|s| s.shop.park_id()) {
+            Some(park) => format!("/shops?park={park}"),
             None => "/shops".to_owned(),
         })
     };
