@@ -299,8 +299,17 @@ fn offer_form(shop: i64, state: ShopsState, editing: RwSignal<Option<Offer>>) ->
         .into_any(),
     }
     };
+    let node = NodeRef::<leptos::html::H4>::new();
+    // The form is under the list: a change chosen in a row brings it into view.
+    Effect::new(move |_| {
+        if editing.with(Option::is_some)
+            && let Some(title) = node.get_untracked()
+        {
+            title.scroll_into_view();
+        }
+    });
     view! {
-        <h4 data-testid="offer-form-title">
+        <h4 data-testid="offer-form-title" node_ref=node>
             {move || match editing.get() {
                 Some(o) => fill("{} · {}", &[Text::EditOffer.text(lang.get()), &o.name]),
                 None => Text::NewOffer.text(lang.get()).to_owned(),

@@ -339,8 +339,18 @@ fn shop_form(state: ShopsState, editing: RwSignal<Option<Shop>>) -> impl IntoVie
         });
     };
     let lang = i18n::lang();
+    let node = NodeRef::<leptos::html::Section>::new();
+    // The form is under the list: a change chosen in a row brings it into view (on a phone
+    // it would be a screen away).
+    Effect::new(move |_| {
+        if editing.with(Option::is_some)
+            && let Some(section) = node.get_untracked()
+        {
+            section.scroll_into_view();
+        }
+    });
     view! {
-        <section>
+        <section node_ref=node>
             <h3 data-testid="shop-form-title">
                 {move || match editing.get() {
                     Some(s) => fill("{} · {}", &[Text::EditShop.text(lang.get()), &s.name]),
