@@ -12,6 +12,7 @@ use crate::i18n::{Lang, Text, fill};
 mod parking;
 mod pyun;
 mod shop;
+mod shops;
 mod stay;
 mod vip;
 mod vip_import;
@@ -20,6 +21,7 @@ mod vip_sync;
 pub(crate) use parking::*;
 pub(crate) use pyun::*;
 pub(crate) use shop::*;
+pub(crate) use shops::*;
 pub(crate) use stay::*;
 pub(crate) use vip::*;
 pub(crate) use vip_import::*;
@@ -110,6 +112,14 @@ impl ApiError {
                     "nothing_to_sync" => Some(Text::NothingToSync),
                     "session_closed" => Some(Text::SessionClosedError),
                     "invalid_discount_value" => Some(Text::DiscountValueError),
+                    "shop_name_taken" => Some(Text::ShopNameTaken),
+                    "offer_name_taken" => Some(Text::OfferNameTaken),
+                    "invalid_quota" => Some(Text::QuotaInvalid),
+                    "offer_shape" => Some(Text::OfferShapeError),
+                    "unknown_product" => Some(Text::UnknownProductError),
+                    "unsupported_discount" => Some(Text::UnsupportedDiscountError),
+                    "shop_required" => Some(Text::ShopRequired),
+                    "unknown_shop" => Some(Text::UnknownShop),
                     "park_code_taken" => Some(Text::ParkCodeTaken),
                     "mallcoo_park_id_taken" => Some(Text::MallcooParkIdTaken),
                     "pyun_park_uuid_taken" => Some(Text::PyunParkUuidTaken),
@@ -277,6 +287,9 @@ pub(crate) struct User {
     /// Whether sign-in is refused (not sent by `/auth/me`).
     #[serde(default)]
     pub(crate) disabled: bool,
+    /// The shop a merchant is bound to.
+    #[serde(default)]
+    pub(crate) shop_id: Option<i64>,
 }
 
 /// `POST /api/v1/auth/login`.
@@ -303,18 +316,20 @@ pub(crate) async fn users() -> Result<Vec<User>, ApiError> {
     get("/api/v1/users").await
 }
 
-/// `POST /api/v1/users`.
+/// `POST /api/v1/users`; a merchant names its shop (`shop_id`) instead of car parks.
 pub(crate) async fn create_user(
     username: &str,
     password: &str,
     role: Role,
     parks: &[i64],
+    shop_id: Option<i64>,
 ) -> Result<User, ApiError> {
-    post(
-        "/api/v1/users",
-        json!({ "username": username, "password": password, "role": role, "parks": parks }),
-    )
-    .await
+    let mut body =
+        json!({ "username": username, "password": password, "role": role, "parks": parks });
+    if let Some(shop) = shop_id {
+        body["shop_id"] = shop.into();
+    }
+    post("/api/v1/users", body).await
 }
 
 /// `PUT /api/v1/users/{id}` with a partial change (`role`, `parks`, `disabled`, `password`).

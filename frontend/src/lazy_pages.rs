@@ -83,6 +83,14 @@ page_group! {
 }
 
 page_group! {
+    /// The car parks' shops, their offers and statements (issue 17).
+    shop_pages: ShopPage {
+        List => ShopsRoute = pages::shops::ShopsPage,
+        Statement => ShopStatementRoute = pages::shop_statement::ShopStatementPage,
+    }
+}
+
+page_group! {
     /// The coupon requests and their outcomes.
     coupon_pages: CouponPage {
         Records => CouponsRoute = pages::coupons::CouponsPage,

@@ -41,6 +41,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("parks/:id/coupons") view={Lazy::<lazy::CouponSettingsRoute>::new()} />
                         <Route path=path!("parks/:id/tariff") view={Lazy::<lazy::TariffEditorRoute>::new()} />
                         <Route path=path!("parks/:id/pyun") view={Lazy::<lazy::PyunGatewayRoute>::new()} />
+                        <Route path=path!("shops") view={Lazy::<lazy::ShopsRoute>::new()} />
+                        <Route path=path!("shops/:id/statement") view={Lazy::<lazy::ShopStatementRoute>::new()} />
                         <Route path=path!("traffic") view={Lazy::<lazy::TrafficRoute>::new()} />
                         <Route path=path!("sessions") view={Lazy::<lazy::SessionsRoute>::new()} />
                         <Route path=path!("sessions/:id") view={Lazy::<lazy::StayRoute>::new()} />

@@ -28,7 +28,7 @@ struct Page {
 }
 
 /// Every page of the frame's section table (`frontend/src/pages/layout.rs`), with real ids.
-fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
+fn pages(park: i64, vip_record: i64, stay: i64, shop: i64) -> Vec<Page> {
     // A merchant opens its shop's page and nothing else.
     const ALL: [bool; 4] = [true, true, true, false];
     const MANAGERS: [bool; 4] = [true, true, false, false];
@@ -48,6 +48,13 @@ fn pages(park: i64, vip_record: i64, stay: i64) -> Vec<Page> {
         page("audit", "/audit", "audit-table", ADMIN),
         page("coupons", "/coupons", "coupon-grant-form", MANAGERS),
         page("vip", "/vip", "vip-records", MANAGERS),
+        page("shops", "/shops", "shops-table", MANAGERS),
+        page(
+            "shop-statement",
+            &format!("/shops/{shop}/statement"),
+            "statement-month",
+            MANAGERS,
+        ),
         page(
             "vip-record",
             &format!("/vip/{vip_record}"),
@@ -93,8 +100,9 @@ const ROLES: [(&str, &str); 4] = [
 const MERCHANT: &str = "till";
 
 /// A site with two car parks, one user per role, a VIP card with a recharge, a gate API key,
-/// the stays of eight cars, and a waiver on one still parked; its VIP record and stay ids.
-async fn site() -> (VipSite, i64, i64) {
+/// the stays of eight cars, a waiver on one still parked, and a shop with two offers; its VIP
+/// record, stay and shop ids.
+async fn site() -> (VipSite, i64, i64, i64) {
     let site = VipSite::start(e2e::server::Backend::Sqlite).await;
     let (status, created) = site
         .add_record(
@@ -150,7 +158,15 @@ async fn site() -> (VipSite, i64, i64) {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    (site, record, stay)
+    // A second offer, for the shops pages' lists.
+    shop_site::offer(
+        &site.server,
+        &site.admin,
+        shop,
+        json!({"name": "免2小时", "discount": {"kind": "minutes", "value": 120}, "daily_quota": 50}),
+    )
+    .await;
+    (site, record, stay, shop)
 }
 
 /// Resizes the window so that the page's viewport is `size` (see `page_checks::set_viewport`).
@@ -182,7 +198,7 @@ async fn open(browser: &Browser, base: &str, page: &Page) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes() {
-    let (site, record, stay) = site().await;
+    let (site, record, stay, shop) = site().await;
     let base = site.server.base_url.clone();
     let browser = Browser::start().await;
     let mut overflowing = Vec::new();
@@ -194,7 +210,7 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
             PASSWORD
         };
         browser.sign_in(&base, user, password).await;
-        for page in pages(site.park_a, record, stay)
+        for page in pages(site.park_a, record, stay, shop)
             .iter()
             .filter(|p| p.roles[i])
         {

@@ -44,7 +44,7 @@ const MERCHANTS: &[Role] = &[Role::Merchant];
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 17] = [
+const SECTIONS: [Section; 19] = [
     Section {
         id: "shop",
         path: "/shop",
@@ -93,6 +93,20 @@ const SECTIONS: [Section; 17] = [
         label: Text::NavCoupons,
         roles: MANAGERS,
         in_nav: true,
+    },
+    Section {
+        id: "shops",
+        path: "/shops",
+        label: Text::NavShops,
+        roles: MANAGERS,
+        in_nav: true,
+    },
+    Section {
+        id: "shop-statement",
+        path: "/shops/:id/statement",
+        label: Text::StatementTitle,
+        roles: MANAGERS,
+        in_nav: false,
     },
     Section {
         id: "vip",

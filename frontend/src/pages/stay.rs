@@ -269,7 +269,7 @@ fn discounts_section(detail: RwSignal<Option<StayDetail>>) -> impl IntoView {
 }
 
 /// `50%`, `12.5%` for per mille values.
-fn percent(per_mille: i64) -> String {
+pub(crate) fn percent(per_mille: i64) -> String {
     if per_mille % 10 == 0 {
         format!("{}%", per_mille / 10)
     } else {
@@ -397,8 +397,9 @@ fn per_mille(s: &str) -> Option<i64> {
     int.parse::<i64>().ok()?.checked_mul(10)?.checked_add(tenth)
 }
 
-/// The waiver a person typed, checked with the ranges the server checks (`DiscountKind`).
-fn read_waiver(kind: &str, value: &str) -> Result<DiscountKind, Text> {
+/// The discount a person typed (a waiver, a shop's offer), checked with the ranges the server
+/// checks (`DiscountKind`): an amount in yuan, whole minutes, a percentage with one decimal.
+pub(crate) fn read_waiver(kind: &str, value: &str) -> Result<DiscountKind, Text> {
     let (number, problem) = match kind {
         "free" => return Ok(DiscountKind::Free),
         "amount" => (parse_yuan(value).ok(), Text::WaiverAmountInvalid),
