@@ -84,7 +84,7 @@ page_group! {
 
 page_group! {
     /// The car parks' shops, their offers and statements (issue 17).
-    shop_pages: ShopPage {
+    shop_admin_pages: ShopAdminPage {
         List => ShopsRoute = pages::shops::ShopsPage,
         Statement => ShopStatementRoute = pages::shop_statement::ShopStatementPage,
     }

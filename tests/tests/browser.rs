@@ -85,6 +85,7 @@ async fn the_sign_in_page_loads_no_page_code_and_each_page_group_arrives_once_on
         "split_admin_pages",
         "split_traffic_pages",
         "split_shop_pages",
+        "split_shop_admin_pages",
     ] {
         assert_eq!(
             fetches_of(&paths, other),

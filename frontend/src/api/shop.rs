@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, get, post};
+use super::{ApiError, OfferDiscount, get, post};
 
 /// The shop itself.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -16,16 +16,6 @@ pub(crate) struct ShopInfo {
     pub(crate) id: i64,
     /// Name, e.g. `一点点奶茶`.
     pub(crate) name: String,
-}
-
-/// What a local-discount offer gives (§5.1 kind and value).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct OfferDiscount {
-    /// `minutes`, `amount`, `free`, `percent`.
-    pub(crate) kind: String,
-    /// Its value (minutes, fen, percent), 0 for `free`.
-    #[serde(default)]
-    pub(crate) value: i64,
 }
 
 /// One offer of the shop with its use today and this month.
