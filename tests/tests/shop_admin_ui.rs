@@ -209,8 +209,35 @@ async fn a_manager_sets_up_a_shop_and_its_offers_and_an_admin_gives_it_a_merchan
     assert_fits_width(&browser, "the shops page").await;
     screenshot(&browser, PHONE, "manager-shops-phone").await;
 
-    // The statement: this Shanghai month, CSV in both encodings, and whatever the server
-    // answers shown in the page (a statement, or why not), never a blank page.
+    // The statement: two cars parked three hours validated by a till with 免两小时; the page
+    // shows this Shanghai month, the line and its totals as the server counts them, and CSV
+    // links in both encodings.
+    let gate = coupon_site::bearer_client(&site.server.api_key("gate", "gate", None));
+    let entered = (chrono::Utc::now() - chrono::TimeDelta::hours(3))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, user) = send(&site.admin, Method::POST, &site.server.url("/api/v1/users"),
+        Some(json!({"username": "till-api", "password": MERCHANT_PW, "role": "merchant", "shop_id": shop_id}))).await;
+    assert_eq!(status, 201, "{user}");
+    let till = site.server.signed_in("till-api", MERCHANT_PW).await;
+    let two_hours = offers.as_array().expect("offers")[0]["id"].clone();
+    for (i, plate) in ["粤B50001", "粤B50002"].into_iter().enumerate() {
+        let (status, body) = send(
+            &gate,
+            Method::POST,
+            &site.server.url("/api/v1/gate/entries"),
+            Some(json!({"park": coupon_site::PARK, "plate": plate, "time": entered})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = send(
+            &till,
+            Method::POST,
+            &site.server.url("/api/v1/shop/validations"),
+            Some(json!({"offer_id": two_hours, "plate": plate, "validation_id": format!("s-{i}")})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
     set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
     browser.click(&format!("shop-statement-{SHOP}")).await;
     let month = protocol::time::to_shanghai(chrono::Utc::now())
@@ -224,20 +251,38 @@ async fn a_manager_sets_up_a_shop_and_its_offers_and_an_admin_gives_it_a_merchan
             format!("/api/v1/shops/{shop_id}/statement.csv?month={month}&encoding={encoding}")
         );
     }
-    let mut answered = false;
-    for _ in 0..200 {
-        if browser.exists("statement-lines").await
-            || browser.exists("statement-empty").await
-            || browser.exists("statement-error").await
-        {
-            answered = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    browser.element("statement-lines").await;
+    let statement = read(
+        &site,
+        &site.manager,
+        &format!("/api/v1/shops/{shop_id}/statement?month={month}"),
+    )
+    .await;
+    assert_eq!(statement["totals"]["delivered"], 2, "{statement}");
+    assert_eq!(
+        browser.text_of("statement-total-delivered").await.trim(),
+        "2"
+    );
+    assert_eq!(browser.text_of("statement-total-refused").await.trim(), "0");
+    let worth = statement["totals"]["worth_fen"].as_i64().expect("worth");
     assert!(
-        answered,
-        "the statement page shows neither a statement nor an error"
+        worth > 0,
+        "two stays of three hours, two free hours each: {statement}"
+    );
+    assert_eq!(
+        browser
+            .attr_of("statement-total-worth", "data-fen")
+            .await
+            .as_deref(),
+        Some(worth.to_string().as_str())
+    );
+    assert!(
+        browser
+            .text_of("statement-total-worth")
+            .await
+            .contains(&format!("{}.{:02}", worth / 100, worth % 100)),
+        "{}",
+        browser.text_of("statement-total-worth").await
     );
     screenshot(&browser, DESKTOP, "manager-shop-statement-desktop").await;
     set_viewport(&browser, PHONE.0, PHONE.1).await;
