@@ -66,6 +66,8 @@ pub struct QrShop {
     pub shop_id: i64,
     /// Its offer of the P云 coupon product.
     pub product_offer: i64,
+    /// The car park's coupon product that offer gives.
+    pub product_id: i64,
 }
 
 impl QrShop {
@@ -107,6 +109,7 @@ impl QrShop {
             cloud,
             shop_id,
             product_offer,
+            product_id: product.as_i64().expect("a product id"),
         }
     }
 

@@ -742,6 +742,7 @@ async fn qr_tokens(backend: Backend) {
     let (cloud, offer_id) = (&qr.cloud, qr.product_offer);
     let site = &cloud.p.site;
     let (server, admin) = (qr.server(), qr.admin());
+    let (shop_id, product) = (qr.shop_id, qr.product_id);
     let local = offer(
         server,
         admin,
