@@ -28,6 +28,20 @@ const FAST_ALERTS: [&str; 5] = [
     "PARKBRIDGE_GATE_SILENCE_SECS=4",
 ];
 
+/// A robot of `kind` with id `id` as ParkBridge is told of it (the stand-in holds the secret).
+fn robot(kind: ChannelKind, id: &str) -> Robot {
+    Robot {
+        kind,
+        id: id.to_owned(),
+        secret: None,
+        keyword: None,
+    }
+}
+
+fn wecom_url(base: &str) -> String {
+    robot_url(base, &robot(ChannelKind::Wecom, WECOM_KEY))
+}
+
 async fn robots() -> (RobotsSandbox, RunningSandbox) {
     let sb = RobotsSandbox::new();
     sb.add_robot(Robot {
@@ -59,15 +73,7 @@ async fn add_channel(site: &CouponSite, body: Value) -> i64 {
 }
 
 async fn dingtalk(site: &CouponSite, base: &str, secret: &str) -> i64 {
-    let url = robot_url(
-        base,
-        &Robot {
-            kind: ChannelKind::Dingtalk,
-            id: DING_TOKEN.to_owned(),
-            secret: None,
-            keyword: None,
-        },
-    );
+    let url = robot_url(base, &robot(ChannelKind::Dingtalk, DING_TOKEN));
     add_channel(
         site,
         json!({"name": "值班群", "kind": "dingtalk", "url": url, "secret": secret}),
@@ -172,15 +178,7 @@ async fn a_refused_credential_is_told_once_and_its_recovery_once(backend: Backen
 async fn gate_silence_opens_and_resolves(backend: Backend) {
     let (robots, running) = robots().await;
     let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
-    let url = robot_url(
-        &running.base_url,
-        &Robot {
-            kind: ChannelKind::Wecom,
-            id: WECOM_KEY.to_owned(),
-            secret: None,
-            keyword: None,
-        },
-    );
+    let url = wecom_url(&running.base_url);
     add_channel(
         &site,
         json!({"name": "企业微信", "kind": "wecom", "url": url, "kinds": ["gate_silence"]}),
@@ -219,15 +217,7 @@ async fn a_channel_refusing_its_secret_is_a_problem_told_elsewhere(backend: Back
     let (robots, running) = robots().await;
     let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
     let bad = dingtalk(&site, &running.base_url, "SECwrong").await;
-    let url = robot_url(
-        &running.base_url,
-        &Robot {
-            kind: ChannelKind::Wecom,
-            id: WECOM_KEY.to_owned(),
-            secret: None,
-            keyword: None,
-        },
-    );
+    let url = wecom_url(&running.base_url);
     add_channel(
         &site,
         json!({"name": "企业微信", "kind": "wecom", "url": url}),
@@ -259,15 +249,7 @@ async fn a_channel_refusing_its_secret_is_a_problem_told_elsewhere(backend: Back
 async fn a_shop_near_its_quota_is_told_to_the_car_parks_channel(backend: Backend) {
     let (robots, running) = robots().await;
     let site = CouponSite::start(backend, sandbox(&[]), &FAST_ALERTS).await;
-    let url = robot_url(
-        &running.base_url,
-        &Robot {
-            kind: ChannelKind::Wecom,
-            id: WECOM_KEY.to_owned(),
-            secret: None,
-            keyword: None,
-        },
-    );
+    let url = wecom_url(&running.base_url);
     add_channel(
         &site,
         json!({"name": "物业经理", "kind": "wecom", "url": url,

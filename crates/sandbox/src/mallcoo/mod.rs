@@ -16,11 +16,9 @@ mod handlers;
 mod records;
 mod state;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use tokio::net::TcpListener;
 
 pub use crate::pyun::RunningSandbox;
 pub use faults::{Fault, FaultRule};
@@ -122,19 +120,6 @@ impl MallcooSandbox {
 
     /// Binds `addr` (port 0 picks one) and serves in a spawned task until the handle is dropped.
     pub async fn start(&self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        // A wildcard bind is still reached through loopback by the tests and the demo.
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
-        } else {
-            addr
-        };
-        let task = tokio::spawn(crate::pyun::conn::serve(listener, self.router()));
-        Ok(RunningSandbox {
-            addr,
-            base_url: format!("http://{host}"),
-            task,
-        })
+        crate::pyun::serve_router(addr, self.router()).await
     }
 }

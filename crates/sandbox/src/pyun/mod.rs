@@ -222,23 +222,32 @@ impl PyunSandbox {
 
     /// Binds `addr` (port 0 picks one) and serves in a spawned task until the handle is dropped.
     pub async fn start(&self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        // A wildcard bind is still reached through loopback by the tests and the demo.
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
-        } else {
-            addr
-        };
-        let base_url = format!("http://{host}");
-        self.with(|s| s.base_url.clone_from(&base_url));
-        let task = tokio::spawn(conn::serve(listener, self.router()));
-        Ok(RunningSandbox {
-            addr,
-            base_url,
-            task,
-        })
+        let running = serve_router(addr, self.router()).await?;
+        self.with(|s| s.base_url.clone_from(&running.base_url));
+        Ok(running)
     }
+}
+
+/// Serves `router` on `addr` with the hand-served connections (`conn`) until the handle drops;
+/// every sandbox starts this way.
+pub(crate) async fn serve_router(
+    addr: SocketAddr,
+    router: axum::Router,
+) -> std::io::Result<RunningSandbox> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    // A wildcard bind is still reached through loopback by the tests and the demo.
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let task = tokio::spawn(conn::serve(listener, router));
+    Ok(RunningSandbox {
+        addr,
+        base_url: format!("http://{host}"),
+        task,
+    })
 }
 
 /// The normalised plate, or the trimmed input when it is not a plate (it then never matches a

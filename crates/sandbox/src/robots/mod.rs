@@ -15,11 +15,10 @@ mod handlers;
 mod judge;
 mod state;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use protocol::alerts::ChannelKind;
-use tokio::net::TcpListener;
 
 pub use crate::pyun::RunningSandbox;
 pub use state::{ForcedAnswer, ReceivedMessage, Robot};
@@ -110,18 +109,6 @@ impl RobotsSandbox {
 
     /// Serves the stand-in on `addr` until the returned handle is dropped.
     pub async fn start(&self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
-        } else {
-            addr
-        };
-        let task = tokio::spawn(crate::pyun::conn::serve(listener, self.router()));
-        Ok(RunningSandbox {
-            addr,
-            base_url: format!("http://{host}"),
-            task,
-        })
+        crate::pyun::serve_router(addr, self.router()).await
     }
 }
