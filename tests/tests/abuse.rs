@@ -660,6 +660,7 @@ struct Ids {
     mallcoo_in: i64,
     shop: i64,
     offer: i64,
+    channel: i64,
 }
 
 /// Every JSON-accepting route of the table with a valid body.
@@ -674,6 +675,7 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
         mallcoo_in,
         shop,
         offer,
+        channel,
     } = ids;
     let park_code = coupon_site::PARK;
     let c = |method: Method, template: &'static str, path: String, caller, body| Case {
@@ -925,6 +927,23 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
         ),
         c(
             Method::POST,
+            "/api/v1/alert-channels",
+            "/api/v1/alert-channels".into(),
+            Caller::Admin,
+            json!({"name": "值班群", "kind": "dingtalk",
+                   "url": "http://127.0.0.1:9/robot/send?access_token=t", "secret": "SECabc",
+                   "keyword": "停车", "kinds": ["gate_silence"], "language": "zh-CN"}),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/alert-channels/{id}",
+            format!("/api/v1/alert-channels/{channel}"),
+            Caller::Admin,
+            json!({"name": "值班群二", "url": "http://127.0.0.1:9/robot/send?access_token=u",
+                   "secret": "SECdef", "keyword": "停车场", "kinds": ["gate_silence"], "language": "en"}),
+        ),
+        c(
+            Method::POST,
             "/api/v1/shop/validations",
             "/api/v1/shop/validations".into(),
             Caller::Merchant,
@@ -953,8 +972,9 @@ fn json_cases(ids: &Ids) -> Vec<Case> {
 
 /// POST routes that take no JSON body (their path parameters are still attacked, as are those
 /// of the DELETE routes).
-const NO_JSON_BODY: [&str; 5] = [
+const NO_JSON_BODY: [&str; 6] = [
     "/api/v1/auth/logout",
+    "/api/v1/alert-channels/{id}/test",
     "/api/v1/credentials/{id}/rotate",
     "/api/v1/parks/{id}/pyun-uploads/resend",
     "/api/v1/parks/{id}/vip-sync/resend",
@@ -1158,6 +1178,17 @@ async fn hostile_strings_scenario(backend: Backend) {
         Some(json!({"username": "abuse-till", "password": "merchant-password-1", "role": "merchant", "shop_id": shop}))).await;
     assert_eq!(status, 201, "{made}");
     let merchant = server.signed_in("abuse-till", "merchant-password-1").await;
+    // An alert channel, for its change route (its robot is nowhere: tests answer `transient`).
+    let (status, made) = send(
+        &site.admin,
+        Method::POST,
+        &server.url("/api/v1/alert-channels"),
+        Some(json!({"name": "abuse channel", "kind": "wecom",
+                    "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let channel = made["id"].as_i64().unwrap();
     let ids = Ids {
         park,
         product: site.product_id,
@@ -1168,6 +1199,7 @@ async fn hostile_strings_scenario(backend: Backend) {
         mallcoo_in: inbound["credential"]["id"].as_i64().unwrap(),
         shop,
         offer,
+        channel,
     };
     let callers = Callers {
         anonymous: Client::new(),
