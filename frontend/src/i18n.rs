@@ -737,6 +737,8 @@ table! {
     ChannelKeyword => "关键词", "Keyword";
     ChannelKinds => "问题类型", "Problem kinds";
     ChannelAllKinds => "全部类型", "All kinds";
+    ChannelParksHint => "不选即全部车场（含以后新建的）", "None chosen: every car park, new ones included";
+    ChannelKindsHint => "不选即全部类型", "None chosen: every kind";
     ChannelLanguage => "语言", "Language";
     ChannelEnabled => "启用", "Enabled";
     ChannelState => "状态", "State";

@@ -468,10 +468,10 @@ fn channel_form(
                 <Field label=Text::ChannelKeyword error=at("keyword") error_test_id="channel-keyword-error">
                     <TextInput value=keyword test_id="channel-keyword" invalid=move || at("keyword").get().is_some() />
                 </Field>
-                <Field label=Text::Parks hint=Text::AllParks error=at("parks") error_test_id="channel-parks-error" group=true>
+                <Field label=Text::Parks hint=Text::ChannelParksHint error=at("parks") error_test_id="channel-parks-error" group=true>
                     <div class="checks">{park_picker(parks, chosen_parks, "channel-park")}</div>
                 </Field>
-                <Field label=Text::ChannelKinds hint=Text::ChannelAllKinds error=at("kinds") error_test_id="channel-kinds-error" group=true>
+                <Field label=Text::ChannelKinds hint=Text::ChannelKindsHint error=at("kinds") error_test_id="channel-kinds-error" group=true>
                     <div class="checks">{kind_checks}</div>
                 </Field>
                 <Field label=Text::ChannelLanguage error=at("language") error_test_id="channel-language-error">

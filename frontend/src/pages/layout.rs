@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiError, Role, User};
 use crate::i18n::{self, Text, tr};
@@ -333,9 +333,12 @@ fn ProblemsIndicator() -> impl IntoView {
             }
         });
     };
-    // At sign-in, and again when someone else signs in.
+    // At sign-in, when someone else signs in, and on every page change: a problem fixed on
+    // its page should not stay counted until the next poll.
+    let location = use_location();
     Effect::new(move |_| {
         session.with(|u| u.as_ref().map(|u| u.id));
+        location.pathname.track();
         load();
     });
     every(PROBLEMS_POLL, load);
