@@ -710,6 +710,7 @@ table! {
     NavProblems => "问题", "Problems";
     NavAlerts => "告警通道", "Alert channels";
     ProblemsIndicator => "未解决问题 {}", "Open problems: {}";
+    ProblemsBadge => "问题", "⚠";
     ProblemsTitle => "问题", "Problems";
     OpenProblems => "未解决", "Open";
     ResolvedProblems => "最近已解决", "Recently resolved";
