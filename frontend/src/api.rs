@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::i18n::{Lang, Text, fill};
 
+mod alerts;
 mod parking;
 mod pyun;
 mod shop;
@@ -18,6 +19,7 @@ mod vip;
 mod vip_import;
 mod vip_sync;
 
+pub(crate) use alerts::*;
 pub(crate) use parking::*;
 pub(crate) use pyun::*;
 pub(crate) use shop::*;
@@ -126,6 +128,11 @@ impl ApiError {
                     "park_uuid_required" => Some(Text::ParkUuidRequired),
                     "invalid_credential" => Some(Text::InvalidCredential),
                     "invalid_secret" => Some(Text::InvalidSecret),
+                    "invalid_url" => Some(Text::InvalidUrlError),
+                    "invalid_channel" => Some(Text::InvalidChannelError),
+                    "unknown_park" => Some(Text::UnknownParkError),
+                    "unknown_problem_kind" => Some(Text::UnknownProblemKindError),
+                    "channel_name_taken" => Some(Text::ChannelNameTaken),
                     _ => None,
                 };
                 match known {

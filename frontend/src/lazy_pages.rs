@@ -1,4 +1,4 @@
-//! The signed-in pages, fetched in six groups on first use rather than with the first download.
+//! The signed-in pages, fetched in eight groups on first use rather than with the first download.
 //!
 //! Each group is one split point (`wasm_split`, what Leptos' `#[lazy]` expands to): the build's
 //! split step (`crates/xtask/src/bin/wasm_bindgen_split.rs`) moves the code only that group reaches into a
@@ -120,6 +120,15 @@ page_group! {
     /// and its QR encoder.
     shop_pages: ShopPage {
         Desk => ShopRoute = pages::shop::ShopDeskPage,
+    }
+}
+
+page_group! {
+    /// Alerting (issue 18): the problems (admins and managers, opened from the header's count)
+    /// and the channels they are sent to (admins).
+    alert_pages: AlertPage {
+        Problems => ProblemsRoute = pages::problems::ProblemsPage,
+        Channels => AlertChannelsRoute = pages::alert_channels::AlertChannelsPage,
     }
 }
 

@@ -51,6 +51,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users") view={Lazy::<lazy::UsersRoute>::new()} />
                         <Route path=path!("api-keys") view={Lazy::<lazy::ApiKeysRoute>::new()} />
                         <Route path=path!("audit") view={Lazy::<lazy::AuditRoute>::new()} />
+                        <Route path=path!("problems") view={Lazy::<lazy::ProblemsRoute>::new()} />
+                        <Route path=path!("alerts") view={Lazy::<lazy::AlertChannelsRoute>::new()} />
                         <Route path=path!("preview") view={Lazy::<lazy::FeePreviewRoute>::new()} />
                         <Route path=path!("vip") view={Lazy::<lazy::VipRoute>::new()} />
                         // Before `vip/:id`, so "import" is never read as a record id.

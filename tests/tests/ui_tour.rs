@@ -83,6 +83,8 @@ fn pages(park: i64, vip_record: i64, stay: i64, shop: i64) -> Vec<Page> {
             "tariff-editor",
             MANAGERS,
         ),
+        page("problems", "/problems", "problems-open", MANAGERS),
+        page("alerts", "/alerts", "channel-form", ADMIN),
         page("preview", "/preview", "fee-total", ALL),
         page("shop", "/shop", "shop-history", MERCHANT),
     ]

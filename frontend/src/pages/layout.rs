@@ -3,15 +3,17 @@
 //! One table (`SECTIONS`) says which role sees which page; the navigation and the page guard
 //! both read it, so a link is shown exactly when the page would open.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiError, Role, User};
 use crate::i18n::{self, Text, tr};
-use crate::pages::error_line;
+use crate::pages::{error_line, every};
 
 /// The signed-in user, or `None` before `/auth/me` answered or after sign-out.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +46,7 @@ const MERCHANTS: &[Role] = &[Role::Merchant];
 const MANAGERS: &[Role] = &[Role::Admin, Role::PropertyManager];
 const ADMINS: &[Role] = &[Role::Admin];
 
-const SECTIONS: [Section; 19] = [
+const SECTIONS: [Section; 21] = [
     Section {
         id: "shop",
         path: "/shop",
@@ -171,6 +173,22 @@ const SECTIONS: [Section; 19] = [
         roles: MANAGERS,
         in_nav: false,
     },
+    // Reached from the header's count of open problems, and the problems page links the
+    // channels: two more links would not fit the admin's navigation on one line.
+    Section {
+        id: "problems",
+        path: "/problems",
+        label: Text::NavProblems,
+        roles: MANAGERS,
+        in_nav: false,
+    },
+    Section {
+        id: "alerts",
+        path: "/alerts",
+        label: Text::NavAlerts,
+        roles: ADMINS,
+        in_nav: false,
+    },
     Section {
         id: "preview",
         path: "/preview",
@@ -271,6 +289,7 @@ pub fn Layout() -> impl IntoView {
                 })}
             </div>
             <div class="account">
+                <ProblemsIndicator />
                 <span class="who" data-testid="current-user">
                     {move || session.get().map(|u| format!("{} · {}", u.username, u.role.label().text(lang.get())))}
                 </span>
@@ -283,5 +302,62 @@ pub fn Layout() -> impl IntoView {
                 <Outlet />
             </Show>
         </div>
+    }
+}
+
+/// How often the header asks for the open problems.
+const PROBLEMS_POLL: Duration = Duration::from_secs(30);
+
+/// Whether `role` sees problems (and so the header's count of them).
+fn sees_problems(role: Role) -> bool {
+    MANAGERS.contains(&role)
+}
+
+/// The header's count of open problems, red while any is open, linking to the problems page;
+/// shown only to the roles that may open that page. A failed poll keeps the last count.
+#[component]
+fn ProblemsIndicator() -> impl IntoView {
+    let session = session();
+    let count = RwSignal::new(None::<usize>);
+    let load = move || {
+        if !session
+            .get_untracked()
+            .is_some_and(|u| sees_problems(u.role))
+        {
+            count.set(None);
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(list) = api::problems(true).await {
+                count.set(Some(list.len()));
+            }
+        });
+    };
+    // At sign-in, when someone else signs in, and on every page change: a problem fixed on
+    // its page should not stay counted until the next poll.
+    let location = use_location();
+    Effect::new(move |_| {
+        session.with(|u| u.as_ref().map(|u| u.id));
+        location.pathname.track();
+        load();
+    });
+    every(PROBLEMS_POLL, load);
+    let lang = i18n::lang();
+    move || {
+        count.get().map(|n| {
+            let class = if n > 0 {
+                "problems-indicator alarm"
+            } else {
+                "problems-indicator"
+            };
+            let title = i18n::fill(Text::ProblemsIndicator.text(lang.get()), &[&n.to_string()]);
+            view! {
+                <A href="/problems" {..} class=class title=title.clone() aria-label=title
+                    data-testid="problems-indicator">
+                    // Short in English too: the admin's navigation must keep one line.
+                    {tr(Text::ProblemsBadge)}" "<span data-testid="problems-count">{n}</span>
+                </A>
+            }
+        })
     }
 }

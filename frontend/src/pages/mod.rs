@@ -1,5 +1,6 @@
 //! One module per page or page part, plus the small view helpers they share.
 
+pub mod alert_channels;
 pub mod api_keys;
 pub mod audit;
 pub mod coupon_records;
@@ -12,6 +13,7 @@ pub mod layout;
 pub mod login;
 pub mod park_form;
 pub mod parks;
+pub mod problems;
 pub mod pyun_gateway;
 pub mod pyun_uploads;
 pub mod sessions;
