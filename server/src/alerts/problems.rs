@@ -229,8 +229,3 @@ pub async fn reconcile(
     }
     tx.commit().await
 }
-
-/// How many problems are open (the header's indicator); `parks` as in [`list`].
-pub async fn open_count(db: &Db, parks: Option<&[i64]>) -> Result<i64, sqlx::Error> {
-    Ok(list(db, true, parks, Utc::now()).await?.len() as i64)
-}

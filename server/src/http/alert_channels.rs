@@ -78,19 +78,19 @@ pub(crate) struct ChannelChangeBody {
     #[schema(value_type = Option<String>, format = Password, max_length = 2048, pattern = r"^https?://[^\s\x00-\x1F\x7F-\x9F]+$")]
     url: Option<Secret>,
     /// New secret (write-only); `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<String>, format = Password, max_length = 4096, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     secret: Option<Option<Secret>>,
     /// New keyword; `null` removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 32, pattern = r"^[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F])?$")]
     keyword: Option<Option<String>>,
     /// New car parks; `null` for all.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<Vec<i64>>)]
     parks: Option<Option<Vec<i64>>>,
     /// New problem kinds; `null` for all.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(value_type = Option<Vec<String>>)]
     kinds: Option<Option<Vec<String>>>,
     /// `zh-CN` or `en`.
@@ -98,15 +98,6 @@ pub(crate) struct ChannelChangeBody {
     language: Option<String>,
     /// False pauses the channel.
     enabled: Option<bool>,
-}
-
-/// A present field, `null` included (`Some(None)`), apart from an absent one (`None`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Printable text with no space at either end, `max` characters at most (the schema's pattern).

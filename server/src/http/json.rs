@@ -79,6 +79,16 @@ fn reject(r: JsonRejection) -> ApiError {
     }
 }
 
+/// For `#[serde(default, deserialize_with = "…")]`: a present field, `null` included
+/// (`Some(None)`), apart from an absent one (`None`) — a change body's "remove it" vs "keep it".
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -382,16 +382,11 @@ pub(crate) struct OfferChangeBody {
     #[schema(minimum = 1)]
     daily_quota: Option<i64>,
     /// Validations per Shanghai month; `null`: unlimited.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json::present")]
     #[schema(minimum = 1)]
     monthly_quota: Option<Option<i64>>,
     /// Whether it may be given.
     active: Option<bool>,
-}
-
-/// A present field, `null` included (`Some(None)`), apart from an absent one (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// `PUT /api/v1/offers/{id}`.
