@@ -7,7 +7,6 @@
 //! connections, garbage bodies) on demand.
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod mallcoo;
 pub mod pyun;
 pub mod robots;

@@ -1,5 +1,5 @@
 //! `cargo xtask bench`: builds the admin UI (its wasm bundle is measured), the server and the
-//! load tool with `--release`, then runs `pb-bench` (see `sandbox::bench`), which writes
+//! load tool with `--release`, then runs `pb-bench` (see `crates/bench`), which writes
 //! `target/bench-report.md`.
 
 use crate::cmd::{self, command, step};
@@ -29,7 +29,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
                 "-p",
                 "parkbridge",
                 "-p",
-                "sandbox",
+                "bench",
                 "--bin",
                 "parkbridge",
                 "--bin",

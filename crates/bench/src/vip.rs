@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::report::Row;
 use super::server::{PARK_NAME, PARK_UUID, Server};
 use super::throughput::rate;
-use crate::pyun::{Endpoint, PyunSandbox};
+use sandbox::pyun::{Endpoint, PyunSandbox};
 
 /// Target: seconds for the confirmed import of 100,000 rows (any size is held to it).
 pub const IMPORT_TARGET_S: f64 = 10.0;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::latency::plate;
 use super::server::PARK_CODE;
-use crate::pyun::{Endpoint, PyunSandbox};
+use sandbox::pyun::{Endpoint, PyunSandbox};
 
 /// How often delivery progress is read from the sandbox.
 const POLL: Duration = Duration::from_millis(20);

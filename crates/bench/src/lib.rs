@@ -1,4 +1,4 @@
-//! `pb-bench`: ParkBridge's speed targets measured against the real binary and this P云 sandbox.
+//! `pb-bench`: ParkBridge's speed targets measured against the real binary and the sandboxes.
 //!
 //! One run starts the sandbox in-process, prepares a fresh data directory through the CLI and
 //! the admin API, and then runs three scenarios, each on its own `parkbridge serve` (the coupon
@@ -15,6 +15,7 @@
 //!
 //! A missed target is a finding, written in the report; only a run that could not measure
 //! returns an error.
+#![deny(missing_docs)]
 
 pub mod bare;
 pub mod first_render;
@@ -29,7 +30,7 @@ pub mod vip;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::pyun::PyunSandbox;
+use sandbox::pyun::PyunSandbox;
 use report::{Report, Row, ms, ms_diff};
 use server::{API_TYPE, APP_ID, APP_SECRET, Instance, PARK_UUID};
 use throughput::rate;

@@ -1,12 +1,12 @@
 //! `pb-bench`: measures ParkBridge's added latency and throughput against the P云 sandbox.
 //!
-//! `cargo xtask bench` builds and runs it; see `sandbox::bench` for what is measured.
+//! `cargo xtask bench` builds and runs it; see the `bench` crate for what is measured.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use sandbox::bench::{self, Options};
+use bench::{self, Options};
 
 /// Measures the `parkbridge` binary given; the report goes to stdout and to `--out`.
 #[derive(Debug, Parser)]
