@@ -30,8 +30,8 @@ pub mod vip;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use sandbox::pyun::PyunSandbox;
 use report::{Report, Row, ms, ms_diff};
+use sandbox::pyun::PyunSandbox;
 use server::{API_TYPE, APP_ID, APP_SECRET, Instance, PARK_UUID};
 use throughput::rate;
 

@@ -10,7 +10,8 @@ use tokio::net::TcpListener;
 
 use super::DbArgs;
 use crate::http::{
-    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Settings, build_router, connections,
+    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Services, Settings, build_router,
+    connections,
 };
 use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
 use crate::outbox::retry::Policy;
@@ -186,7 +187,7 @@ pub(crate) async fn serve(
     );
     let pyun_calls = Arc::new(crate::pyun_gateway::call_log::CallLog::start(db.clone()));
     let app = build_router(
-        AppState {
+        AppState::new(Services {
             db,
             settings: Arc::new(settings),
             secrets,
@@ -195,7 +196,7 @@ pub(crate) async fn serve(
             mallcoo_keys: Arc::default(),
             pyun_parks: Arc::default(),
             pyun_calls,
-        },
+        }),
         &args.static_dir,
     );
     let shutdown = shutdown_signal()?;

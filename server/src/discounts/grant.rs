@@ -88,6 +88,7 @@ pub async fn grant(
     if open.is_none() && !window {
         return Err(DiscountsError::NoOpenSession);
     }
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;
     let locked = match &open {
         Some(stay) => lock_open(&mut tx, stay.id).await?,
@@ -225,6 +226,7 @@ pub async fn waive(
             "a waiver is for this stay: amount, minutes, free or percent".to_owned(),
         ));
     }
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;
     if !lock_open(&mut tx, session_id).await? {
         return Err(DiscountsError::SessionClosed);

@@ -102,9 +102,29 @@ impl Default for Settings {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Services`], so that cloning it (axum clones the
+/// state into every route's middleware and handler for each request, a score of times) costs one
+/// reference count instead of one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// Shares `services` with every handler.
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The database, settings, secrets and caches behind [`AppState`].
+pub struct Services {
     /// The database.
     pub db: Db,
     /// Start-up settings.

@@ -98,6 +98,7 @@ pub async fn pay(
     let fee_id = FeeId::parse(&req.fee_id).map_err(|_| {
         Refusal::refused("feeId 无效（不是本车场签发的），请重新查询 GetParkingPaymentInfo")
     })?;
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;
     let result = record(
         &mut tx,

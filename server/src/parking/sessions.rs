@@ -155,6 +155,7 @@ pub async fn enter(db: &Db, park_id: i64, e: NewEntry) -> Result<Entered, Parkin
         } else {
             e.barcode.clone()
         };
+        let _turn = db.write_turn().await;
         let mut tx = db.pool.begin().await?;
         let result = enter_tx(&mut tx, park_id, &e, barcode.as_deref()).await;
         let result = match result {
@@ -366,6 +367,7 @@ pub async fn exit(
                 exit: at,
             });
         }
+        let _turn = db.write_turn().await;
         let mut tx = db.pool.begin().await?;
         if let Some(closed) = close(&mut tx, park_id, open.id, tariff, at, gate).await? {
             tx.commit().await?;

@@ -46,6 +46,7 @@ pub async fn bill(
     {
         return Ok(reply(park, &stay, &order, now, &figure));
     }
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;
     if !lock_open(&mut tx, stay.id).await? {
         return Ok(BillingReply::NoRecord);

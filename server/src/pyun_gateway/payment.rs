@@ -40,6 +40,7 @@ pub async fn notice(
             "P云 payment for an order we never issued: refused, P云 refunds");
         return Ok(PaymentResultReply::UnknownOrder);
     };
+    let _turn = db.write_turn().await;
     let mut tx = db.pool.begin().await?;
     // The write that serialises everything that changes what this stay owes.
     sqlx::query("UPDATE parking_sessions SET updated_at = updated_at WHERE id = $1")

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 use bench::{self, Options};
+use clap::Parser;
 
 /// Measures the `parkbridge` binary given; the report goes to stdout and to `--out`.
 #[derive(Debug, Parser)]
