@@ -135,7 +135,9 @@ async fn the_english_switch_translates_everything_and_survives_a_reload() {
         .await;
     browser.wait_for_text("health", |t| t == "Service OK").await;
     browser.client.refresh().await.expect("reload");
-    browser.wait_for_text("nav-system", |t| t == "System ▾").await;
+    browser
+        .wait_for_text("nav-system", |t| t == "System ▾")
+        .await;
     assert_eq!(
         browser.text_of("app-title").await,
         "ParkBridge parking gateway"

@@ -491,8 +491,14 @@ async fn each_channels_last_sends_read_back_newest_first(backend: Backend) {
     let create = |body: Value| {
         let (server, admin) = (&server, &admin);
         async move {
-            let (status, channel) =
-                call(server, admin, Method::POST, "/api/v1/alert-channels", Some(body)).await;
+            let (status, channel) = call(
+                server,
+                admin,
+                Method::POST,
+                "/api/v1/alert-channels",
+                Some(body),
+            )
+            .await;
             assert_eq!(status, 201, "{channel}");
             channel["id"].as_i64().unwrap()
         }
@@ -500,12 +506,16 @@ async fn each_channels_last_sends_read_back_newest_first(backend: Backend) {
     // DingTalk with a wrong secret; WeCom told of misconfigured channels; a second WeCom robot
     // for gate silence only.
     let ding_url = robot_url(base, &robot(ChannelKind::Dingtalk, DING_TOKEN, None, None));
-    let ding = create(json!({"name": "物业值班群", "kind": "dingtalk", "url": ding_url,
-        "secret": "SECwrong", "keyword": "停车"}))
+    let ding = create(
+        json!({"name": "物业值班群", "kind": "dingtalk", "url": ding_url,
+        "secret": "SECwrong", "keyword": "停车"}),
+    )
     .await;
     let wecom_url = robot_url(base, &robot(ChannelKind::Wecom, WECOM_KEY, None, None));
-    let wecom = create(json!({"name": "企业微信群", "kind": "wecom", "url": wecom_url,
-        "kinds": ["channel_misconfigured"]}))
+    let wecom = create(
+        json!({"name": "企业微信群", "kind": "wecom", "url": wecom_url,
+        "kinds": ["channel_misconfigured"]}),
+    )
     .await;
     sb.add_robot(robot(ChannelKind::Wecom, "gate-only", None, None));
     let gate_url = robot_url(base, &robot(ChannelKind::Wecom, "gate-only", None, None));
@@ -556,7 +566,11 @@ async fn each_channels_last_sends_read_back_newest_first(backend: Backend) {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
     assert_eq!(
-        (&list[0]["message"], &list[0]["state"], &list[0]["vendor_code"]),
+        (
+            &list[0]["message"],
+            &list[0]["state"],
+            &list[0]["vendor_code"]
+        ),
         (&json!("test"), &json!("sent"), &Value::Null)
     );
     assert_eq!(list[1]["message"], "opened");
@@ -590,7 +604,10 @@ async fn each_channels_last_sends_read_back_newest_first(backend: Backend) {
     for id in [ding, wecom] {
         let (_, list) = sends(&server, &admin, id, "?limit=50").await;
         for secret in [DING_TOKEN, "SECwrong", WECOM_KEY] {
-            assert!(!list.to_string().contains(secret), "{secret} leaked: {list}");
+            assert!(
+                !list.to_string().contains(secret),
+                "{secret} leaked: {list}"
+            );
         }
     }
     // A deleted channel's sends go with it.

@@ -83,7 +83,10 @@ async fn a_refused_credential_is_told_once_and_its_recovery_once(backend: Backen
         .collect();
     assert_eq!(
         read,
-        [(Some("resolved"), Some("sent")), (Some("opened"), Some("sent"))],
+        [
+            (Some("resolved"), Some("sent")),
+            (Some("opened"), Some("sent"))
+        ],
         "{sends:?}"
     );
     assert_eq!(sends[1]["problem_title"], "对接凭证被拒绝");

@@ -15,8 +15,8 @@
 use std::time::Duration;
 
 use e2e::alert_site::{
-    DING_SECRET, DING_TOKEN, FAST_ALERTS, PLATE, WECOM_KEY, add_channel, channel_sends,
-    gate_entry, open_problems, problems, robots, set_pyun_secret, url_of,
+    DING_SECRET, DING_TOKEN, FAST_ALERTS, PLATE, WECOM_KEY, add_channel, channel_sends, gate_entry,
+    open_problems, problems, robots, set_pyun_secret, url_of,
 };
 use e2e::browser::Browser;
 use e2e::coupon_site::{
@@ -342,16 +342,22 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     // Reached from the navigation's 系统 menu.
     browser.click("nav-alerts").await;
     browser.element(&row()).await;
-    texts_within(&browser, &format!("channel-sends-{CHANNEL}"), "channel-sends-empty", |t| {
-        t.len() == 1
-    })
+    texts_within(
+        &browser,
+        &format!("channel-sends-{CHANNEL}"),
+        "channel-sends-empty",
+        |t| t.len() == 1,
+    )
     .await;
 
     // Paused from the page; P云 then refuses our secret at the car park.
     click_in_row(&browser, "channel-pause").await;
     row_text(&browser, "channel-enabled", |t| t == "已暂停").await;
     assert!(
-        channels(&site).await.iter().any(|c| c["id"] == ding && c["enabled"] == false),
+        channels(&site)
+            .await
+            .iter()
+            .any(|c| c["id"] == ding && c["enabled"] == false),
         "paused through the API too"
     );
     set_pyun_secret(&site, "not-the-secret").await;
@@ -368,15 +374,24 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     );
     browser.click("channel-sends-refresh").await;
     let wecom_sends = "channel-sends-企业微信群";
-    texts_within(&browser, wecom_sends, "channel-send-state", |t| t == ["已送达"]).await;
-    texts_within(&browser, wecom_sends, "channel-send-message", |t| t == ["首次"]).await;
+    texts_within(&browser, wecom_sends, "channel-send-state", |t| {
+        t == ["已送达"]
+    })
+    .await;
+    texts_within(&browser, wecom_sends, "channel-send-message", |t| {
+        t == ["首次"]
+    })
+    .await;
     let what = texts_within(&browser, wecom_sends, "channel-send-what", |t| t.len() == 1).await;
     assert!(
         what[0].contains("对接凭证被拒绝") && what[0].contains("测试广场"),
         "{what:?}"
     );
     let ding_sends = format!("channel-sends-{CHANNEL}");
-    texts_within(&browser, &ding_sends, "channel-sends-empty", |t| t.len() == 1).await;
+    texts_within(&browser, &ding_sends, "channel-sends-empty", |t| {
+        t.len() == 1
+    })
+    .await;
 
     // Resumed: DingTalk is told of the problem still open, and its list says so.
     click_in_row(&browser, "channel-pause").await;
@@ -384,8 +399,14 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     let told = shown_by(&robots, DING_TOKEN, 1).await;
     assert!(told[0].contains("对接凭证被拒绝"), "{told:?}");
     browser.click("channel-sends-refresh").await;
-    texts_within(&browser, &ding_sends, "channel-send-state", |t| t == ["已送达"]).await;
-    texts_within(&browser, &ding_sends, "channel-send-answer", |t| t == ["ok"]).await;
+    texts_within(&browser, &ding_sends, "channel-send-state", |t| {
+        t == ["已送达"]
+    })
+    .await;
+    texts_within(&browser, &ding_sends, "channel-send-answer", |t| {
+        t == ["ok"]
+    })
+    .await;
     shoot(&browser, "alert-channels-sends").await;
 
     // The page in English: the channels, their states and their sends.
@@ -393,8 +414,14 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     browser.wait_for_text("sign-out", |t| t == "Sign out").await;
     row_text(&browser, "channel-enabled", |t| t == "Active").await;
     row_text(&browser, "channel-kind", |t| t == "DingTalk").await;
-    texts_within(&browser, &ding_sends, "channel-send-message", |t| t == ["First"]).await;
-    texts_within(&browser, &ding_sends, "channel-send-state", |t| t == ["Sent"]).await;
+    texts_within(&browser, &ding_sends, "channel-send-message", |t| {
+        t == ["First"]
+    })
+    .await;
+    texts_within(&browser, &ding_sends, "channel-send-state", |t| {
+        t == ["Sent"]
+    })
+    .await;
     let what = texts_within(&browser, &ding_sends, "channel-send-what", |t| t.len() == 1).await;
     assert!(what[0].contains("Credential refused"), "{what:?}");
     assert_eq!(browser.text_of("nav-system").await, "System ▾");
@@ -409,14 +436,19 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     browser.wait_gone("channel-edit-form").await;
     row_text(&browser, "channel-has-secret", |t| t == "否").await;
     assert!(
-        channels(&site).await.iter().any(|c| c["id"] == ding && c["has_secret"] == false),
+        channels(&site)
+            .await
+            .iter()
+            .any(|c| c["id"] == ding && c["has_secret"] == false),
         "the secret is gone on the server"
     );
     click_in_row(&browser, "channel-test").await;
     row_text(&browser, "channel-test-code", |t| t == "310000").await;
     browser.click("channel-sends-refresh").await;
-    let states =
-        texts_within(&browser, &ding_sends, "channel-send-state", |t| t.len() == 2).await;
+    let states = texts_within(&browser, &ding_sends, "channel-send-state", |t| {
+        t.len() == 2
+    })
+    .await;
     assert_eq!(states, ["配置错误", "已送达"], "newest first");
     let codes = texts_within(&browser, &ding_sends, "channel-send-code", |t| t.len() == 1).await;
     assert_eq!(codes, ["310000"]);
@@ -487,7 +519,10 @@ async fn routing_chosen_on_the_page_is_kept_and_honoured_by_the_server() {
     browser.select("channel-language", "en").await;
     browser.click("channel-save").await;
     let routed_row = format!("channel-row-{ROUTED}");
-    texts_within(&browser, &routed_row, "channel-parks", |t| t == ["测试广场"]).await;
+    texts_within(&browser, &routed_row, "channel-parks", |t| {
+        t == ["测试广场"]
+    })
+    .await;
     texts_within(&browser, &routed_row, "channel-kinds", |t| {
         t == ["Credential refused"]
     })
@@ -523,7 +558,9 @@ async fn routing_chosen_on_the_page_is_kept_and_honoured_by_the_server() {
     assert_eq!(r["state"], "misconfigured", "{r}");
     let all = shown_by(&robots, WECOM_KEY, 3).await;
     assert_eq!(
-        all.iter().filter(|t| t.contains("道闸长时间无进出记录")).count(),
+        all.iter()
+            .filter(|t| t.contains("道闸长时间无进出记录"))
+            .count(),
         2,
         "{all:?}"
     );

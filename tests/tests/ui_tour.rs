@@ -320,13 +320,19 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
         assert!(top >= nav_bottom.as_f64().expect("bottom") - 1.0, "{menu}");
     }
     assert_eq!(
-        browser.attr_of("nav-system", "aria-expanded").await.as_deref(),
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
         Some("true")
     );
     page_checks::screenshot(&browser, DESKTOP, "admin-nav-system-menu-desktop").await;
     browser.click("current-user").await;
     assert_eq!(
-        browser.attr_of("nav-system", "aria-expanded").await.as_deref(),
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
         Some("false")
     );
     browser.click("nav-alerts").await;
@@ -345,7 +351,10 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
         "{class:?}"
     );
     assert_eq!(
-        browser.attr_of("nav-system", "aria-expanded").await.as_deref(),
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
         Some("false"),
         "the menu closes once a page is chosen"
     );
@@ -381,8 +390,14 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
     );
     browser.click("menu-toggle").await;
     assert!(shown("nav-users").await, "the menu does not open");
-    assert!(shown("nav-problems").await, "the problems are not in the open menu");
-    assert!(shown("nav-alerts").await, "the 系统 links are not listed in the open menu");
+    assert!(
+        shown("nav-problems").await,
+        "the problems are not in the open menu"
+    );
+    assert!(
+        shown("nav-alerts").await,
+        "the 系统 links are not listed in the open menu"
+    );
     assert!(shown("sign-out").await, "sign-out is not in the open menu");
     page_checks::screenshot(&browser, PHONE, "admin-nav-menu-phone").await;
     browser.click("nav-users").await;

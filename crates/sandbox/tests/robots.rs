@@ -330,7 +330,11 @@ async fn wecom_counts_its_limits_in_utf8_bytes_per_message_type() {
     let markdown = |content: &str| serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
     let text = |content: &str| serde_json::json!({"msgtype": "text", "text": {"content": content}});
     let (status, answer) = post_raw(&url, &markdown(&at_limit)).await;
-    assert_eq!((status, answer["errcode"].as_i64()), (200, Some(0)), "{answer}");
+    assert_eq!(
+        (status, answer["errcode"].as_i64()),
+        (200, Some(0)),
+        "{answer}"
+    );
     let over = format!("{at_limit}x");
     let (_, answer) = post_raw(&url, &markdown(&over)).await;
     assert_eq!(answer["errcode"], 40058, "{answer}");
@@ -344,13 +348,22 @@ async fn wecom_counts_its_limits_in_utf8_bytes_per_message_type() {
     assert_eq!(answer["errcode"], 40058, "{answer}");
     assert_eq!(answer["errmsg"], "text.content exceed max length 2048");
     // ParkBridge sends WeCom markdown, cut within its 4096 bytes however long the digest.
-    let examples: Vec<String> = (0..3000).map(|i| format!("第 {i} 张券：签名错误，请核对密钥")).collect();
+    let examples: Vec<String> = (0..3000)
+        .map(|i| format!("第 {i} 张券：签名错误，请核对密钥"))
+        .collect();
     let d = digest(&examples);
     let call = channel(ChannelKind::Wecom, &url, None).call(&d, Utc::now());
     let body: Value = serde_json::from_str(&call.body).unwrap();
     assert_eq!(body["msgtype"], "markdown");
     let content = body["markdown"]["content"].as_str().unwrap();
-    assert!(content.len() <= 4096 && content.len() > 3500, "{} bytes", content.len());
-    assert_eq!(send(channel(ChannelKind::Wecom, &url, None), &d, Utc::now()).await, Answer::Delivered);
+    assert!(
+        content.len() <= 4096 && content.len() > 3500,
+        "{} bytes",
+        content.len()
+    );
+    assert_eq!(
+        send(channel(ChannelKind::Wecom, &url, None), &d, Utc::now()).await,
+        Answer::Delivered
+    );
     assert_eq!(sb.shown().len(), 3);
 }

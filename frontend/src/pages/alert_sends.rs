@@ -113,14 +113,9 @@ fn send_line(send: ChannelSend) -> impl IntoView {
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    let retry = send.next_attempt_at.map(|t| {
-        move || {
-            i18n::fill(
-                Text::SendRetryAt.text(lang.get()),
-                &[&shanghai_minutes(t)],
-            )
-        }
-    });
+    let retry = send
+        .next_attempt_at
+        .map(|t| move || i18n::fill(Text::SendRetryAt.text(lang.get()), &[&shanghai_minutes(t)]));
     view! {
         <li data-testid="channel-send">
             <span class="when">{shanghai_minutes(send.at)}</span>

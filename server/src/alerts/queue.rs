@@ -155,12 +155,20 @@ impl Sender<'_> {
             Err(channels::OpenChannelError::Storage(e)) => return Err(e),
             Err(e @ channels::OpenChannelError::Sealed(_)) => {
                 tracing::error!(channel = channel_id, "{e}");
-                return self.settle(id, "failed", now, Err(&e.to_string()), now).await;
+                return self
+                    .settle(id, "failed", now, Err(&e.to_string()), now)
+                    .await;
             }
         };
         let (Some(problem), Some(channel)) = (problem, channel) else {
             return self
-                .settle(id, "failed", now, Err("the problem or channel is gone"), now)
+                .settle(
+                    id,
+                    "failed",
+                    now,
+                    Err("the problem or channel is gone"),
+                    now,
+                )
                 .await;
         };
         let link = self

@@ -171,11 +171,7 @@ impl TestRow {
 }
 
 /// The newest `limit` sends to channel `channel_id`, newest first (by when each was made).
-pub async fn recent(
-    db: &Db,
-    channel_id: i64,
-    limit: i64,
-) -> Result<Vec<ChannelSend>, sqlx::Error> {
+pub async fn recent(db: &Db, channel_id: i64, limit: i64) -> Result<Vec<ChannelSend>, sqlx::Error> {
     let messages = sqlx::query_as::<_, MessageRow>(
         "SELECT m.phase, m.state, m.attempts, m.next_at, m.created_at, m.sent_at, m.answer, \
          m.outcome, m.vendor_code, m.vendor_message, p.id AS problem_id, p.kind, p.label, \

@@ -490,4 +490,3 @@ pub(crate) async fn test(
         .ok_or(ApiError::NotFound)?;
     Ok(Json(TestAnswer { sent, channel }))
 }
-
