@@ -99,6 +99,36 @@ async fn texts_within(
     panic!("{test_id} in {scope} never matched: {last:?}");
 }
 
+/// The texts of every `test_id` in channel `name`'s last sends, pressing 刷新 until `pred`
+/// holds for them (the list is read on demand, not polled; 20 s at most).
+async fn sends_texts(
+    browser: &Browser,
+    name: &str,
+    test_id: &str,
+    pred: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let scope = format!("channel-sends-{name}");
+    let script = format!(
+        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
+         .map(e => e.textContent.trim());"
+    );
+    let mut last = Vec::new();
+    for _ in 0..60 {
+        browser.click("channel-sends-refresh").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let v = browser
+            .client
+            .execute(&script, vec![])
+            .await
+            .expect("read the sends");
+        last = serde_json::from_value::<Vec<String>>(v).unwrap_or_default();
+        if pred(&last) {
+            return last;
+        }
+    }
+    panic!("{test_id} in {scope} never matched: {last:?}");
+}
+
 /// The text of `test_id` inside the channel's row, once `pred` holds (20 s at most).
 async fn row_text(browser: &Browser, test_id: &str, pred: impl Fn(&str) -> bool) -> String {
     let texts = texts_within(browser, &row(), test_id, |t| {
@@ -372,9 +402,8 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
         "a paused channel was sent to: {:?}",
         robots.received()
     );
-    browser.click("channel-sends-refresh").await;
     let wecom_sends = "channel-sends-企业微信群";
-    texts_within(&browser, wecom_sends, "channel-send-state", |t| {
+    sends_texts(&browser, "企业微信群", "channel-send-state", |t| {
         t == ["已送达"]
     })
     .await;
@@ -398,11 +427,7 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     row_text(&browser, "channel-enabled", |t| t == "启用中").await;
     let told = shown_by(&robots, DING_TOKEN, 1).await;
     assert!(told[0].contains("对接凭证被拒绝"), "{told:?}");
-    browser.click("channel-sends-refresh").await;
-    texts_within(&browser, &ding_sends, "channel-send-state", |t| {
-        t == ["已送达"]
-    })
-    .await;
+    sends_texts(&browser, CHANNEL, "channel-send-state", |t| t == ["已送达"]).await;
     texts_within(&browser, &ding_sends, "channel-send-answer", |t| {
         t == ["ok"]
     })
@@ -444,11 +469,7 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     );
     click_in_row(&browser, "channel-test").await;
     row_text(&browser, "channel-test-code", |t| t == "310000").await;
-    browser.click("channel-sends-refresh").await;
-    let states = texts_within(&browser, &ding_sends, "channel-send-state", |t| {
-        t.len() == 2
-    })
-    .await;
+    let states = sends_texts(&browser, CHANNEL, "channel-send-state", |t| t.len() == 2).await;
     assert_eq!(states, ["配置错误", "已送达"], "newest first");
     let codes = texts_within(&browser, &ding_sends, "channel-send-code", |t| t.len() == 1).await;
     assert_eq!(codes, ["310000"]);
@@ -576,9 +597,7 @@ async fn routing_chosen_on_the_page_is_kept_and_honoured_by_the_server() {
     assert_eq!(problems(&site, &site.admin, "open").await.len(), 3);
     let sends = channel_sends(&site, routed["id"].as_i64().unwrap()).await;
     assert_eq!(sends.len(), 1, "{sends:?}");
-    let listed = format!("channel-sends-{ROUTED}");
-    browser.click("channel-sends-refresh").await;
-    let what = texts_within(&browser, &listed, "channel-send-what", |t| t.len() == 1).await;
+    let what = sends_texts(&browser, ROUTED, "channel-send-what", |t| t.len() == 1).await;
     assert!(what[0].contains("Credential refused"), "{what:?}");
 
     set_pyun_secret(&site, APP_SECRET).await;

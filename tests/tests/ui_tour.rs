@@ -306,10 +306,10 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
         )
         .await
         .expect("menu boxes");
-    let nav_bottom = browser
+    let button_bottom = browser
         .client
         .execute(
-            "return document.querySelector('[data-testid=nav]').getBoundingClientRect().bottom;",
+            "return document.querySelector('[data-testid=nav-system]').getBoundingClientRect().bottom;",
             vec![],
         )
         .await
@@ -317,7 +317,10 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
     for item in menu.as_array().expect("boxes") {
         let [w, left, right, top] = [0, 1, 2, 3].map(|i| item[i].as_f64().expect("number"));
         assert!(w > 0.0 && left >= 0.0 && right <= 1366.0, "{menu}");
-        assert!(top >= nav_bottom.as_f64().expect("bottom") - 1.0, "{menu}");
+        assert!(
+            top >= button_bottom.as_f64().expect("bottom") - 1.0,
+            "{menu}"
+        );
     }
     assert_eq!(
         browser
