@@ -781,6 +781,24 @@ table! {
     UnknownProblemKindError => "未知的问题类型", "Unknown problem kind";
     ChannelNameTaken => "通道名称已存在", "That channel name is taken";
     ShopStatePending => "等待 P云", "Waiting for P云";
+    ChannelSendsTitle => "最近发送", "Last sends";
+    ChannelSendsHint => "每个通道最近 10 条消息，最新的在前；被限流或暂时失败的消息会自动重发", "Each channel's last 10 messages, newest first; rate-limited or failed ones are sent again by themselves";
+    NoChannelSends => "还没有发送过消息", "Nothing sent yet";
+    SendOpened => "首次", "First";
+    SendUpdated => "更新", "Update";
+    SendReminder => "提醒", "Reminder";
+    SendResolved => "已恢复", "Resolved";
+    SendTest => "测试", "Test";
+    SendQueued => "排队中", "Queued";
+    SendSending => "发送中", "Sending";
+    SendRetrying => "暂时失败，将重试", "Failed for now, will retry";
+    SendRateLimited => "被限流，将重试", "Rate limited, will retry";
+    SendSent => "已送达", "Sent";
+    SendMisconfigured => "配置错误", "Misconfigured";
+    SendRefused => "被拒绝", "Refused";
+    SendFailed => "失败", "Failed";
+    SendRetryAt => "重试于 {}", "retry at {}";
+    NavSystem => "系统", "System";
 }
 
 /// Fills the `{}` marks of `template` with `args`, in order.

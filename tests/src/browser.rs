@@ -128,11 +128,34 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
-    /// Waits for the element with `data-testid` and clicks it.
+    /// Waits for the element with `data-testid` and clicks it. A link of a closed navigation
+    /// menu (the admin's "系统") is reached as a person reaches it: the menu's button first.
     pub async fn click(&self, test_id: &str) {
-        self.element(test_id)
+        let el = self.element(test_id).await;
+        let opened = self
+            .client
+            .execute(
+                "const e = document.querySelector(`[data-testid='${arguments[0]}']`); \
+                 const group = e && e.closest('.nav-group'); \
+                 const toggle = group && group.querySelector('.nav-group-toggle'); \
+                 if (toggle && e.getBoundingClientRect().width === 0 \
+                     && toggle.getBoundingClientRect().width > 0) { toggle.click(); return true; } \
+                 return false;",
+                vec![test_id.into()],
+            )
             .await
-            .click()
+            .expect("open the link's menu");
+        if opened == serde_json::Value::Bool(true) {
+            // The menu shows on the next render.
+            for _ in 0..20 {
+                let width = el.rectangle().await.map_or(0.0, |(_, _, width, _)| width);
+                if width > 0.0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        el.click()
             .await
             .unwrap_or_else(|e| panic!("click [data-testid='{test_id}']: {e}"));
     }

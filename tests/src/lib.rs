@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: the real `parkbridge` binary on a loopback port, and
 //! Debian's headless Chromium driven through chromedriver.
 
+pub mod alert_site;
 pub mod browser;
 pub mod cluster;
 pub mod coupon_site;

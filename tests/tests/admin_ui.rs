@@ -29,19 +29,25 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
         nav_of(&browser).await,
         [
             "nav-parks",
-            "nav-credentials",
-            "nav-users",
-            "nav-api-keys",
-            "nav-audit",
             "nav-coupons",
             "nav-shops",
             "nav-vip",
             "nav-traffic",
             "nav-sessions",
-            "nav-preview"
+            "nav-problems",
+            "nav-preview",
+            // The set-up pages, in the 系统 menu.
+            "nav-system",
+            "nav-credentials",
+            "nav-users",
+            "nav-api-keys",
+            "nav-audit",
+            "nav-alerts"
         ]
     );
+    browser.click("nav-system").await;
     assert_eq!(browser.text_of("nav-credentials").await, "凭据");
+    browser.click("nav-system").await;
     browser.click("sign-out").await;
     browser.element("login-form").await;
 
@@ -55,6 +61,7 @@ async fn each_role_sees_only_its_pages_and_is_refused_the_others() {
                 "nav-vip",
                 "nav-traffic",
                 "nav-sessions",
+                "nav-problems",
                 "nav-preview",
             ][..],
             &["/credentials", "/users", "/api-keys", "/audit"][..],
@@ -128,7 +135,9 @@ async fn the_english_switch_translates_everything_and_survives_a_reload() {
         .await;
     browser.wait_for_text("health", |t| t == "Service OK").await;
     browser.client.refresh().await.expect("reload");
-    browser.wait_for_text("nav-users", |t| t == "Users").await;
+    browser
+        .wait_for_text("nav-system", |t| t == "System ▾")
+        .await;
     assert_eq!(
         browser.text_of("app-title").await,
         "ParkBridge parking gateway"
@@ -138,7 +147,7 @@ async fn the_english_switch_translates_everything_and_survives_a_reload() {
 
     // And back to Chinese, re-rendering what is already on screen.
     browser.click("lang-switch").await;
-    browser.wait_for_text("nav-users", |t| t == "用户").await;
+    browser.wait_for_text("nav-system", |t| t == "系统 ▾").await;
     browser.wait_for_text("sign-out", |t| t == "退出登录").await;
     browser.close().await;
 }

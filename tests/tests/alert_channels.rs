@@ -1,13 +1,15 @@
 //! Alert channels through the real binary on SQLite and PostgreSQL, with the robots' stand-in as
 //! the vendors: an admin configures DingTalk, Feishu, WeCom and webhook channels, "send a test
 //! message" shows each vendor's answer and sets the channel's state, bad settings are refused
-//! with their codes, and a robot's token or secret never comes back out.
+//! with their codes, and a robot's token or secret never comes back out. Each channel's last
+//! sends read back newest first: which message about which problem, its state (a rate limit
+//! waiting for its retry included) and the vendor's own code and words.
 
 use e2e::on_both_engines;
 use e2e::server::{Backend, TestServer};
 use protocol::alerts::ChannelKind;
 use reqwest::{Client, Method, StatusCode};
-use sandbox::robots::{Robot, RobotsSandbox, RunningSandbox, robot_url};
+use sandbox::robots::{ForcedAnswer, Robot, RobotsSandbox, RunningSandbox, robot_url};
 use serde_json::{Value, json};
 
 const ADMIN_PW: &str = "admin-password-1";
@@ -444,7 +446,186 @@ async fn bad_settings_are_refused_with_their_codes(backend: Backend) {
     assert_eq!(status, 403);
 }
 
+/// `GET /api/v1/alert-channels/{id}/sends` as `admin`, with `query` (e.g. `?limit=1`).
+async fn sends(server: &TestServer, admin: &Client, id: i64, query: &str) -> (StatusCode, Value) {
+    call(
+        server,
+        admin,
+        Method::GET,
+        &format!("/api/v1/alert-channels/{id}/sends{query}"),
+        None,
+    )
+    .await
+}
+
+/// The channel's sends once `pred` holds for them (detection runs every 200 ms; 20 s at most).
+async fn sends_when(
+    server: &TestServer,
+    admin: &Client,
+    id: i64,
+    pred: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    for _ in 0..100 {
+        let (status, list) = sends(server, admin, id, "").await;
+        assert_eq!(status, 200, "{list}");
+        let list = list.as_array().cloned().unwrap_or_default();
+        if pred(&list) {
+            return list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("channel {id}'s sends never came to what was awaited");
+}
+
+async fn each_channels_last_sends_read_back_newest_first(backend: Backend) {
+    let server = TestServer::start_with(
+        backend,
+        &[
+            "PARKBRIDGE_ALERT_GROUP_WAIT_SECS=1",
+            "PARKBRIDGE_ALERT_TICK_MS=200",
+        ],
+    );
+    let (sb, running) = robots().await;
+    let admin = admin(&server).await;
+    let base = &running.base_url;
+    let create = |body: Value| {
+        let (server, admin) = (&server, &admin);
+        async move {
+            let (status, channel) = call(
+                server,
+                admin,
+                Method::POST,
+                "/api/v1/alert-channels",
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, 201, "{channel}");
+            channel["id"].as_i64().unwrap()
+        }
+    };
+    // DingTalk with a wrong secret; WeCom told of misconfigured channels; a second WeCom robot
+    // for gate silence only.
+    let ding_url = robot_url(base, &robot(ChannelKind::Dingtalk, DING_TOKEN, None, None));
+    let ding = create(
+        json!({"name": "物业值班群", "kind": "dingtalk", "url": ding_url,
+        "secret": "SECwrong", "keyword": "停车"}),
+    )
+    .await;
+    let wecom_url = robot_url(base, &robot(ChannelKind::Wecom, WECOM_KEY, None, None));
+    let wecom = create(
+        json!({"name": "企业微信群", "kind": "wecom", "url": wecom_url,
+        "kinds": ["channel_misconfigured"]}),
+    )
+    .await;
+    sb.add_robot(robot(ChannelKind::Wecom, "gate-only", None, None));
+    let gate_url = robot_url(base, &robot(ChannelKind::Wecom, "gate-only", None, None));
+    let gate = create(json!({"name": "道闸群", "kind": "wecom", "url": gate_url,
+        "kinds": ["gate_silence"]}))
+    .await;
+    let (status, list) = sends(&server, &admin, ding, "").await;
+    assert_eq!((status.as_u16(), list.clone()), (200, json!([])));
+
+    // WeCom's first message about the misconfigured channel meets its rate limit once.
+    sb.force(WECOM_KEY, ForcedAnswer::RateLimit, 1);
+    let answer = test_message(&server, &admin, ding).await;
+    assert_eq!(answer["sent"]["outcome"], "misconfigured", "{answer}");
+    let list = sends_when(&server, &admin, ding, |l| !l.is_empty()).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["message"], "test");
+    assert_eq!(list[0]["state"], "misconfigured");
+    assert_eq!(list[0]["vendor_code"], "310000");
+    assert_eq!(list[0]["vendor_message"], "sign not match");
+    assert_eq!(list[0]["problem_kind"], Value::Null);
+
+    let list = sends_when(&server, &admin, wecom, |l| {
+        l.first().is_some_and(|s| s["state"] == "rate_limited")
+    })
+    .await;
+    let first = &list[0];
+    assert_eq!(first["message"], "opened", "{first}");
+    assert_eq!(first["problem_kind"], "channel_misconfigured");
+    assert_eq!(first["problem_title"], "告警通道配置错误");
+    assert_eq!(first["problem_label"], "物业值班群");
+    assert_eq!(first["park_id"], Value::Null);
+    assert_eq!(first["vendor_code"], "45009");
+    assert_eq!(first["vendor_message"], "api freq out of limit");
+    assert_eq!(first["attempts"], 1);
+    // Tried again in a minute, not now.
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let wait = at(&first["next_attempt_at"]) - at(&first["at"]);
+    assert!(
+        wait >= chrono::TimeDelta::seconds(55) && wait <= chrono::TimeDelta::seconds(65),
+        "{first}"
+    );
+
+    // A test message since: first in the list, delivered.
+    let answer = test_message(&server, &admin, wecom).await;
+    assert_eq!(answer["sent"]["outcome"], "delivered", "{answer}");
+    let (status, list) = sends(&server, &admin, wecom, "").await;
+    assert_eq!(status, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(
+        (
+            &list[0]["message"],
+            &list[0]["state"],
+            &list[0]["vendor_code"]
+        ),
+        (&json!("test"), &json!("sent"), &Value::Null)
+    );
+    assert_eq!(list[1]["message"], "opened");
+    let (_, one) = sends(&server, &admin, wecom, "?limit=1").await;
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    assert_eq!(one[0]["message"], "test");
+
+    // The gate-only channel was told nothing: routing by kind.
+    let (_, list) = sends(&server, &admin, gate, "").await;
+    assert_eq!(list, json!([]));
+    assert!(sb.received().iter().all(|m| m.robot != "gate-only"));
+
+    // Refusals: a limit outside 1–50, an unreadable one, no such channel.
+    for (query, status, code) in [
+        ("?limit=0", 400, "invalid_limit"),
+        ("?limit=51", 400, "invalid_limit"),
+        ("?limit=ten", 400, "invalid_request"),
+        ("?since=1", 400, "invalid_request"),
+    ] {
+        let (got, answer) = sends(&server, &admin, wecom, query).await;
+        assert_eq!(
+            (got.as_u16(), answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{query}: {answer}"
+        );
+    }
+    let (status, _) = sends(&server, &admin, 999, "").await;
+    assert_eq!(status, 404);
+
+    // No robot's token, key or secret in what is read back.
+    for id in [ding, wecom] {
+        let (_, list) = sends(&server, &admin, id, "?limit=50").await;
+        for secret in [DING_TOKEN, "SECwrong", WECOM_KEY] {
+            assert!(
+                !list.to_string().contains(secret),
+                "{secret} leaked: {list}"
+            );
+        }
+    }
+    // A deleted channel's sends go with it.
+    let (status, _) = call(
+        &server,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/alert-channels/{ding}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = sends(&server, &admin, ding, "").await;
+    assert_eq!(status, 404);
+}
+
 on_both_engines! {
     channels_tested => channels_are_tested_against_the_vendors_answers;
     bad_settings => bad_settings_are_refused_with_their_codes;
+    last_sends => each_channels_last_sends_read_back_newest_first;
 }

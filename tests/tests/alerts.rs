@@ -1,129 +1,31 @@
 //! Problems and their digests end to end: the real binary on SQLite and PostgreSQL, P云's
 //! stand-in refusing a wrong secret, and the robots' stand-in as DingTalk and WeCom. One digest
 //! within the group wait names the car park and the partner, 50 more failures repeat nothing,
-//! the fixed secret's first delivery resolves it with one "已恢复"; gate silence opens and
+//! the fixed secret's first delivery resolves it with one "已恢复" (the channel's last sends
+//! list both, newest first); gate silence opens and
 //! resolves; a channel whose secret is wrong becomes a problem told to the other channel.
 
 use std::time::Duration;
 
+use e2e::alert_site::{
+    DING_SECRET, FAST_ALERTS, PLATE, WECOM_KEY, add_channel, channel_sends, dingtalk, gate_entry,
+    problems, robots, set_pyun_secret as set_secret, shown, url_of,
+};
 use e2e::coupon_site::{APP_SECRET, CouponSite, bearer_client, sandbox, send};
 use e2e::on_both_engines;
 use e2e::server::Backend;
 use protocol::alerts::ChannelKind;
 use reqwest::Method;
-use sandbox::robots::{ReceivedMessage, Robot, RobotsSandbox, RunningSandbox, robot_url};
-use serde_json::{Value, json};
-
-const PLATE: &str = "粤B12345";
-const DING_TOKEN: &str = "ops-group";
-const DING_SECRET: &str = "SECops-group-secret";
-const WECOM_KEY: &str = "wecom-ops";
-
-/// Timers short enough for a test: 2 s group wait, passes every 200 ms, no quiet hours.
-const FAST_ALERTS: [&str; 5] = [
-    "PARKBRIDGE_ALERT_GROUP_WAIT_SECS=2",
-    "PARKBRIDGE_ALERT_TICK_MS=200",
-    "PARKBRIDGE_PUBLIC_URL=http://pb.test",
-    "PARKBRIDGE_GATE_QUIET_HOURS=none",
-    "PARKBRIDGE_GATE_SILENCE_SECS=4",
-];
-
-/// A robot of `kind` with id `id` as ParkBridge is told of it (the stand-in holds the secret).
-fn robot(kind: ChannelKind, id: &str) -> Robot {
-    Robot {
-        kind,
-        id: id.to_owned(),
-        secret: None,
-        keyword: None,
-    }
-}
+use serde_json::json;
 
 fn wecom_url(base: &str) -> String {
-    robot_url(base, &robot(ChannelKind::Wecom, WECOM_KEY))
-}
-
-async fn robots() -> (RobotsSandbox, RunningSandbox) {
-    let sb = RobotsSandbox::new();
-    sb.add_robot(Robot {
-        kind: ChannelKind::Dingtalk,
-        id: DING_TOKEN.to_owned(),
-        secret: Some(DING_SECRET.to_owned()),
-        keyword: None,
-    });
-    sb.add_robot(Robot {
-        kind: ChannelKind::Wecom,
-        id: WECOM_KEY.to_owned(),
-        secret: None,
-        keyword: None,
-    });
-    let running = sb.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, running)
-}
-
-async fn add_channel(site: &CouponSite, body: Value) -> i64 {
-    let (status, channel) = send(
-        &site.admin,
-        Method::POST,
-        &site.server.url("/api/v1/alert-channels"),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, 201, "{channel}");
-    channel["id"].as_i64().unwrap()
-}
-
-async fn dingtalk(site: &CouponSite, base: &str, secret: &str) -> i64 {
-    let url = robot_url(base, &robot(ChannelKind::Dingtalk, DING_TOKEN));
-    add_channel(
-        site,
-        json!({"name": "值班群", "kind": "dingtalk", "url": url, "secret": secret}),
-    )
-    .await
-}
-
-/// Waits until the robots showed `n` messages (or fails after 20 s).
-async fn shown(sb: &RobotsSandbox, n: usize) -> Vec<ReceivedMessage> {
-    for _ in 0..200 {
-        let shown = sb.shown();
-        if shown.len() >= n {
-            return shown;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the robots showed {:?}, not {n} messages", sb.shown());
-}
-
-async fn problems(site: &CouponSite, client: &reqwest::Client, state: &str) -> Vec<Value> {
-    let (status, list) = send(
-        client,
-        Method::GET,
-        &site.server.url(&format!("/api/v1/problems?state={state}")),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{list}");
-    list.as_array().unwrap().clone()
-}
-
-async fn set_secret(site: &CouponSite, secret: &str) {
-    let (status, body) = send(
-        &site.admin,
-        Method::PUT,
-        &site.server.url(&format!(
-            "/api/v1/credentials/{}/secret",
-            site.credential_id
-        )),
-        Some(json!({"secret": secret})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    tokio::time::sleep(Duration::from_millis(2100)).await; // the signer cache lives 2 s
+    url_of(base, ChannelKind::Wecom, WECOM_KEY)
 }
 
 async fn a_refused_credential_is_told_once_and_its_recovery_once(backend: Backend) {
     let (robots, running) = robots().await;
     let site = CouponSite::start(backend, sandbox(&[PLATE]), &FAST_ALERTS).await;
-    dingtalk(&site, &running.base_url, DING_SECRET).await;
+    let ding = dingtalk(&site, &running.base_url, DING_SECRET).await;
 
     set_secret(&site, "not-the-secret").await;
     let (_, r) = site.event("ev-bad-1", PLATE).await;
@@ -173,6 +75,23 @@ async fn a_refused_credential_is_told_once_and_its_recovery_once(backend: Backen
     assert_eq!(resolved[0]["state"], "resolved");
     // Every message went out signed: DingTalk refused none.
     assert!(robots.received().iter().all(|m| m.accepted));
+    // The channel's last sends say the same, newest first.
+    let sends = channel_sends(&site, ding).await;
+    let read: Vec<_> = sends
+        .iter()
+        .map(|s| (s["message"].as_str(), s["state"].as_str()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (Some("resolved"), Some("sent")),
+            (Some("opened"), Some("sent"))
+        ],
+        "{sends:?}"
+    );
+    assert_eq!(sends[1]["problem_title"], "对接凭证被拒绝");
+    assert_eq!(sends[1]["park_name"], "测试广场");
+    assert_eq!(sends[1]["vendor_message"], "ok");
 }
 
 async fn gate_silence_opens_and_resolves(backend: Backend) {
@@ -185,22 +104,7 @@ async fn gate_silence_opens_and_resolves(backend: Backend) {
     )
     .await;
     let gate = bearer_client(&site.server.api_key("gate", "gate", None));
-    let enter = |plate: &'static str| {
-        let gate = gate.clone();
-        let url = site.server.url("/api/v1/gate/entries");
-        async move {
-            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let (status, body) = send(
-                &gate,
-                Method::POST,
-                &url,
-                Some(json!({"park": "mall-a", "plate": plate, "time": time})),
-            )
-            .await;
-            assert_eq!(status, 201, "{body}");
-        }
-    };
-    enter("粤B10001").await;
+    gate_entry(&site, &gate, "mall-a", "粤B10001").await;
     // 4 s of silence, then the 2 s group wait.
     let first = shown(&robots, 1).await;
     assert!(
@@ -208,7 +112,7 @@ async fn gate_silence_opens_and_resolves(backend: Backend) {
         "{}",
         first[0].text
     );
-    enter("粤B10002").await;
+    gate_entry(&site, &gate, "mall-a", "粤B10002").await;
     let all = shown(&robots, 2).await;
     assert!(all[1].text.contains("已恢复"), "{}", all[1].text);
 }

@@ -4,43 +4,33 @@
 //! and the channel turns "配置错误", which is itself a problem the header counts in red and the
 //! problems page links back to the channels. A refused P云 secret is a problem at the car park,
 //! listed with its car park and the page where it is fixed; the property manager sees the
-//! count too, mall staff do not. Both pages fit a phone and are photographed.
+//! count too, mall staff do not. A channel paused from the page hears nothing (the robots'
+//! stand-in says so) until resumed; each channel's last sends are listed with their state and
+//! the vendor's answer, in Chinese and in English; a stored secret is removed and a channel
+//! deleted after a confirmation. Routing chosen on the page (car park, problem kind, English)
+//! survives a reload and the server honours it: gate silence at either car park does not reach
+//! the channel, a refused credential at its car park does. Both pages fit a phone and are
+//! photographed.
 
 use std::time::Duration;
 
+use e2e::alert_site::{
+    DING_SECRET, DING_TOKEN, FAST_ALERTS, PLATE, WECOM_KEY, add_channel, channel_sends, gate_entry,
+    open_problems, problems, robots, set_pyun_secret, url_of,
+};
 use e2e::browser::Browser;
-use e2e::coupon_site::{ADMIN_PW, APP_SECRET, CouponSite, MANAGER_PW, sandbox, send};
+use e2e::coupon_site::{
+    ADMIN_PW, APP_SECRET, CouponSite, MANAGER_PW, bearer_client, sandbox, send,
+};
 use e2e::page_checks::{self, DESKTOP, PHONE, assert_fits_width, set_viewport};
 use e2e::server::Backend;
 use protocol::alerts::ChannelKind;
 use reqwest::Method;
-use sandbox::robots::{Robot, RobotsSandbox, RunningSandbox, robot_url};
-use serde_json::json;
+use sandbox::robots::RobotsSandbox;
+use serde_json::{Value, json};
 
-const PLATE: &str = "粤B12345";
-const DING_TOKEN: &str = "ops-group";
-const DING_SECRET: &str = "SECops-group-secret";
 const STAFF_PW: &str = "staff-password-1";
 const CHANNEL: &str = "值班群";
-
-/// Timers short enough for a test: passes every 200 ms, a 2 s group wait.
-const FAST_ALERTS: [&str; 3] = [
-    "PARKBRIDGE_ALERT_GROUP_WAIT_SECS=2",
-    "PARKBRIDGE_ALERT_TICK_MS=200",
-    "PARKBRIDGE_GATE_QUIET_HOURS=none",
-];
-
-async fn robots() -> (RobotsSandbox, RunningSandbox) {
-    let sb = RobotsSandbox::new();
-    sb.add_robot(Robot {
-        kind: ChannelKind::Dingtalk,
-        id: DING_TOKEN.to_owned(),
-        secret: Some(DING_SECRET.to_owned()),
-        keyword: None,
-    });
-    let running = sb.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    (sb, running)
-}
 
 /// Screenshots at laptop and phone width, checking the phone's page does not scroll sideways.
 async fn shoot(browser: &Browser, name: &str) {
@@ -49,42 +39,6 @@ async fn shoot(browser: &Browser, name: &str) {
     assert_fits_width(browser, name).await;
     page_checks::screenshot(browser, PHONE, &format!("{name}-phone")).await;
     set_viewport(browser, DESKTOP.0, DESKTOP.1).await;
-}
-
-/// Replaces the P云 credential's secret through the API, then waits out the signer cache.
-async fn set_pyun_secret(site: &CouponSite, secret: &str) {
-    let (status, body) = send(
-        &site.admin,
-        Method::PUT,
-        &site.server.url(&format!(
-            "/api/v1/credentials/{}/secret",
-            site.credential_id
-        )),
-        Some(json!({"secret": secret})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-}
-
-/// The open problems through the API, until there are `n` (the detector runs every 200 ms).
-async fn open_problems(site: &CouponSite, n: usize) -> Vec<serde_json::Value> {
-    for _ in 0..100 {
-        let (status, list) = send(
-            &site.admin,
-            Method::GET,
-            &site.server.url("/api/v1/problems?state=open"),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{list}");
-        let list = list.as_array().cloned().unwrap_or_default();
-        if list.len() == n {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("the server never had {n} open problems");
 }
 
 /// Opens `path`, whose header asks for the open problems again.
@@ -98,12 +52,14 @@ fn row() -> String {
     format!("channel-row-{CHANNEL}")
 }
 
-/// Clicks `test_id` inside the channel's row.
-async fn click_in_row(browser: &Browser, test_id: &str) {
-    let css = format!("[data-testid='{}'] [data-testid='{test_id}']", row());
+/// Clicks `test_id` inside the element `scope` (a test id).
+async fn click_within(browser: &Browser, scope: &str, test_id: &str) {
+    let css = format!("[data-testid='{scope}'] [data-testid='{test_id}']");
     browser
         .client
-        .find(fantoccini::Locator::Css(&css))
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(&css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
         .click()
@@ -111,27 +67,116 @@ async fn click_in_row(browser: &Browser, test_id: &str) {
         .expect("click");
 }
 
-/// The text of `test_id` inside the channel's row, once `pred` holds (20 s at most).
-async fn row_text(browser: &Browser, test_id: &str, pred: impl Fn(&str) -> bool) -> String {
+/// Clicks `test_id` inside the channel's row.
+async fn click_in_row(browser: &Browser, test_id: &str) {
+    click_within(browser, &row(), test_id).await;
+}
+
+/// The texts of every `test_id` inside `scope`, once `pred` holds for them (20 s at most).
+async fn texts_within(
+    browser: &Browser,
+    scope: &str,
+    test_id: &str,
+    pred: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
     let script = format!(
-        "const e = document.querySelector(\"[data-testid='{}'] [data-testid='{test_id}']\"); \
-         return e ? e.textContent.trim() : null;",
-        row()
+        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
+         .map(e => e.textContent.trim());"
     );
+    let mut last = Vec::new();
     for _ in 0..200 {
         let v = browser
             .client
             .execute(&script, vec![])
             .await
-            .expect("read the row");
-        if let Some(text) = v.as_str()
-            && pred(text)
-        {
-            return text.to_owned();
+            .expect("read the texts");
+        last = serde_json::from_value::<Vec<String>>(v).unwrap_or_default();
+        if pred(&last) {
+            return last;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{test_id} in the channel's row never matched");
+    panic!("{test_id} in {scope} never matched: {last:?}");
+}
+
+/// The texts of every `test_id` in channel `name`'s last sends, pressing 刷新 until `pred`
+/// holds for them (the list is read on demand, not polled; 20 s at most).
+async fn sends_texts(
+    browser: &Browser,
+    name: &str,
+    test_id: &str,
+    pred: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let scope = format!("channel-sends-{name}");
+    let script = format!(
+        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
+         .map(e => e.textContent.trim());"
+    );
+    let mut last = Vec::new();
+    for _ in 0..60 {
+        browser.click("channel-sends-refresh").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let v = browser
+            .client
+            .execute(&script, vec![])
+            .await
+            .expect("read the sends");
+        last = serde_json::from_value::<Vec<String>>(v).unwrap_or_default();
+        if pred(&last) {
+            return last;
+        }
+    }
+    panic!("{test_id} in {scope} never matched: {last:?}");
+}
+
+/// The text of `test_id` inside the channel's row, once `pred` holds (20 s at most).
+async fn row_text(browser: &Browser, test_id: &str, pred: impl Fn(&str) -> bool) -> String {
+    let texts = texts_within(browser, &row(), test_id, |t| {
+        t.first().is_some_and(|t| pred(t))
+    })
+    .await;
+    texts[0].clone()
+}
+
+/// Waits until robot `id` showed `n` messages (20 s at most); its messages' texts.
+async fn shown_by(robots: &RobotsSandbox, id: &str, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let texts: Vec<String> = robots
+            .shown()
+            .into_iter()
+            .filter(|m| m.robot == id)
+            .map(|m| m.text)
+            .collect();
+        if texts.len() >= n {
+            return texts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("robot {id} never showed {n} messages: {:?}", robots.shown());
+}
+
+/// The channels as the API lists them.
+async fn channels(site: &CouponSite) -> Vec<Value> {
+    let (status, list) = send(
+        &site.admin,
+        Method::GET,
+        &site.server.url("/api/v1/alert-channels"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array().cloned().unwrap_or_default()
+}
+
+/// Whether the checkbox `test_id` is checked.
+async fn checked(browser: &Browser, test_id: &str) -> bool {
+    browser
+        .element(test_id)
+        .await
+        .prop("checked")
+        .await
+        .expect("checked property")
+        .is_some_and(|v| v == "true")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,15 +184,7 @@ async fn channels_are_tested_from_the_page_and_problems_are_counted_in_the_heade
     let (robots, running) = robots().await;
     let site = CouponSite::start(Backend::Sqlite, sandbox(&[PLATE]), &FAST_ALERTS).await;
     site.server.add_user("staff", "mall_staff", STAFF_PW);
-    let url = robot_url(
-        &running.base_url,
-        &Robot {
-            kind: ChannelKind::Dingtalk,
-            id: DING_TOKEN.to_owned(),
-            secret: None,
-            keyword: None,
-        },
-    );
+    let url = url_of(&running.base_url, ChannelKind::Dingtalk, DING_TOKEN);
     let browser = Browser::start().await;
     set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
     browser
@@ -306,6 +343,263 @@ async fn channels_are_tested_from_the_page_and_problems_are_counted_in_the_heade
     browser.element("forbidden").await;
 
     // Back to the right secret so the coupon site's own checks stay meaningful.
+    set_pyun_secret(&site, APP_SECRET).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed() {
+    let (robots, running) = robots().await;
+    let base = &running.base_url;
+    let site = CouponSite::start(Backend::Sqlite, sandbox(&[PLATE]), &FAST_ALERTS).await;
+    let ding = add_channel(
+        &site,
+        json!({"name": CHANNEL, "kind": "dingtalk", "secret": DING_SECRET,
+               "url": url_of(base, ChannelKind::Dingtalk, DING_TOKEN)}),
+    )
+    .await;
+    add_channel(
+        &site,
+        json!({"name": "企业微信群", "kind": "wecom",
+               "url": url_of(base, ChannelKind::Wecom, WECOM_KEY)}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
+    browser
+        .sign_in(&site.server.base_url, "root", ADMIN_PW)
+        .await;
+    // Reached from the navigation's 系统 menu.
+    browser.click("nav-alerts").await;
+    browser.element(&row()).await;
+    texts_within(
+        &browser,
+        &format!("channel-sends-{CHANNEL}"),
+        "channel-sends-empty",
+        |t| t.len() == 1,
+    )
+    .await;
+
+    // Paused from the page; P云 then refuses our secret at the car park.
+    click_in_row(&browser, "channel-pause").await;
+    row_text(&browser, "channel-enabled", |t| t == "已暂停").await;
+    assert!(
+        channels(&site)
+            .await
+            .iter()
+            .any(|c| c["id"] == ding && c["enabled"] == false),
+        "paused through the API too"
+    );
+    set_pyun_secret(&site, "not-the-secret").await;
+    let (_, r) = site.event("ev-paused-1", PLATE).await;
+    assert_eq!(r["state"], "misconfigured", "{r}");
+    // WeCom is told; the paused DingTalk robot receives nothing (a second more bounds it).
+    let told = shown_by(&robots, WECOM_KEY, 1).await;
+    assert!(told[0].contains("对接凭证被拒绝"), "{told:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        robots.received().iter().all(|m| m.robot != DING_TOKEN),
+        "a paused channel was sent to: {:?}",
+        robots.received()
+    );
+    let wecom_sends = "channel-sends-企业微信群";
+    sends_texts(&browser, "企业微信群", "channel-send-state", |t| {
+        t == ["已送达"]
+    })
+    .await;
+    texts_within(&browser, wecom_sends, "channel-send-message", |t| {
+        t == ["首次"]
+    })
+    .await;
+    let what = texts_within(&browser, wecom_sends, "channel-send-what", |t| t.len() == 1).await;
+    assert!(
+        what[0].contains("对接凭证被拒绝") && what[0].contains("测试广场"),
+        "{what:?}"
+    );
+    let ding_sends = format!("channel-sends-{CHANNEL}");
+    texts_within(&browser, &ding_sends, "channel-sends-empty", |t| {
+        t.len() == 1
+    })
+    .await;
+
+    // Resumed: DingTalk is told of the problem still open, and its list says so.
+    click_in_row(&browser, "channel-pause").await;
+    row_text(&browser, "channel-enabled", |t| t == "启用中").await;
+    let told = shown_by(&robots, DING_TOKEN, 1).await;
+    assert!(told[0].contains("对接凭证被拒绝"), "{told:?}");
+    sends_texts(&browser, CHANNEL, "channel-send-state", |t| t == ["已送达"]).await;
+    texts_within(&browser, &ding_sends, "channel-send-answer", |t| {
+        t == ["ok"]
+    })
+    .await;
+    shoot(&browser, "alert-channels-sends").await;
+
+    // The page in English: the channels, their states and their sends.
+    browser.click("lang-switch").await;
+    browser.wait_for_text("sign-out", |t| t == "Sign out").await;
+    row_text(&browser, "channel-enabled", |t| t == "Active").await;
+    row_text(&browser, "channel-kind", |t| t == "DingTalk").await;
+    texts_within(&browser, &ding_sends, "channel-send-message", |t| {
+        t == ["First"]
+    })
+    .await;
+    texts_within(&browser, &ding_sends, "channel-send-state", |t| {
+        t == ["Sent"]
+    })
+    .await;
+    let what = texts_within(&browser, &ding_sends, "channel-send-what", |t| t.len() == 1).await;
+    assert!(what[0].contains("Credential refused"), "{what:?}");
+    assert_eq!(browser.text_of("nav-system").await, "System ▾");
+    shoot(&browser, "alert-channels-en").await;
+    browser.click("lang-switch").await;
+    browser.wait_for_text("sign-out", |t| t == "退出登录").await;
+
+    // The stored secret removed: the robot, still in signed mode, now refuses (310000).
+    click_in_row(&browser, "channel-edit").await;
+    browser.element("channel-edit-form").await;
+    browser.click("channel-remove-secret").await;
+    browser.wait_gone("channel-edit-form").await;
+    row_text(&browser, "channel-has-secret", |t| t == "否").await;
+    assert!(
+        channels(&site)
+            .await
+            .iter()
+            .any(|c| c["id"] == ding && c["has_secret"] == false),
+        "the secret is gone on the server"
+    );
+    click_in_row(&browser, "channel-test").await;
+    row_text(&browser, "channel-test-code", |t| t == "310000").await;
+    let states = sends_texts(&browser, CHANNEL, "channel-send-state", |t| t.len() == 2).await;
+    assert_eq!(states, ["配置错误", "已送达"], "newest first");
+    let codes = texts_within(&browser, &ding_sends, "channel-send-code", |t| t.len() == 1).await;
+    assert_eq!(codes, ["310000"]);
+
+    // Deleting asks first: "no" keeps the channel, "yes" removes it and its sends.
+    click_in_row(&browser, "channel-delete").await;
+    let question = browser.text_of("confirm-message").await;
+    assert!(question.contains(CHANNEL), "{question}");
+    browser.click("confirm-no").await;
+    browser.wait_gone("confirm-dialog").await;
+    assert!(browser.exists(&row()).await);
+    click_in_row(&browser, "channel-delete").await;
+    browser.click("confirm-yes").await;
+    browser.element("channel-deleted").await;
+    browser.wait_gone(&row()).await;
+    browser.wait_gone(&ding_sends).await;
+    let left: Vec<Value> = channels(&site).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["name"], "企业微信群");
+
+    set_pyun_secret(&site, APP_SECRET).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_chosen_on_the_page_is_kept_and_honoured_by_the_server() {
+    const ROUTED: &str = "A-coupons";
+    const ROUTED_ROBOT: &str = "wecom-routed";
+    let (robots, running) = robots().await;
+    robots.add_robot(e2e::alert_site::robot(ChannelKind::Wecom, ROUTED_ROBOT));
+    let base = &running.base_url;
+    let site = CouponSite::start(Backend::Sqlite, sandbox(&[PLATE]), &FAST_ALERTS).await;
+    let (status, park_b) = send(
+        &site.admin,
+        Method::POST,
+        &site.server.url("/api/v1/parks"),
+        Some(json!({"code": "mall-b", "name": "东区停车场"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{park_b}");
+    // Everything goes to this one, so what the routed channel misses was due.
+    add_channel(
+        &site,
+        json!({"name": "全部", "kind": "wecom", "url": url_of(base, ChannelKind::Wecom, WECOM_KEY)}),
+    )
+    .await;
+
+    // In English: a WeCom channel for car park A's refused credentials, messages in English.
+    let browser = Browser::start().await;
+    set_viewport(&browser, DESKTOP.0, DESKTOP.1).await;
+    browser
+        .sign_in(&site.server.base_url, "root", ADMIN_PW)
+        .await;
+    browser.click("lang-switch").await;
+    browser.wait_for_text("sign-out", |t| t == "Sign out").await;
+    browser.click("nav-alerts").await;
+    browser.element("channel-row-全部").await;
+    browser.type_into("channel-name", ROUTED).await;
+    browser.select("channel-kind-select", "wecom").await;
+    browser
+        .type_into(
+            "channel-url-input",
+            &url_of(base, ChannelKind::Wecom, ROUTED_ROBOT),
+        )
+        .await;
+    browser.click("channel-park-mall-a").await;
+    browser.click("channel-kind-credential_refused").await;
+    browser.select("channel-language", "en").await;
+    browser.click("channel-save").await;
+    let routed_row = format!("channel-row-{ROUTED}");
+    texts_within(&browser, &routed_row, "channel-parks", |t| {
+        t == ["测试广场"]
+    })
+    .await;
+    texts_within(&browser, &routed_row, "channel-kinds", |t| {
+        t == ["Credential refused"]
+    })
+    .await;
+
+    // Kept: after a reload the edit form shows the same choices, and so does the API.
+    browser.client.refresh().await.expect("reload");
+    click_within(&browser, &routed_row, "channel-edit").await;
+    browser.element("channel-edit-form").await;
+    assert!(checked(&browser, "channel-park-mall-a").await);
+    assert!(!checked(&browser, "channel-park-mall-b").await);
+    assert!(checked(&browser, "channel-kind-credential_refused").await);
+    assert!(!checked(&browser, "channel-kind-gate_silence").await);
+    assert_eq!(browser.value_of("channel-language").await, "en");
+    assert_eq!(browser.text_of("nav-system").await, "System ▾");
+    shoot(&browser, "alert-channels-routing-en").await;
+    browser.click("channel-cancel").await;
+    let routed = channels(&site)
+        .await
+        .into_iter()
+        .find(|c| c["name"] == ROUTED)
+        .expect("the routed channel");
+    assert_eq!(routed["parks"], json!([site.park_id]));
+    assert_eq!(routed["kinds"], json!(["credential_refused"]));
+    assert_eq!(routed["language"], "en");
+
+    // Honoured: gate silence at both car parks (another kind) and a refused credential at A.
+    let gate = bearer_client(&site.server.api_key("gate", "gate", None));
+    gate_entry(&site, &gate, "mall-a", "粤B30001").await;
+    gate_entry(&site, &gate, "mall-b", "粤B30002").await;
+    set_pyun_secret(&site, "not-the-secret").await;
+    let (_, r) = site.event("ev-routed-1", PLATE).await;
+    assert_eq!(r["state"], "misconfigured", "{r}");
+    let all = shown_by(&robots, WECOM_KEY, 3).await;
+    assert_eq!(
+        all.iter()
+            .filter(|t| t.contains("道闸长时间无进出记录"))
+            .count(),
+        2,
+        "{all:?}"
+    );
+    let routed_told = shown_by(&robots, ROUTED_ROBOT, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let routed_told_now = shown_by(&robots, ROUTED_ROBOT, 1).await;
+    assert_eq!(routed_told_now.len(), 1, "{routed_told_now:?}");
+    assert!(
+        routed_told[0].contains("Credential refused") && routed_told[0].contains("测试广场"),
+        "{}",
+        routed_told[0]
+    );
+    assert_eq!(problems(&site, &site.admin, "open").await.len(), 3);
+    let sends = channel_sends(&site, routed["id"].as_i64().unwrap()).await;
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    let what = sends_texts(&browser, ROUTED, "channel-send-what", |t| t.len() == 1).await;
+    assert!(what[0].contains("Credential refused"), "{what:?}");
+
     set_pyun_secret(&site, APP_SECRET).await;
     browser.close().await;
 }

@@ -240,7 +240,7 @@ async fn every_page_of_every_role_fits_a_phone_and_is_photographed_at_both_sizes
 /// The bounding boxes of the navigation's links and sign-out button, and the nav's own.
 const NAV_BOXES_JS: &str = r#"
 const nav = document.querySelector('[data-testid=nav]');
-const items = [...nav.querySelectorAll('[data-testid^=nav-]'), document.querySelector('[data-testid=sign-out]')];
+const items = [...nav.querySelectorAll('.links > [data-testid^=nav-], .nav-group-toggle'), document.querySelector('[data-testid=sign-out]')];
 const box = (e) => { const r = e.getBoundingClientRect(); return { id: e.dataset.testid, top: r.top, bottom: r.bottom, width: r.width }; };
 const links = nav.querySelector('.links');
 return { nav: box(nav), items: items.map(box),
@@ -255,7 +255,8 @@ async fn assert_nav_on_one_line(browser: &Browser, lang: &str) {
         .await
         .expect("nav boxes");
     let items = boxes["items"].as_array().expect("items");
-    assert!(items.len() >= 11, "links and sign-out: {items:?}");
+    // Eight links, the 系统 menu's button and sign-out.
+    assert!(items.len() >= 10, "links and sign-out: {items:?}");
     let row_bottom = items[0]["bottom"].as_f64().expect("bottom");
     for item in items {
         assert!(
@@ -292,6 +293,75 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
     browser.click("lang-switch").await;
     browser.wait_for_text("sign-out", |t| t == "退出登录").await;
 
+    // The 系统 menu opens under its button, inside the window, over the page; a click
+    // elsewhere closes it, and a choice opens the page with the button marked current.
+    browser.click("nav-system").await;
+    let menu = browser
+        .client
+        .execute(
+            "const ids = ['nav-credentials', 'nav-users', 'nav-api-keys', 'nav-audit', 'nav-alerts']; \
+             return ids.map(id => { const r = document.querySelector(`[data-testid='${id}']`).getBoundingClientRect(); \
+             return [r.width, r.left, r.right, r.top]; });",
+            vec![],
+        )
+        .await
+        .expect("menu boxes");
+    let button_bottom = browser
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=nav-system]').getBoundingClientRect().bottom;",
+            vec![],
+        )
+        .await
+        .expect("nav box");
+    for item in menu.as_array().expect("boxes") {
+        let [w, left, right, top] = [0, 1, 2, 3].map(|i| item[i].as_f64().expect("number"));
+        assert!(w > 0.0 && left >= 0.0 && right <= 1366.0, "{menu}");
+        assert!(
+            top >= button_bottom.as_f64().expect("bottom") - 1.0,
+            "{menu}"
+        );
+    }
+    assert_eq!(
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    page_checks::screenshot(&browser, DESKTOP, "admin-nav-system-menu-desktop").await;
+    browser.click("current-user").await;
+    assert_eq!(
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    browser.click("nav-alerts").await;
+    browser.element("channel-form").await;
+    let class = browser.attr_of("nav-system", "class").await;
+    assert!(
+        browser
+            .client
+            .execute(
+                "return document.querySelector('.nav-group').classList.contains('current');",
+                vec![]
+            )
+            .await
+            .expect("class")
+            == Value::Bool(true),
+        "{class:?}"
+    );
+    assert_eq!(
+        browser
+            .attr_of("nav-system", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("false"),
+        "the menu closes once a page is chosen"
+    );
+
     // A phone: the links wait behind the menu button, which opens and closes them.
     viewport(&browser, PHONE).await;
     let shown = |id: &'static str| {
@@ -323,7 +393,16 @@ async fn the_admin_navigation_keeps_one_line_at_1366_and_folds_into_a_menu_on_a_
     );
     browser.click("menu-toggle").await;
     assert!(shown("nav-users").await, "the menu does not open");
+    assert!(
+        shown("nav-problems").await,
+        "the problems are not in the open menu"
+    );
+    assert!(
+        shown("nav-alerts").await,
+        "the 系统 links are not listed in the open menu"
+    );
     assert!(shown("sign-out").await, "sign-out is not in the open menu");
+    page_checks::screenshot(&browser, PHONE, "admin-nav-menu-phone").await;
     browser.click("nav-users").await;
     browser.element("users-table").await;
     assert!(

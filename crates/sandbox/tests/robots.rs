@@ -306,3 +306,64 @@ async fn the_webhook_checks_our_signature_and_the_control_api_lists_messages() {
         "{page}"
     );
 }
+
+/// Posts `body` to `url` as JSON; the answer's status and body.
+async fn post_raw(url: &str, body: &Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn wecom_counts_its_limits_in_utf8_bytes_per_message_type() {
+    let r = robot(ChannelKind::Wecom, "key-limits", None, None);
+    let (sb, running) = start(std::slice::from_ref(&r)).await;
+    let url = robot_url(&running.base_url, &r);
+    // 停 is 3 bytes: 1365 of them and a byte more is 4096 bytes, exactly markdown's limit.
+    let at_limit = format!("{}x", "停".repeat(1365));
+    assert_eq!(at_limit.len(), 4096);
+    let markdown = |content: &str| serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
+    let text = |content: &str| serde_json::json!({"msgtype": "text", "text": {"content": content}});
+    let (status, answer) = post_raw(&url, &markdown(&at_limit)).await;
+    assert_eq!(
+        (status, answer["errcode"].as_i64()),
+        (200, Some(0)),
+        "{answer}"
+    );
+    let over = format!("{at_limit}x");
+    let (_, answer) = post_raw(&url, &markdown(&over)).await;
+    assert_eq!(answer["errcode"], 40058, "{answer}");
+    assert_eq!(answer["errmsg"], "markdown.content exceed max length 4096");
+    // Plain text is half as long: 2048 bytes pass, 2049 do not.
+    let half = format!("{}xx", "停".repeat(682));
+    assert_eq!(half.len(), 2048);
+    let (_, answer) = post_raw(&url, &text(&half)).await;
+    assert_eq!(answer["errcode"], 0, "{answer}");
+    let (_, answer) = post_raw(&url, &text(&format!("{half}x"))).await;
+    assert_eq!(answer["errcode"], 40058, "{answer}");
+    assert_eq!(answer["errmsg"], "text.content exceed max length 2048");
+    // ParkBridge sends WeCom markdown, cut within its 4096 bytes however long the digest.
+    let examples: Vec<String> = (0..3000)
+        .map(|i| format!("第 {i} 张券：签名错误，请核对密钥"))
+        .collect();
+    let d = digest(&examples);
+    let call = channel(ChannelKind::Wecom, &url, None).call(&d, Utc::now());
+    let body: Value = serde_json::from_str(&call.body).unwrap();
+    assert_eq!(body["msgtype"], "markdown");
+    let content = body["markdown"]["content"].as_str().unwrap();
+    assert!(
+        content.len() <= 4096 && content.len() > 3500,
+        "{} bytes",
+        content.len()
+    );
+    assert_eq!(
+        send(channel(ChannelKind::Wecom, &url, None), &d, Utc::now()).await,
+        Answer::Delivered
+    );
+    assert_eq!(sb.shown().len(), 3);
+}

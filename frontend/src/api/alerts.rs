@@ -71,6 +71,36 @@ pub(crate) struct TestAnswer {
     pub(crate) channel: AlertChannel,
 }
 
+/// One message to a channel: which, about what, where it stands and what the vendor said.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ChannelSend {
+    /// When it was sent, or queued while it waits.
+    pub(crate) at: DateTime<Utc>,
+    /// `opened`, `updated`, `reminder`, `resolved` or `test`.
+    pub(crate) message: String,
+    /// `queued`, `sending`, `retrying`, `rate_limited`, `sent`, `misconfigured`, `refused`,
+    /// `failed`.
+    pub(crate) state: String,
+    /// The problem's kind (wire name); none for a test message.
+    #[serde(default)]
+    pub(crate) problem_kind: Option<String>,
+    /// What exactly (a credential's, a channel's name).
+    #[serde(default)]
+    pub(crate) problem_label: Option<String>,
+    /// The problem's car park.
+    #[serde(default)]
+    pub(crate) park_name: Option<String>,
+    /// When it is tried again.
+    #[serde(default)]
+    pub(crate) next_attempt_at: Option<DateTime<Utc>>,
+    /// The vendor's code.
+    #[serde(default)]
+    pub(crate) vendor_code: Option<String>,
+    /// The vendor's words.
+    #[serde(default)]
+    pub(crate) vendor_message: Option<String>,
+}
+
 /// Something wrong that people should see, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Problem {
@@ -136,6 +166,11 @@ pub(crate) async fn test_alert_channel(id: i64) -> Result<TestAnswer, ApiError> 
         None,
     )
     .await
+}
+
+/// `GET /api/v1/alert-channels/{id}/sends?limit=`, newest first.
+pub(crate) async fn alert_channel_sends(id: i64, limit: u32) -> Result<Vec<ChannelSend>, ApiError> {
+    get(&format!("/api/v1/alert-channels/{id}/sends?limit={limit}")).await
 }
 
 /// `GET /api/v1/problems?state=open|resolved`, newest first as the server orders them.

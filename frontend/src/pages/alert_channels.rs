@@ -1,7 +1,8 @@
 //! Alert channels (admins, issue 18): the group robots and webhooks problems are sent to. The
 //! URL holds the robot's key and the secret signs, so both are written here and never read back:
 //! the list shows the masked URL and whether a secret is set. Each channel can send a test
-//! message now and shows what the vendor answered, in the vendor's own code and words.
+//! message now and shows what the vendor answered, in the vendor's own code and words; under
+//! the table, each channel's last sends (`alert_sends.rs`).
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -89,6 +90,7 @@ fn channels_page() -> impl IntoView {
                 rows=move || channels.get()
                 row=move |c: AlertChannel| channel_row(c, park_list, channels, answers, editing) />
         </section>
+        {crate::pages::alert_sends::sends_section(channels)}
         {move || {
             let current = editing.get();
             channel_form(current, park_list, channels, editing)

@@ -1,7 +1,8 @@
 //! The signed-in frame: who is signed in, navigation by role, sign-out, and the page itself.
 //!
 //! One table (`SECTIONS`) says which role sees which page; the navigation and the page guard
-//! both read it, so a link is shown exactly when the page would open.
+//! both read it, so a link is shown exactly when the page would open. The admin's set-up pages
+//! sit in one "系统" menu (`nav_group.rs`), so the bar keeps one line at 1366 px.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiError, Role, User};
 use crate::i18n::{self, Text, tr};
+use crate::pages::nav_group::{self, NavLink};
 use crate::pages::{error_line, every};
 
 /// The signed-in user, or `None` before `/auth/me` answered or after sign-out.
@@ -36,8 +38,20 @@ struct Section {
     label: Text,
     /// Who may open it.
     roles: &'static [Role],
-    /// Whether the navigation links it (pages under another page's rows do not).
-    in_nav: bool,
+    /// Where the navigation links it.
+    nav: Nav,
+}
+
+/// Where a page's link sits in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    /// On the bar itself.
+    Top,
+    /// In the admin's "系统" menu: set-up pages visited now and then, grouped so the bar keeps
+    /// one line at 1366 px.
+    System,
+    /// Not linked: reached from another page's rows.
+    None,
 }
 
 // The car parks' staff; a merchant sees only its shop's page (issue 17).
@@ -52,149 +66,147 @@ const SECTIONS: [Section; 21] = [
         path: "/shop",
         label: Text::NavShop,
         roles: MERCHANTS,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "parks",
         path: "/parks",
         label: Text::NavParks,
         roles: EVERYONE,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "credentials",
         path: "/credentials",
         label: Text::NavCredentials,
         roles: ADMINS,
-        in_nav: true,
+        nav: Nav::System,
     },
     Section {
         id: "users",
         path: "/users",
         label: Text::NavUsers,
         roles: ADMINS,
-        in_nav: true,
+        nav: Nav::System,
     },
     Section {
         id: "api-keys",
         path: "/api-keys",
         label: Text::NavApiKeys,
         roles: ADMINS,
-        in_nav: true,
+        nav: Nav::System,
     },
     Section {
         id: "audit",
         path: "/audit",
         label: Text::NavAudit,
         roles: ADMINS,
-        in_nav: true,
+        nav: Nav::System,
     },
     Section {
         id: "coupons",
         path: "/coupons",
         label: Text::NavCoupons,
         roles: MANAGERS,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "shops",
         path: "/shops",
         label: Text::NavShops,
         roles: MANAGERS,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "shop-statement",
         path: "/shops/:id/statement",
         label: Text::StatementTitle,
         roles: MANAGERS,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "vip",
         path: "/vip",
         label: Text::NavVip,
         roles: MANAGERS,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "vip-record",
         path: "/vip/:id",
         label: Text::VipTitle,
         roles: MANAGERS,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "vip-import",
         path: "/vip/import",
         label: Text::VipImportTitle,
         roles: MANAGERS,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "coupon-settings",
         path: "/parks/:id/coupons",
         label: Text::CouponSettings,
         roles: ADMINS,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "pyun-gateway",
         path: "/parks/:id/pyun",
         label: Text::PyunGatewayTitle,
         roles: ADMINS,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "traffic",
         path: "/traffic",
         label: Text::NavTraffic,
         roles: EVERYONE,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "sessions",
         path: "/sessions",
         label: Text::NavSessions,
         roles: EVERYONE,
-        in_nav: true,
+        nav: Nav::Top,
     },
     Section {
         id: "stay",
         path: "/sessions/:id",
         label: Text::StayTitle,
         roles: EVERYONE,
-        in_nav: false,
+        nav: Nav::None,
     },
     Section {
         id: "tariff",
         path: "/parks/:id/tariff",
         label: Text::EditTariff,
         roles: MANAGERS,
-        in_nav: false,
+        nav: Nav::None,
     },
-    // Reached from the header's count of open problems, and the problems page links the
-    // channels: two more links would not fit the admin's navigation on one line.
     Section {
         id: "problems",
         path: "/problems",
         label: Text::NavProblems,
         roles: MANAGERS,
-        in_nav: false,
+        nav: Nav::Top,
     },
     Section {
         id: "alerts",
         path: "/alerts",
         label: Text::NavAlerts,
         roles: ADMINS,
-        in_nav: false,
+        nav: Nav::System,
     },
     Section {
         id: "preview",
         path: "/preview",
         label: Text::NavPreview,
         roles: EVERYONE,
-        in_nav: true,
+        nav: Nav::Top,
     },
 ];
 
@@ -206,7 +218,7 @@ fn admits(section: &Section, role: Role) -> bool {
 pub(crate) fn home_of(role: Role) -> &'static str {
     SECTIONS
         .iter()
-        .find(|s| s.in_nav && admits(s, role))
+        .find(|s| s.nav == Nav::Top && admits(s, role))
         .map_or("/parks", |s| s.path)
 }
 
@@ -281,13 +293,22 @@ pub fn Layout() -> impl IntoView {
                 {move || session.get().map(|user| {
                     SECTIONS
                         .iter()
-                        .filter(|s| s.in_nav && admits(s, user.role))
+                        .filter(|s| s.nav == Nav::Top && admits(s, user.role))
                         .map(|s| view! {
                             <A href=s.path {..} data-testid=format!("nav-{}", s.id)>{tr(s.label)}</A>
                         })
                         .collect_view()
                 })}
             </div>
+            // Outside `.links`, whose sideways scrolling would clip the menu.
+            {move || session.get().map(|user| {
+                let links: Vec<NavLink> = SECTIONS
+                    .iter()
+                    .filter(|s| s.nav == Nav::System && admits(s, user.role))
+                    .map(|s| NavLink { id: s.id, path: s.path, label: s.label })
+                    .collect();
+                nav_group::system_menu(links, open)
+            })}
             <div class="account">
                 <ProblemsIndicator />
                 <span class="who" data-testid="current-user">

@@ -1,6 +1,7 @@
 //! One module per page or page part, plus the small view helpers they share.
 
 pub mod alert_channels;
+pub mod alert_sends;
 pub mod api_keys;
 pub mod audit;
 pub mod coupon_records;
@@ -11,6 +12,7 @@ pub mod fee_preview;
 pub mod health;
 pub mod layout;
 pub mod login;
+pub mod nav_group;
 pub mod park_form;
 pub mod parks;
 pub mod problems;

@@ -5,7 +5,7 @@
 //!
 //! Flow: `worker` ticks → under the `lease`, `detect` finds conditions and `problems` opens,
 //! refreshes and resolves problems → `digest` enqueues what is due per channel → `queue` leases
-//! and `send`s each message, paced per channel.
+//! and `send`s each message, paced per channel; `sends` reads a channel's last messages back.
 
 pub mod channels;
 pub mod detect;
@@ -14,4 +14,5 @@ pub mod lease;
 pub mod problems;
 pub mod queue;
 pub mod send;
+pub mod sends;
 pub mod worker;

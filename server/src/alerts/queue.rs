@@ -69,7 +69,8 @@ impl Sender<'_> {
         let candidates = sqlx::query_as::<_, (i64, i64, i64, String)>(
             "SELECT m.id, m.problem_id, m.channel_id, m.phase FROM alert_messages m \
              JOIN alert_channels c ON c.id = m.channel_id \
-             WHERE ((m.state = 'pending' AND m.next_at <= $1) OR (m.state = 'sending' AND m.leased_until < $1)) \
+             WHERE c.disabled_at IS NULL \
+             AND ((m.state = 'pending' AND m.next_at <= $1) OR (m.state = 'sending' AND m.leased_until < $1)) \
              AND (c.last_sent_at IS NULL OR c.last_sent_at <= $2) \
              ORDER BY m.id LIMIT 8",
         )
@@ -107,22 +108,36 @@ impl Sender<'_> {
         Ok(None)
     }
 
+    /// Settles message `id`: its state, when it is due again, and what the vendor answered
+    /// (`Err` with our own words when nothing was sent).
     async fn settle(
         &self,
         id: i64,
         state: &str,
         next_at: DateTime<Utc>,
-        answer: &str,
+        answer: Result<&send::Sent, &str>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
+        let (summary, outcome, code, message) = match answer {
+            Ok(sent) => (
+                sent.summary(),
+                Some(sent.outcome),
+                sent.code.as_deref(),
+                sent.message.as_str(),
+            ),
+            Err(why) => (why.to_owned(), None, None, why),
+        };
         sqlx::query(
             "UPDATE alert_messages SET state = $1, next_at = $2, answer = $3, leased_until = NULL, \
-             sent_at = $4 WHERE id = $5",
+             sent_at = $4, outcome = $5, vendor_code = $6, vendor_message = $7 WHERE id = $8",
         )
         .bind(state)
         .bind(to_ms(next_at))
-        .bind(answer)
+        .bind(summary)
         .bind(to_ms(now))
+        .bind(outcome)
+        .bind(code)
+        .bind(message)
         .bind(id)
         .execute(&self.db.pool)
         .await?;
@@ -140,12 +155,20 @@ impl Sender<'_> {
             Err(channels::OpenChannelError::Storage(e)) => return Err(e),
             Err(e @ channels::OpenChannelError::Sealed(_)) => {
                 tracing::error!(channel = channel_id, "{e}");
-                return self.settle(id, "failed", now, &e.to_string(), now).await;
+                return self
+                    .settle(id, "failed", now, Err(&e.to_string()), now)
+                    .await;
             }
         };
         let (Some(problem), Some(channel)) = (problem, channel) else {
             return self
-                .settle(id, "failed", now, "the problem or channel is gone", now)
+                .settle(
+                    id,
+                    "failed",
+                    now,
+                    Err("the problem or channel is gone"),
+                    now,
+                )
                 .await;
         };
         let link = self
@@ -185,7 +208,7 @@ impl Sender<'_> {
             state,
             "alert message settled"
         );
-        self.settle(id, state, next, &sent.summary(), now).await
+        self.settle(id, state, next, Ok(&sent), now).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Admin management of alert channels (issue 18): create, list, change, delete, and "send a
-//! test message", which shows the vendor's answer as it gave it.
+//! test message", which shows the vendor's answer as it gave it (and is kept among the
+//! channel's last sends, `alert_sends.rs`).
 //!
 //! A channel's URL holds the robot's key or token and its secret signs: both travel one way,
 //! into the server; answers carry the masked URL and whether a secret is set.
@@ -18,6 +19,7 @@ use super::json::ApiJson;
 use crate::accounts::CurrentUser;
 use crate::alerts::channels::{self, ChannelChange, ChannelView, NewChannel, OpenChannelError};
 use crate::alerts::send::{self, Sent};
+use crate::alerts::sends;
 use crate::audit;
 use crate::error::{ApiError, ErrorBody};
 use crate::parks;
@@ -474,6 +476,7 @@ pub(crate) async fn test(
     };
     let client = PyunClient::new("", send::TIMEOUT);
     let sent = send::send(&state.db, &client, &channel, &digest, now).await?;
+    sends::record_test(&state.db, id, &sent, now).await?;
     audit::record(
         &state.db,
         &actor.actor(),

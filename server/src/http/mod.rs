@@ -2,6 +2,7 @@
 
 pub mod access;
 mod alert_channels;
+mod alert_sends;
 mod api_keys;
 mod audit_log;
 mod auth;

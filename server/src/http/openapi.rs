@@ -10,10 +10,10 @@ use utoipa::{Modify, OpenApi};
 
 use super::openapi_refusals::SharedRefusals;
 use super::{
-    alert_channels, api_keys, audit_log, auth, coupon_config, coupon_records, coupons, credentials,
-    discounts, gate, health, machine, mallcoo_v14, parks, problems, pyun_gateway, pyun_uploads,
-    request_metrics, shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine,
-    vip_records, vip_sync,
+    alert_channels, alert_sends, api_keys, audit_log, auth, coupon_config, coupon_records, coupons,
+    credentials, discounts, gate, health, machine, mallcoo_v14, parks, problems, pyun_gateway,
+    pyun_uploads, request_metrics, shop_desk, shops, spaces, stays, traffic, users, vip_csv,
+    vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::sessions;
 
@@ -46,6 +46,7 @@ use crate::accounts::sessions;
         alert_channels::update,
         alert_channels::delete,
         alert_channels::test,
+        alert_sends::recent_sends,
         problems::list,
         audit_log::list,
         api_keys::list,

@@ -9,10 +9,10 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::access::Access;
 use super::{
-    AppState, alert_channels, api_keys, audit_log, auth, coupon_config, coupon_records, coupons,
-    credentials, discounts, gate, machine, mallcoo_v14, openapi, parks, problems, pyun_gateway,
-    pyun_uploads, shop_desk, shops, spaces, stays, traffic, users, vip_csv, vip_machine,
-    vip_records, vip_sync,
+    AppState, alert_channels, alert_sends, api_keys, audit_log, auth, coupon_config,
+    coupon_records, coupons, credentials, discounts, gate, machine, mallcoo_v14, openapi, parks,
+    problems, pyun_gateway, pyun_uploads, shop_desk, shops, spaces, stays, traffic, users, vip_csv,
+    vip_machine, vip_records, vip_sync,
 };
 use crate::accounts::Role;
 use crate::api_keys::Scope;
@@ -137,6 +137,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/alert-channels/{id}/test",
             ADMIN,
             post(alert_channels::test),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/alert-channels/{id}/sends",
+            ADMIN,
+            get(alert_sends::recent_sends),
         ),
         route(
             Method::GET,
