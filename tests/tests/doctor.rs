@@ -193,6 +193,7 @@ async fn a_healthy_installation_passes_and_each_breakage_is_named(backend: Backe
     let h = Healthy::start(backend).await;
     let d = h.doctor_with(&[]);
     assert!(d.success, "exit 0 expected:\n{}", d.all());
+    eprintln!("{}", d.stdout);
     assert!(!d.stdout.contains("FAIL  "), "{}", d.stdout);
     d.assert_row("database", "ok", "reachable");
     d.assert_row("migrations", "ok", "none pending");
