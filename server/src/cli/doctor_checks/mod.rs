@@ -76,7 +76,7 @@ impl Report {
         let mut out = String::new();
         let mut line = |check: &str, status: &str, detail: &str| {
             let pad = " ".repeat(width - display_width(check));
-            out.push_str(&format!("{check}{pad}  {status:<6}{detail}\n"));
+            out.push_str(&format!("{check}{pad}  {status:<6}  {detail}\n"));
         };
         line("CHECK", "STATUS", "DETAIL");
         for r in &self.rows {
@@ -132,8 +132,10 @@ mod tests {
         r.add("disk", Status::Warn, "z");
         let text = r.render();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0].find("STATUS"), Some(12));
-        assert_eq!(lines[2].find("FAIL"), Some(12));
+        assert_eq!(lines[0].find("STATUS"), Some(10));
+        assert_eq!(lines[2].find("FAIL"), Some(10));
+        // 停车场 is three characters of two columns each: the status lines up all the same.
+        assert_eq!(lines[1].find("ok"), Some(9 + 2 + 2));
         assert!(text.ends_with("1 ok, 1 warn, 1 FAIL\n"), "{text}");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
