@@ -380,3 +380,102 @@ async fn an_empty_postgres_database_fails_as_unmigrated_and_stays_empty() {
     pool.close().await;
     assert_eq!(tables, 0, "doctor created tables");
 }
+
+/// `openssl s_server` with a fresh self-signed certificate for `localhost`; killed on drop.
+struct TlsServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn self_signed_tls_server() -> TlsServer {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept", &port.to_string(), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    TlsServer {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn an_https_partner_whose_certificate_is_not_trusted_fails_the_handshake() {
+    let tls = self_signed_tls_server();
+    let dir = tempfile::tempdir().unwrap();
+    let args = vec!["--data-dir".to_owned(), dir.path().display().to_string()];
+    let url = format!("https://localhost:{}", tls.port);
+    let d = doctor(
+        &args,
+        &[
+            ("PARKBRIDGE_PYUN_BASE_URL", &url),
+            ("PARKBRIDGE_MALLCOO_BASE_URL", &url),
+        ],
+    );
+    assert!(!d.success);
+    let (status, detail) = d.row("P云 address");
+    assert_eq!(status, "FAIL", "{detail}");
+    assert!(
+        detail.contains("connected to")
+            && detail.contains("the TLS handshake with localhost failed"),
+        "{detail}"
+    );
+    assert!(detail.contains("certificate"), "{detail}");
+    d.assert_row("clock", "warn", "not checked");
+}

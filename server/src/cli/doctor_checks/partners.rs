@@ -155,8 +155,12 @@ async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
     let started = Instant::now();
     let tls = tokio::time::timeout(timeout, tls_connector().connect(name, stream))
         .await
-        .map_err(|_| format!("no TLS handshake with {host} within {timeout:?}"))?
-        .map_err(|e| format!("TLS handshake with {host} failed: {e}"))?;
+        .map_err(|_| {
+            format!("connected to {peer}, but no TLS handshake with {host} within {timeout:?}")
+        })?
+        .map_err(|e| {
+            format!("connected to {peer}, but the TLS handshake with {host} failed: {e}")
+        })?;
     let version = tls
         .get_ref()
         .1
