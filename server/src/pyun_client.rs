@@ -201,6 +201,38 @@ impl PyunClient {
         self.raw(endpoint, request).await
     }
 
+    /// Sends `HEAD` to the base URL itself and returns the status and the `Date` header of the
+    /// answer (`doctor`'s clock check): nothing is signed, so the platform can act on nothing.
+    pub async fn head_date(&self) -> Result<(u16, Option<String>), TransportError> {
+        let url = if self.base_url.matches('/').count() > 2 {
+            self.base_url.clone()
+        } else {
+            format!("{}/", self.base_url)
+        };
+        let request = Request::head(url)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| TransportError::NotSent(format!("cannot build the request: {e}")))?;
+        let exchange = async {
+            let response = self.http.request(request).await.map_err(|e| {
+                TransportError::NotSent(format!("cannot reach {}: {}", self.base_url, describe(&e)))
+            })?;
+            let date = response
+                .headers()
+                .get(header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            Ok((response.status().as_u16(), date))
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(TransportError::MaybeSent(format!(
+                    "no answer from {} before the timeout",
+                    self.base_url
+                )))
+            })
+    }
+
     /// Sends `request`, times it and counts it by HTTP status; the answer stays undecoded.
     async fn raw(
         &self,

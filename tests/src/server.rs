@@ -54,14 +54,16 @@ pub enum Backend {
     Postgres,
 }
 
-/// A PostgreSQL database that exists for one test.
-struct PgDatabase {
+/// A PostgreSQL database that exists for one test (dropped with it); empty until something
+/// migrates it.
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PgDatabase {
-    fn create() -> PgDatabase {
+    /// Creates an empty database on the test PostgreSQL server.
+    pub fn create() -> PgDatabase {
         let base = std::env::var("TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
             .trim_end_matches('/')
@@ -75,7 +77,8 @@ impl PgDatabase {
         db
     }
 
-    fn url(&self) -> String {
+    /// Its URL.
+    pub fn url(&self) -> String {
         self.admin_url.trim_end_matches("/postgres").to_owned() + "/" + &self.name
     }
 
@@ -257,6 +260,32 @@ impl TestServer {
     /// [`TestServer::database_url`] stays the direct URL, for the test's own reads.
     pub fn start_postgres_routed(route: impl FnOnce(&str) -> String, extra: &[&str]) -> TestServer {
         TestServer::start_routed(Backend::Postgres, route, extra, Some(Arc::default()))
+    }
+
+    /// Starts `parkbridge serve` on SQLite in `data_dir` as it is (its database and master key
+    /// kept): a restored installation, say.
+    pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Result<TestServer, String> {
+        let db_args = vec![
+            "--data-dir".to_owned(),
+            data_dir.path().display().to_string(),
+        ];
+        let logs: Logs = Arc::default();
+        let (child, base_url) = launch(&db_args, extra, Some(logs.clone()))?;
+        Ok(TestServer {
+            child,
+            base_url,
+            data_dir,
+            backend: Backend::Sqlite,
+            db_args,
+            logs: Some(logs),
+            _pg: None,
+        })
+    }
+
+    /// The `--data-dir` (and `--database-url`) arguments the server was started with, for
+    /// running other commands against its database.
+    pub fn db_args(&self) -> &[String] {
+        &self.db_args
     }
 
     fn start_inner(backend: Backend, extra: &[&str], logs: Option<Logs>) -> TestServer {

@@ -3,6 +3,8 @@
 
 mod alert_args;
 mod apikey;
+mod backup;
+mod backup_file;
 mod demo;
 mod demo_alerts;
 mod demo_discounts;
@@ -12,6 +14,10 @@ mod demo_pyun_carpark;
 mod demo_seed;
 mod demo_shops;
 mod demo_traffic;
+mod doctor;
+mod doctor_checks;
+mod key_args;
+mod restore;
 mod sandbox;
 mod serve;
 mod user;
@@ -44,6 +50,18 @@ enum Command {
     Demo(serve::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
+    /// Check an installation without changing it: reads serve's options and environment and
+    /// prints a table (database and migrations, master key and every sealed secret, each car
+    /// park's integrations, the partners' addresses, the clock, free disk, open problems);
+    /// exits non-zero when any check FAILs.
+    Doctor(doctor::DoctorArgs),
+    /// Copy the SQLite database to FILE while the server runs (a consistent snapshot). The
+    /// secrets inside open only with the master key: keep it beside the backup. On PostgreSQL,
+    /// prints the pg_dump command to use instead.
+    Backup(backup::BackupArgs),
+    /// Replace the SQLite database with a backup made by `parkbridge backup`; refused while an
+    /// instance runs on it. The replaced files are kept aside, not deleted.
+    Restore(restore::RestoreArgs),
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -67,6 +85,41 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
+    /// The database URL: `--database-url`, else the SQLite file in the data directory.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => storage::sqlite_url(&self.sqlite_default()),
+        }
+    }
+
+    fn sqlite_default(&self) -> PathBuf {
+        self.data_dir.join("parkbridge.db")
+    }
+
+    /// The SQLite database file, or `None` on PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        match &self.database_url {
+            None => Some(self.sqlite_default()),
+            Some(url) => storage::sqlite_file::path_of_url(url),
+        }
+    }
+
+    /// On SQLite, the running instance's shared lock (creating the data directory if needed);
+    /// nothing on PostgreSQL, whose database `restore` never replaces.
+    pub fn hold_instance_lock(
+        &self,
+    ) -> Result<Option<storage::sqlite_file::InstanceLock>, Box<dyn std::error::Error>> {
+        let Some(file) = self.sqlite_file() else {
+            return Ok(None);
+        };
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        }
+        Ok(Some(storage::sqlite_file::hold_running(&file)?))
+    }
+
     /// Opens (creating the data directory and SQLite file if needed) and migrates the database.
     pub async fn open(&self) -> Result<Db, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
@@ -75,11 +128,7 @@ impl DbArgs {
                 self.data_dir.display()
             )
         })?;
-        let url = match &self.database_url {
-            Some(url) => url.clone(),
-            None => storage::sqlite_url(&self.data_dir.join("parkbridge.db")),
-        };
-        Ok(Db::open(&url).await?)
+        Ok(Db::open(&self.url()).await?)
     }
 }
 
@@ -88,7 +137,8 @@ pub fn run(cli: Cli) -> ExitCode {
     // The demo's console is for its sign-in banner: it logs warnings and errors only, unless
     // RUST_LOG asks for more; every other command logs at info.
     let default_level = match cli.command {
-        Command::Demo(_) => "warn",
+        // The operator's commands print their own report; the pool's chatter would bury it.
+        Command::Demo(_) | Command::Doctor(_) | Command::Backup(_) | Command::Restore(_) => "warn",
         _ => "info",
     };
     telemetry::init(cli.log_format, default_level);
@@ -108,6 +158,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 println!("database is up to date");
                 Ok(())
             }
+            Command::Doctor(args) => doctor::run(args).await,
+            Command::Backup(args) => backup::run(args).await,
+            Command::Restore(args) => restore::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
             Command::Apikey(cmd) => apikey::run(cmd).await,
             Command::Sandbox(cmd) => sandbox::run(cmd).await,

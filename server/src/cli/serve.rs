@@ -15,7 +15,7 @@ use crate::http::{
 };
 use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
 use crate::outbox::retry::Policy;
-use crate::secrets::{KeySource, SecretBox, verify_instance};
+use crate::secrets::{SecretBox, verify_instance};
 use crate::storage::Db;
 use crate::vip::sync::batcher::{self, BatchSettings};
 
@@ -33,11 +33,8 @@ pub(crate) struct ServeArgs {
     /// Hours a sign-in lasts.
     #[arg(long, env = "PARKBRIDGE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub(crate) session_hours: u32,
-    /// Master key file, created (mode 0600) on first start; ignored when PARKBRIDGE_MASTER_KEY
-    /// (64 hex digits) is set, which several instances sharing one PostgreSQL database need
-    /// [default: <data-dir>/master.key].
-    #[arg(long, env = "PARKBRIDGE_MASTER_KEY_FILE")]
-    pub(crate) master_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) key: super::key_args::KeyArgs,
     /// Base URL of the P云 (4pyun) API that coupons and VIP recharges are sent to.
     #[arg(long, env = "PARKBRIDGE_PYUN_BASE_URL", default_value = DEFAULT_PYUN_BASE_URL, value_parser = parse_base_url)]
     pub(crate) pyun_base_url: String,
@@ -116,11 +113,7 @@ impl DeliveryArgs {
 impl ServeArgs {
     /// Loads the master key and proves it is the one this database's secrets were sealed with.
     pub(super) async fn secrets(&self, db: &Db) -> Result<SecretBox, Box<dyn std::error::Error>> {
-        let file = self
-            .master_key_file
-            .clone()
-            .unwrap_or_else(|| self.db.data_dir.join("master.key"));
-        let key = KeySource::from_env(file).load()?;
+        let key = self.key.source(&self.db.data_dir).load()?;
         let secrets = SecretBox::new(&key);
         verify_instance(db, &secrets).await?;
         Ok(secrets)
@@ -146,6 +139,8 @@ pub(crate) async fn serve(
     opened: Option<(Db, String)>,
     listening: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    // Held until we return: `restore` refuses to replace the database while it is.
+    let _instance = args.db.hold_instance_lock()?;
     let (db, banner) = match opened {
         Some((db, banner)) => (db, Some(banner)),
         None => (args.db.open().await?, None),

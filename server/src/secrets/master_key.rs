@@ -61,6 +61,14 @@ pub enum KeyError {
         /// Its permission bits.
         mode: u32,
     },
+    /// Neither the variable nor the key file exists (only `serve` creates one).
+    #[error(
+        "no master key: {ENV} is not set and {path} does not exist; a database's secrets open only with the key they were sealed with"
+    )]
+    Missing {
+        /// The key file looked for.
+        path: PathBuf,
+    },
     /// The database was sealed with another key.
     #[error(
         "this database was sealed with a different master key; set PARKBRIDGE_MASTER_KEY (or --master-key-file) to the key it was created with"
@@ -114,6 +122,25 @@ impl KeySource {
             env_value: std::env::var(ENV).ok().filter(|v| !v.trim().is_empty()),
             file,
         }
+    }
+
+    /// Where the key comes from, for people (never the key): the variable or the file.
+    pub fn describe(&self) -> String {
+        match &self.env_value {
+            Some(_) => format!("the environment variable {ENV}"),
+            None => format!("the file {}", self.file.display()),
+        }
+    }
+
+    /// Loads the key like [`KeySource::load`], but never creates a key file: for commands that
+    /// only inspect (`doctor`, `restore`).
+    pub fn load_existing(&self) -> Result<MasterKey, KeyError> {
+        if self.env_value.is_none() && !self.file.exists() {
+            return Err(KeyError::Missing {
+                path: self.file.clone(),
+            });
+        }
+        self.load()
     }
 
     /// Loads the key, creating the key file when neither it nor the variable exists.
@@ -217,6 +244,38 @@ pub async fn verify_instance(db: &Db, secrets: &SecretBox) -> Result<(), KeyErro
         Some(Ok(plain)) if plain == CHECK_PLAINTEXT => Ok(()),
         _ => Err(KeyError::Mismatch),
     }
+}
+
+/// What the database's `instance.key_check` says of a key, read without writing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The key opens it: it is this database's key.
+    Opens,
+    /// It was sealed with another key.
+    Mismatch,
+    /// No instance has recorded one yet (no server has started on this database).
+    NotRecorded,
+}
+
+/// Whether `sealed` is a key check sealed with `secrets`' key.
+pub fn opens_key_check(secrets: &SecretBox, sealed: &[u8]) -> bool {
+    secrets
+        .open(CHECK_CONTEXT, sealed)
+        .is_ok_and(|plain| plain == CHECK_PLAINTEXT)
+}
+
+/// Reads `instance.key_check` and tries `secrets` on it, changing nothing (unlike
+/// [`verify_instance`], which records the first check).
+pub async fn check_recorded(db: &Db, secrets: &SecretBox) -> Result<KeyCheck, sqlx::Error> {
+    let stored: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT key_check FROM instance WHERE id = 1")
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(match stored.flatten() {
+        None => KeyCheck::NotRecorded,
+        Some(sealed) if opens_key_check(secrets, &sealed) => KeyCheck::Opens,
+        Some(_) => KeyCheck::Mismatch,
+    })
 }
 
 #[cfg(test)]

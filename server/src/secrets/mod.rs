@@ -5,6 +5,8 @@ mod master_key;
 mod sealed;
 mod secret;
 
-pub use master_key::{KeyError, KeySource, MasterKey, verify_instance};
+pub use master_key::{
+    KeyCheck, KeyError, KeySource, MasterKey, check_recorded, opens_key_check, verify_instance,
+};
 pub use sealed::{OpenError, SecretBox};
 pub use secret::Secret;

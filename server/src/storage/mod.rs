@@ -7,7 +7,9 @@
 mod constraint;
 mod hot_read;
 mod lock;
+pub mod migrations;
 mod outage;
+pub mod sqlite_file;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -166,14 +168,7 @@ impl Db {
 
     /// Applies pending migrations of this engine.
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
-        }
+        migrations::migrator(self.backend).run(&self.pool).await?;
         Ok(())
     }
 
