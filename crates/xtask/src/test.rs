@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
 use crate::cmd::{self, command, step};
-use crate::{frontend_build, schemathesis, tools};
+use crate::{dist, frontend_build, schemathesis, tools};
 
 /// Runs every check; extra args are passed to `cargo test` (e.g. a test name filter).
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
@@ -78,6 +78,8 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         cmd::run(test)
     })?;
     step("frontend (trunk build)", frontend_build::build)?;
+    // The one release build of the run: tests/tests/package.rs inspects and runs what it made.
+    dist::package()?;
     step("server binary", || {
         cmd::run(command("cargo", &["build", "--locked", "-p", "parkbridge"]))
     })?;

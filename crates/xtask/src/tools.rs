@@ -13,6 +13,10 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// wasm-opt from npm's binaryen package; Debian's binaryen 108 breaks the wasm (blank page).
 const BINARYEN_VERSION: &str = "132.0.0";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// `cargo xtask dist`'s packager and cross-linker, and the zig that links for glibc 2.17.
+const CARGO_DEB_VERSION: &str = "3.8.0";
+const CARGO_ZIGBUILD_VERSION: &str = "0.24.1";
+const ZIG_VERSION: &str = "0.15.2";
 
 /// Directory of the npm-installed wasm-opt, inside `target/` so a clean clone ignores it.
 fn binaryen_bin() -> PathBuf {
@@ -174,4 +178,49 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
     // A fresh machine may have an empty package list.
     run(command("apt-get", &["update"]))?;
     install()
+}
+
+/// cargo-deb, cargo-zigbuild and zig (PyPI's `ziglang`, in a venv under `target/tools`);
+/// returns the venv's Python, which cargo-zigbuild runs zig through.
+pub(crate) fn ensure_packaging_tools() -> Result<PathBuf, String> {
+    ensure_cargo_tool("cargo-deb", CARGO_DEB_VERSION, "about 3 minutes")?;
+    ensure_cargo_tool("cargo-zigbuild", CARGO_ZIGBUILD_VERSION, "about 3 minutes")?;
+    ensure_zig()
+}
+
+/// `cargo install --locked NAME --version VERSION` unless `NAME --version` already says it.
+fn ensure_cargo_tool(name: &str, version: &str, takes: &str) -> Result<(), String> {
+    let want = format!("{name} {version}");
+    if version_of(name).is_some_and(|v| v == want) {
+        println!("{want}: present");
+        return Ok(());
+    }
+    println!("installing {want} from crates.io ({takes} on 2 cores)…");
+    run(command(
+        "cargo",
+        &["install", "--locked", name, "--version", version],
+    ))
+}
+
+fn ensure_zig() -> Result<PathBuf, String> {
+    let venv = cmd::root().join("target/tools/zig");
+    let python = venv.join("bin/python3");
+    let python_s = python.to_string_lossy().into_owned();
+    if output(command(&python_s, &["-m", "ziglang", "version"])).is_some_and(|v| v == ZIG_VERSION) {
+        println!("zig {ZIG_VERSION} (PyPI ziglang): present");
+        return Ok(python);
+    }
+    run(command("python3", &["-m", "venv", &venv.to_string_lossy()]))?;
+    run(command(
+        &python_s,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("ziglang=={ZIG_VERSION}"),
+        ],
+    ))?;
+    Ok(python)
 }

@@ -22,6 +22,9 @@ mod sandbox;
 mod serve;
 mod user;
 
+#[cfg(test)]
+mod env_file;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

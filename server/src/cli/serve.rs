@@ -10,8 +10,8 @@ use tokio::net::TcpListener;
 
 use super::DbArgs;
 use crate::http::{
-    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Services, Settings, build_router,
-    connections,
+    AppState, DEFAULT_MALLCOO_BASE_URL, DEFAULT_PYUN_BASE_URL, Services, Settings, UiSource,
+    build_router, connections,
 };
 use crate::outbox::dispatcher::{DispatchSettings, Dispatcher};
 use crate::outbox::retry::Policy;
@@ -27,9 +27,10 @@ pub(crate) struct ServeArgs {
     pub(crate) listen: SocketAddr,
     #[command(flatten)]
     pub(crate) db: DbArgs,
-    /// Directory holding the built frontend (Trunk's `dist`).
-    #[arg(long, env = "PARKBRIDGE_STATIC_DIR", default_value = "frontend/dist")]
-    pub(crate) static_dir: PathBuf,
+    /// Directory holding the built admin UI (Trunk's `dist`), served instead of the copy a
+    /// release binary carries [default: the built-in copy; `frontend/dist` in a debug build].
+    #[arg(long, env = "PARKBRIDGE_STATIC_DIR")]
+    pub(crate) static_dir: Option<PathBuf>,
     /// Hours a sign-in lasts.
     #[arg(long, env = "PARKBRIDGE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub(crate) session_hours: u32,
@@ -156,8 +157,13 @@ pub(crate) async fn serve(
         .public_url
         .clone()
         .or_else(|| banner.is_some().then(|| format!("http://{local}")));
-    if !args.static_dir.join("index.html").is_file() {
-        tracing::warn!(dir = %args.static_dir.display(), "no built frontend found; run `cargo xtask demo` or `trunk build`");
+    let ui = args
+        .static_dir
+        .clone()
+        .map_or_else(UiSource::built_in_or_default, UiSource::Dir);
+    let ui_from = ui.describe();
+    if !ui.has_index() {
+        tracing::warn!(dir = %ui.describe(), "no built admin UI found; run `cargo xtask ui`");
     }
     let settings = Settings {
         session_ttl: chrono::TimeDelta::hours(i64::from(args.session_hours)),
@@ -192,7 +198,7 @@ pub(crate) async fn serve(
             pyun_parks: Arc::default(),
             pyun_calls,
         }),
-        &args.static_dir,
+        ui,
     );
     let shutdown = shutdown_signal()?;
     // This line is the contract with scripts and tests that start us on port 0.
@@ -203,7 +209,7 @@ pub(crate) async fn serve(
     if let Some(tx) = listening {
         let _ = tx.send(local);
     }
-    tracing::info!(%local, "serving");
+    tracing::info!(%local, ui = %ui_from, "serving");
     connections::serve(
         listener,
         app,

@@ -34,21 +34,18 @@ mod shops;
 mod spaces;
 mod stays;
 mod traffic;
+pub mod ui_files;
 mod users;
 mod vip_csv;
 mod vip_machine;
 mod vip_records;
 mod vip_sync;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
 use axum::routing::{any, get};
-use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeader;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -57,6 +54,7 @@ use crate::hot_lookups::HotLookups;
 use crate::outbox::dispatcher::Dispatcher;
 use crate::secrets::SecretBox;
 use crate::storage::Db;
+pub use ui_files::UiSource;
 
 /// The largest request body we read; larger ones are refused with a 413 envelope. Every
 /// request ParkBridge accepts (VIP batches included) is far smaller.
@@ -144,19 +142,13 @@ pub struct Services {
     pub pyun_calls: Arc<crate::pyun_gateway::call_log::CallLog>,
 }
 
-/// Builds the whole application; `static_dir` holds Trunk's `dist` output.
-pub fn build_router(state: AppState, static_dir: &Path) -> Router {
+/// Builds the whole application; `ui` is where the admin UI's files come from.
+pub fn build_router(state: AppState, ui: UiSource) -> Router {
     // The single-page app owns every path that is not an API: unknown paths get index.html so
-    // that a reload on a client-side route works.
-    let frontend =
-        ServeDir::new(static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    // The UI's files keep plain names (the page chunks' loader imports `frontend.js` by name), so
-    // a browser must revalidate each (a 304 when unchanged) lest an upgrade mix old and new parts.
-    let frontend = SetResponseHeader::overriding(
-        frontend,
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    );
+    // that a reload on a client-side route works. Its files keep plain names (the page chunks'
+    // loader imports `frontend.js` by name), so a browser must revalidate each (a 304 when
+    // unchanged) lest an upgrade mix old and new parts; only a hashed name may be kept long.
+    let frontend = ui_files::service(ui);
     let mut api = Router::new();
     for r in routes::table() {
         let guard =
