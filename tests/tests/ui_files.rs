@@ -22,7 +22,7 @@ async fn get(url: &str, headers: &[(reqwest::header::HeaderName, &str)]) -> reqw
     req.send().await.unwrap()
 }
 
-fn header<'a>(resp: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     resp.headers()
         .get(&name)
         .map_or("", |v| v.to_str().unwrap())
