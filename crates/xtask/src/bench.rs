@@ -6,7 +6,7 @@ use crate::cmd::{self, command, step};
 use crate::{frontend_build, tools};
 
 /// Builds and runs the benchmark; `--quick` selects the smaller sizes, `--mallcoo-only` the
-/// Mallcoo scenario alone (without the UI build).
+/// Mallcoo scenario alone.
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     const FLAGS: [&str; 2] = ["--quick", "--mallcoo-only"];
     if let Some(bad) = extra.iter().find(|a| !FLAGS.contains(&a.as_str())) {
@@ -15,10 +15,9 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         ));
     }
     let mallcoo_only = extra.iter().any(|a| a == "--mallcoo-only");
-    if !mallcoo_only {
-        step("tools", tools::ensure_frontend_tools)?;
-        step("frontend (trunk build)", frontend_build::build)?;
-    }
+    // Always: a release `parkbridge` carries the UI, so its build needs `frontend/dist`.
+    step("tools", tools::ensure_frontend_tools)?;
+    step("frontend (trunk build)", frontend_build::build)?;
     step("build (release)", || {
         cmd::run(command(
             "cargo",
