@@ -541,7 +541,7 @@ async fn routing_chosen_on_the_page_is_kept_and_honoured_by_the_server() {
     browser.click("channel-save").await;
     let routed_row = format!("channel-row-{ROUTED}");
     texts_within(&browser, &routed_row, "channel-parks", |t| {
-        t == ["测试广场"]
+        t == ["mall-a 测试广场"]
     })
     .await;
     texts_within(&browser, &routed_row, "channel-kinds", |t| {
