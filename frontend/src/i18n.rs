@@ -741,10 +741,8 @@ table! {
     ChannelParksHint => "不选即全部车场（含以后新建的）", "None chosen: every car park, new ones included";
     ChannelKindsHint => "不选即全部类型", "None chosen: every kind";
     ChannelLanguage => "语言", "Language";
-    ChannelEnabled => "启用", "Enabled";
     ChannelState => "状态", "State";
     ChannelLastAnswer => "最近回复", "Last answer";
-    ChannelLastSent => "最近发送", "Last sent";
     ChannelStateUntested => "未测试", "Untested";
     ChannelStateOk => "正常", "OK";
     ChannelStateMisconfigured => "配置错误", "Misconfigured";

@@ -83,10 +83,9 @@ fn channels_page() -> impl IntoView {
             <PageHeader title=Text::AlertChannelsTitle />
             <p class="muted">{tr(Text::AlertChannelsHint)}</p>
             <DataTable test_id="channels-table"
-                columns=vec![Text::Name, Text::Kind, Text::ChannelUrl, Text::ChannelHasSecret,
-                    Text::ChannelKeyword, Text::Parks, Text::ChannelKinds, Text::ChannelLanguage,
-                    Text::ChannelEnabled, Text::ChannelState, Text::ChannelLastAnswer,
-                    Text::ChannelLastSent, Text::Actions]
+                columns=vec![Text::Name, Text::ChannelHasSecret, Text::Parks, Text::ChannelKinds,
+                    Text::ChannelLanguage, Text::ChannelState, Text::ChannelLastAnswer,
+                    Text::Actions]
                 rows=move || channels.get()
                 row=move |c: AlertChannel| channel_row(c, park_list, channels, answers, editing) />
         </section>
@@ -208,28 +207,35 @@ fn channel_row(
     };
     view! {
         <tr data-testid=format!("channel-row-{name}")>
-            <td data-label=tr(Text::Name)>{c.name.clone()}</td>
-            <td data-label=tr(Text::Kind) data-testid="channel-kind">{tr(kind_label(&c.kind))}</td>
-            <td data-label=tr(Text::ChannelUrl)><code data-testid="channel-url">{c.url.clone()}</code></td>
-            <td data-label=tr(Text::ChannelHasSecret) data-testid="channel-has-secret">
-                {tr(if c.has_secret { Text::YesLabel } else { Text::NoLabel })}
+            // Name, kind and the (masked) robot address in one cell: thirteen columns did not fit
+            // a 1366 px screen.
+            <td data-label=tr(Text::Name)>
+                <strong>{c.name.clone()}</strong>" · "
+                <span data-testid="channel-kind">{tr(kind_label(&c.kind))}</span>
+                <code class="channel-url" data-testid="channel-url" title=c.url.clone()>{c.url.clone()}</code>
             </td>
-            <td data-label=tr(Text::ChannelKeyword)>{c.keyword.clone().unwrap_or_default()}</td>
+            <td data-label=tr(Text::ChannelHasSecret)>
+                <span data-testid="channel-has-secret">
+                    {tr(if c.has_secret { Text::YesLabel } else { Text::NoLabel })}
+                </span>
+                {c.keyword.clone().map(|k| view! {
+                    <span class="muted">" · "{tr(Text::ChannelKeyword)}" "{k}</span>
+                })}
+            </td>
             <td data-label=tr(Text::Parks) data-testid="channel-parks">{parks_text}</td>
             <td data-label=tr(Text::ChannelKinds) data-testid="channel-kinds">{kinds_text}</td>
             <td data-label=tr(Text::ChannelLanguage)>{if c.language == "en" { "English" } else { "中文" }}</td>
-            <td data-label=tr(Text::ChannelEnabled)>
+            <td data-label=tr(Text::ChannelState)>
                 <Badge tone=if enabled { Tone::Ok } else { Tone::Neutral } test_id="channel-enabled">
                     {tr(if enabled { Text::ChannelActive } else { Text::ChannelPaused })}
                 </Badge>
-            </td>
-            <td data-label=tr(Text::ChannelState)>
+                " "
                 <Badge tone=tone test_id="channel-state">{tr(state)}</Badge>
             </td>
-            <td data-label=tr(Text::ChannelLastAnswer) data-testid="channel-last-answer">
-                {c.last_answer.clone().unwrap_or_default()}
+            <td data-label=tr(Text::ChannelLastAnswer)>
+                <span data-testid="channel-last-answer">{c.last_answer.clone().unwrap_or_default()}</span>
+                <span class="muted block">{c.last_sent_at.map(shanghai_minutes).unwrap_or_default()}</span>
             </td>
-            <td data-label=tr(Text::ChannelLastSent)>{c.last_sent_at.map(shanghai_minutes).unwrap_or_default()}</td>
             <td data-label=tr(Text::Actions) class="actions">
                 <button type="button" class="primary" data-testid="channel-test" on:click=test
                     disabled=move || sending.get()>
