@@ -168,6 +168,15 @@ async fn channels(site: &CouponSite) -> Vec<Value> {
     list.as_array().cloned().unwrap_or_default()
 }
 
+/// Channel `id` as the API lists it.
+async fn channel(site: &CouponSite, id: i64) -> Value {
+    channels(site)
+        .await
+        .into_iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("channel {id} is listed"))
+}
+
 /// Whether the checkbox `test_id` is checked.
 async fn checked(browser: &Browser, test_id: &str) -> bool {
     browser
@@ -383,11 +392,9 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     // Paused from the page; P云 then refuses our secret at the car park.
     click_in_row(&browser, "channel-pause").await;
     row_text(&browser, "channel-enabled", |t| t == "已暂停").await;
-    assert!(
-        channels(&site)
-            .await
-            .iter()
-            .any(|c| c["id"] == ding && c["enabled"] == false),
+    assert_eq!(
+        channel(&site, ding).await["enabled"],
+        false,
         "paused through the API too"
     );
     set_pyun_secret(&site, "not-the-secret").await;
@@ -460,11 +467,9 @@ async fn a_paused_channel_hears_nothing_until_resumed_and_its_sends_are_listed()
     browser.click("channel-remove-secret").await;
     browser.wait_gone("channel-edit-form").await;
     row_text(&browser, "channel-has-secret", |t| t == "否").await;
-    assert!(
-        channels(&site)
-            .await
-            .iter()
-            .any(|c| c["id"] == ding && c["has_secret"] == false),
+    assert_eq!(
+        channel(&site, ding).await["has_secret"],
+        false,
         "the secret is gone on the server"
     );
     click_in_row(&browser, "channel-test").await;
