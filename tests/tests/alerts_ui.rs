@@ -72,6 +72,20 @@ async fn click_in_row(browser: &Browser, test_id: &str) {
     click_within(browser, &row(), test_id).await;
 }
 
+/// The texts of every `test_id` inside `scope`, as the page shows them now.
+async fn texts_in(browser: &Browser, scope: &str, test_id: &str) -> Vec<String> {
+    let script = format!(
+        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
+         .map(e => e.textContent.trim());"
+    );
+    let v = browser
+        .client
+        .execute(&script, vec![])
+        .await
+        .expect("read the texts");
+    serde_json::from_value::<Vec<String>>(v).unwrap_or_default()
+}
+
 /// The texts of every `test_id` inside `scope`, once `pred` holds for them (20 s at most).
 async fn texts_within(
     browser: &Browser,
@@ -79,18 +93,9 @@ async fn texts_within(
     test_id: &str,
     pred: impl Fn(&[String]) -> bool,
 ) -> Vec<String> {
-    let script = format!(
-        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
-         .map(e => e.textContent.trim());"
-    );
     let mut last = Vec::new();
     for _ in 0..200 {
-        let v = browser
-            .client
-            .execute(&script, vec![])
-            .await
-            .expect("read the texts");
-        last = serde_json::from_value::<Vec<String>>(v).unwrap_or_default();
+        last = texts_in(browser, scope, test_id).await;
         if pred(&last) {
             return last;
         }
@@ -108,20 +113,11 @@ async fn sends_texts(
     pred: impl Fn(&[String]) -> bool,
 ) -> Vec<String> {
     let scope = format!("channel-sends-{name}");
-    let script = format!(
-        "return [...document.querySelectorAll(\"[data-testid='{scope}'] [data-testid='{test_id}']\")] \
-         .map(e => e.textContent.trim());"
-    );
     let mut last = Vec::new();
     for _ in 0..60 {
         browser.click("channel-sends-refresh").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let v = browser
-            .client
-            .execute(&script, vec![])
-            .await
-            .expect("read the sends");
-        last = serde_json::from_value::<Vec<String>>(v).unwrap_or_default();
+        last = texts_in(browser, &scope, test_id).await;
         if pred(&last) {
             return last;
         }
