@@ -8,6 +8,7 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
     step("tools", tools::ensure_frontend_tools)?;
     step("chromium", tools::ensure_chromium)?;
+    step("debootstrap + systemd-nspawn", tools::ensure_machine_tools)?;
     step("format", || {
         cmd::run(command("cargo", &["fmt", "--all", "--", "--check"]))
     })?;

@@ -180,6 +180,43 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
     install()
 }
 
+/// debootstrap and systemd-nspawn (systemd-container) for tests/tests/readme_install.rs, which
+/// boots a fresh Debian under systemd to run README.md's install blocks; apt-get, as root.
+pub(crate) fn ensure_machine_tools() -> Result<(), String> {
+    let present = |p: &str| std::path::Path::new(p).is_file();
+    if present("/usr/sbin/debootstrap") && present("/usr/bin/systemd-nspawn") {
+        println!("debootstrap + systemd-nspawn: present");
+        return Ok(());
+    }
+    let is_root = output(command("id", &["-u"])).is_some_and(|u| u == "0");
+    if !is_root {
+        return Err(
+            "the README install test needs root, debootstrap and systemd-nspawn; install them \
+             with `sudo apt-get install -y debootstrap systemd-container` and run again as root"
+                .to_owned(),
+        );
+    }
+    let install = || {
+        let mut c = command(
+            "apt-get",
+            &[
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "debootstrap",
+                "systemd-container",
+            ],
+        );
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        run(c)
+    };
+    if install().is_ok() {
+        return Ok(());
+    }
+    run(command("apt-get", &["update"]))?;
+    install()
+}
+
 /// cargo-deb, cargo-zigbuild and zig (PyPI's `ziglang`, in a venv under `target/tools`);
 /// returns the venv's Python, which cargo-zigbuild runs zig through.
 pub(crate) fn ensure_packaging_tools() -> Result<PathBuf, String> {
