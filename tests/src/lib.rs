@@ -4,8 +4,8 @@
 pub mod alert_site;
 pub mod browser;
 pub mod cluster;
-pub mod machine;
 pub mod coupon_site;
+pub mod machine;
 pub mod mallcoo_site;
 pub mod mallcoo_v14_site;
 pub mod page_checks;

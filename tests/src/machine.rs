@@ -114,20 +114,17 @@ impl Machine {
     pub fn boot(name: &str, rootfs: &Path, binds: &[(&Path, &str)], console: &Path) -> Machine {
         let log = std::fs::File::create(console).unwrap();
         let mut nspawn = Command::new("systemd-nspawn");
-        nspawn
-            .arg("--directory")
-            .arg(rootfs)
-            .args([
-                "--volatile=overlay",
-                "--boot",
-                "--private-network",
-                &format!("--machine={name}"),
-                // No systemd-machined and no systemd on this host to register with or to
-                // allocate a scope from: the container's systemd is the only one.
-                "--register=no",
-                "--keep-unit",
-                "--console=read-only",
-            ]);
+        nspawn.arg("--directory").arg(rootfs).args([
+            "--volatile=overlay",
+            "--boot",
+            "--private-network",
+            &format!("--machine={name}"),
+            // No systemd-machined and no systemd on this host to register with or to
+            // allocate a scope from: the container's systemd is the only one.
+            "--register=no",
+            "--keep-unit",
+            "--console=read-only",
+        ]);
         for (host, inside) in binds {
             nspawn.arg(format!("--bind-ro={}:{inside}", host.display()));
         }
@@ -159,15 +156,21 @@ impl Machine {
             machine.leader = leader_of(machine.nspawn.id()).unwrap_or(0);
             std::thread::sleep(Duration::from_millis(100));
         }
-        // `running`, or `degraded` when a unit of the image failed: either way, booted.
-        let boot = machine.run(As::Root, "systemctl is-system-running --wait");
-        let state = String::from_utf8_lossy(&boot.stdout).trim().to_owned();
-        assert!(
-            state == "running" || state == "degraded",
-            "{name} did not finish booting ({state}):\n{}",
-            machine.console_text()
-        );
-        machine
+        // `running`, or `degraded` when a unit of the image failed: either way, booted. Asked
+        // again while PID 1 is too young to answer.
+        loop {
+            let boot = machine.run(As::Root, "systemctl is-system-running --wait");
+            let state = String::from_utf8_lossy(&boot.stdout).trim().to_owned();
+            if state == "running" || state == "degraded" {
+                return machine;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not finish booting ({state}):\n{}",
+                machine.console_text()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Runs `script` with `sh -c` in the machine, as `who`, in their home directory, with the
