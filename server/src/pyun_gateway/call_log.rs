@@ -151,26 +151,53 @@ impl CallLog {
     }
 }
 
+/// Rows per `INSERT`: one statement, one round trip to sqlx's SQLite worker thread, for many
+/// calls (9 parameters each, far below either engine's limit).
+const ROWS_PER_INSERT: usize = 64;
+
 async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
-    for c in calls {
-        sqlx::query(
-            "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
-             latency_us, request_body, reply_body, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(c.park_id)
-        .bind(c.park_uuid.as_deref())
-        .bind(c.service.as_deref())
-        .bind(&c.result_code)
-        .bind(&c.message)
-        .bind(c.latency_us)
-        .bind(&c.request)
-        .bind(&c.reply)
-        .bind(c.at)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in calls.chunks(ROWS_PER_INSERT) {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
+        for c in chunk {
+            query = query
+                .bind(c.park_id)
+                .bind(c.park_uuid.as_deref())
+                .bind(c.service.as_deref())
+                .bind(&c.result_code)
+                .bind(&c.message)
+                .bind(c.latency_us)
+                .bind(&c.request)
+                .bind(&c.reply)
+                .bind(c.at);
+        }
+        query.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+/// `INSERT … VALUES ($1, …, $9), ($10, …)` for `rows` calls.
+fn insert_sql(rows: usize) -> String {
+    const COLUMNS: usize = 9;
+    let mut sql = String::from(
+        "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
+         latency_us, request_body, reply_body, at) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..COLUMNS {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * COLUMNS + col + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Deletes calls older than the retention; run now and then by the server.
@@ -250,4 +277,42 @@ pub async fn recent(
             reply: r.8,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(i: usize) -> Stored {
+        Stored {
+            park_id: None,
+            park_uuid: Some("uuid-1".to_owned()),
+            service: Some("service.parking.realtime".to_owned()),
+            result_code: "1001".to_owned(),
+            message: "成功".to_owned(),
+            latency_us: i as i64,
+            request: format!("{{\"n\":{i}}}"),
+            reply: format!("reply {i}"),
+            at: 1_700_000_000_000 + i as i64,
+        }
+    }
+
+    /// A batch longer than one statement's rows is kept whole, each call with its own fields.
+    #[tokio::test]
+    async fn a_batch_over_several_statements_keeps_every_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&crate::storage::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let calls: Vec<Stored> = (0..ROWS_PER_INSERT * 2 + 3).map(call).collect();
+        write(&db, &calls).await.unwrap();
+        let kept = recent(&db, -1, Some("uuid-1"), 200).await.unwrap();
+        assert_eq!(kept.len(), calls.len());
+        // Newest first: the last call written is the first listed, with its own body and latency.
+        let last = calls.len() - 1;
+        assert_eq!(kept[0].request, format!("{{\"n\":{last}}}"));
+        assert_eq!(kept[0].reply, format!("reply {last}"));
+        assert_eq!(kept[0].latency_ms, last as f64 / 1000.0);
+        assert_eq!(kept[last].request, "{\"n\":0}");
+    }
 }
