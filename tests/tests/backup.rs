@@ -194,6 +194,20 @@ async fn a_backup_under_gate_traffic_restores_to_the_same_installation() {
     assert!(!out.status.success());
     assert!(text(&out).contains("exists"), "{}", text(&out));
 
+    // Into a folder that does not exist: the folder is named, and nothing is written.
+    let nowhere = out_dir.path().join("no-such-folder").join("b.db");
+    let nowhere_arg = nowhere.to_string_lossy().into_owned();
+    let out = parkbridge(
+        &["backup", "--data-dir", &data_arg, "--out", &nowhere_arg],
+        &[],
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no-such-folder does not exist"),
+        "{}",
+        text(&out)
+    );
+
     // Refused while the server runs, which keeps serving the same database.
     let out = parkbridge(
         &["restore", "--data-dir", &data_arg, "--from", &backup_arg],

@@ -58,6 +58,17 @@ pub(crate) async fn run(args: BackupArgs) -> Result<(), Box<dyn std::error::Erro
         )
         .into());
     }
+    // SQLite would only say it cannot open `<out>.partial`; name what is missing instead.
+    if let Some(folder) = args.out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        return Err(format!(
+            "the folder {} does not exist; create it (mkdir -p {}) or choose another --out",
+            folder.display(),
+            folder.display()
+        )
+        .into());
+    }
     if same_file(&source, &args.out) {
         return Err("--out names the live database itself".into());
     }
