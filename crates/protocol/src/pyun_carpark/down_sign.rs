@@ -103,10 +103,17 @@ pub fn verify(members: &Members, key: &str) -> Result<Convention, DownSignError>
     let pairs = || members.iter().map(|(k, m)| (k, m.text.as_str()));
     let all = plaintext(pairs(), true);
     let nonempty = plaintext(pairs(), false);
-    // Both are always computed and compared, so the time taken does not say which one was close.
+    // Both are computed and compared whenever they differ, so the time taken does not say which
+    // one was close; when no member is empty they are one string, signed once (which the request
+    // itself shows, so skipping the copy tells a prober nothing).
+    let same = all == nonempty;
     let keep = same_hex(received, &sign_plaintext(&all, key));
-    let drop = same_hex(received, &sign_plaintext(&nonempty, key));
-    match (all == nonempty, keep, drop) {
+    let drop = if same {
+        keep
+    } else {
+        same_hex(received, &sign_plaintext(&nonempty, key))
+    };
+    match (same, keep, drop) {
         (true, true, _) => Ok(Convention::Indistinct),
         (false, true, _) => Ok(Convention::KeepEmpty),
         (false, false, true) => Ok(Convention::DropEmpty),

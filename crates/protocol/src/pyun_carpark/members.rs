@@ -83,10 +83,11 @@ impl Members {
                 });
             }
         };
-        let mut map = BTreeMap::new();
-        for (name, value) in raw {
-            map.insert(name, member(value)?);
-        }
+        // Already in order: collected, the map is built in bulk rather than by inserts.
+        let map = raw
+            .into_iter()
+            .map(|(name, value)| Ok((name, member(value)?)))
+            .collect::<Result<BTreeMap<_, _>, BodyError>>()?;
         Ok(Members { map })
     }
 
