@@ -3,6 +3,8 @@
 //! for every reader of what a car owes — Mallcoo's fee query, a payment, the exit gate, the
 //! discount API and the stay's page. The figure itself is `protocol::ledger`'s.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use protocol::ledger::{self, Discount, DiscountKind, Figure, LedgerError};
 use protocol::quote::{Payment, VipWindow};
@@ -162,11 +164,17 @@ fn with_discounts(mut stay: StayRecord, rows: Vec<DiscountRow>) -> StayRecord {
     stay
 }
 
-/// The column that finds an open session by `key`, and its value.
-fn key_column(key: &SessionKey) -> (&'static str, &str) {
+/// [`SELECT_STAY`] of the open session by plate, and by barcode: built once, not per fee query.
+static OPEN_BY_PLATE: LazyLock<String> =
+    LazyLock::new(|| format!("{SELECT_STAY} AND s.plate = $2 AND s.state = 'open'"));
+static OPEN_BY_BARCODE: LazyLock<String> =
+    LazyLock::new(|| format!("{SELECT_STAY} AND s.barcode = $2 AND s.state = 'open'"));
+
+/// The query that finds an open session by `key`, and the value it binds.
+fn open_stay_sql(key: &SessionKey) -> (&'static str, &str) {
     match key {
-        SessionKey::Plate(p) => ("plate", p),
-        SessionKey::Barcode(b) => ("barcode", b),
+        SessionKey::Plate(p) => (OPEN_BY_PLATE.as_str(), p),
+        SessionKey::Barcode(b) => (OPEN_BY_BARCODE.as_str(), b),
     }
 }
 
@@ -179,11 +187,9 @@ pub async fn open_stay(
     park_id: i64,
     key: &SessionKey,
 ) -> Result<Option<StayRecord>, sqlx::Error> {
-    let (column, value) = key_column(key);
-    // `column` is one of two constants.
-    let sql = format!("{SELECT_STAY} AND s.{column} = $2 AND s.state = 'open'");
+    let (sql, value) = open_stay_sql(key);
     if let Some(hot) = &db.hot {
-        match hot.read(|conn| read_hot(conn, &sql, park_id, value)) {
+        match hot.read(|conn| read_hot(conn, sql, park_id, value)) {
             Ok(stay) => return Ok(stay),
             // The pool can still answer (e.g. the file cannot be opened read-only here).
             Err(e) => {
@@ -192,7 +198,7 @@ pub async fn open_stay(
         }
     }
     let mut conn = db.pool.acquire().await?;
-    let rows = sqlx::query_as::<_, StayRow>(AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, StayRow>(sql)
         .bind(park_id)
         .bind(value)
         .fetch_all(&mut *conn)

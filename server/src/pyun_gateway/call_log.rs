@@ -151,13 +151,22 @@ impl CallLog {
     }
 }
 
-/// Rows per `INSERT`: one statement, one round trip to sqlx's SQLite worker thread, for many
-/// calls (9 parameters each, far below either engine's limit).
-const ROWS_PER_INSERT: usize = 64;
+/// Rows per `INSERT`, largest first: one statement, one round trip to sqlx's SQLite worker
+/// thread, for many calls (9 parameters each, far below either engine's limit). Only these three
+/// shapes, so the few statements each pooled connection caches are not pushed out by one per
+/// batch length.
+const ROWS_PER_INSERT: [usize; 3] = [64, 8, 1];
 
 async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
-    for chunk in calls.chunks(ROWS_PER_INSERT) {
+    let mut rest = calls;
+    while !rest.is_empty() {
+        let rows = ROWS_PER_INSERT
+            .into_iter()
+            .find(|n| *n <= rest.len())
+            .unwrap_or(1);
+        let (chunk, after) = rest.split_at(rows);
+        rest = after;
         let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
         for c in chunk {
             query = query
@@ -304,7 +313,7 @@ mod tests {
         let db = Db::open(&crate::storage::sqlite_url(&dir.path().join("t.db")))
             .await
             .unwrap();
-        let calls: Vec<Stored> = (0..ROWS_PER_INSERT * 2 + 3).map(call).collect();
+        let calls: Vec<Stored> = (0..ROWS_PER_INSERT[0] * 2 + 11).map(call).collect();
         write(&db, &calls).await.unwrap();
         let kept = recent(&db, -1, Some("uuid-1"), 200).await.unwrap();
         assert_eq!(kept.len(), calls.len());

@@ -42,17 +42,22 @@ impl Order {
 const COLUMNS: &str =
     "id, session_id, parking_order, total_fen, free_fen, paid_fen, pay_fen, state, pay_serial";
 
+/// The stay's newest order: built once, not per billing call.
+static NEWEST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM pyun_parking_orders WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
+    )
+});
+
 /// The stay's newest order, in whatever state.
 pub async fn newest(
     conn: &mut AnyConnection,
     session_id: i64,
 ) -> Result<Option<Order>, sqlx::Error> {
-    sqlx::query_as::<_, Order>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM pyun_parking_orders WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
-    )))
-    .bind(session_id)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as::<_, Order>(NEWEST.as_str())
+        .bind(session_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The stay's newest order, read on SQLite through the calling thread's reader (billing's
@@ -62,11 +67,8 @@ pub async fn newest_read(
     session_id: i64,
 ) -> Result<Option<Order>, sqlx::Error> {
     if let Some(hot) = &db.hot {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM pyun_parking_orders WHERE session_id = $1 ORDER BY id DESC LIMIT 1"
-        );
         let read = hot.read(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut stmt = conn.prepare_cached(&NEWEST)?;
             let mut rows = stmt.query_map(rusqlite::params![session_id], |r| {
                 Ok(Order {
                     id: r.get(0)?,

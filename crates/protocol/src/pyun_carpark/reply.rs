@@ -4,6 +4,8 @@
 //! in the documented order (`service`, `version`, `charset`, `result_code`, `message`, `hint`,
 //! business fields, `sign`), and an empty text is never emitted.
 
+use std::borrow::Cow;
+
 use super::codes::{ResultCode, Service};
 use super::down_sign::{self, SIGN_MEMBER};
 use super::members::Members;
@@ -113,25 +115,27 @@ impl Reply {
         self.hint.as_deref()
     }
 
-    /// The members sent, `sign` excepted, in the order sent: `(name, text, is a number)`.
-    fn members(&self) -> Vec<(&str, String, bool)> {
-        let mut out: Vec<(&str, String, bool)> = vec![
-            ("service", self.service.clone(), false),
-            ("version", VERSION.to_owned(), false),
-            ("charset", CHARSET.to_owned(), false),
-            ("result_code", self.code.as_str().to_owned(), false),
-            ("message", self.message.clone(), false),
-        ];
+    /// The members sent, `sign` excepted, in the order sent: `(name, text, is a number)`. Texts
+    /// are borrowed: a billing reply has some thirty, and copying each showed in profiles.
+    fn members(&self) -> Vec<(&str, Cow<'_, str>, bool)> {
+        let mut out: Vec<(&str, Cow<'_, str>, bool)> = Vec::with_capacity(6 + self.business.len());
+        out.extend([
+            ("service", Cow::Borrowed(self.service.as_str()), false),
+            ("version", Cow::Borrowed(VERSION), false),
+            ("charset", Cow::Borrowed(CHARSET), false),
+            ("result_code", Cow::Borrowed(self.code.as_str()), false),
+            ("message", Cow::Borrowed(self.message.as_str()), false),
+        ]);
         if let Some(hint) = &self.hint {
-            out.push(("hint", hint.clone(), false));
+            out.push(("hint", Cow::Borrowed(hint.as_str()), false));
         }
         for (name, value) in &self.business {
             if is_envelope(name) {
                 continue;
             }
             match value {
-                ReplyValue::Text(t) => out.push((name, t.clone(), false)),
-                ReplyValue::Int(n) => out.push((name, n.to_string(), true)),
+                ReplyValue::Text(t) => out.push((name, Cow::Borrowed(t.as_str()), false)),
+                ReplyValue::Int(n) => out.push((name, Cow::Owned(n.to_string()), true)),
             }
         }
         // Never null or empty (§1.5 step 8): both signing conventions then agree.
@@ -142,7 +146,7 @@ impl Reply {
     /// The S-DOWN plaintext of this reply without the key, for the log.
     pub fn plaintext(&self) -> String {
         let members = self.members();
-        down_sign::plaintext(members.iter().map(|(k, v, _)| (*k, v.as_str())), false)
+        down_sign::plaintext(members.iter().map(|(k, v, _)| (*k, v.as_ref())), false)
     }
 
     /// The body to send: signed when the park's key is known, unsigned otherwise (§1.5 step 4).
@@ -162,7 +166,7 @@ impl Reply {
             }
         }
         if let Some(key) = key {
-            let sign = down_sign::sign(members.iter().map(|(k, v, _)| (*k, v.as_str())), key);
+            let sign = down_sign::sign(members.iter().map(|(k, v, _)| (*k, v.as_ref())), key);
             out.push(',');
             push_string(&mut out, SIGN_MEMBER);
             out.push(':');
