@@ -23,6 +23,54 @@ e2e::on_both_engines! {
     a_signature_pyun_ignores_shows_as_misconfigured_and_the_secret_never_leaks => sign_hint;
     a_kill_9_mid_burst_loses_no_upload_and_pyun_keeps_one_stay_per_serial => kill_9_mid_burst;
     an_admin_resends_misconfigured_uploads_once_pyun_accepts_the_signature => resend;
+    a_stay_whose_plate_enters_again_without_an_exit_is_uploaded_as_left_then => superseded;
+}
+
+/// The camera missed the car's exit; its next entry closes the old stay (`no_exit_seen`). P云
+/// learns that the old stay left when the car came back, priced at that moment, before or beside
+/// the new stay's entry, and ends with one open stay for the plate.
+async fn superseded(backend: Backend) {
+    let up = Uploads::start(backend, false).await;
+    let site = &up.p.site;
+    let first = site.enter(PARK_A, Some("沪A70003"), ago(100)).await;
+    let again = site.enter(PARK_A, Some("沪A70003"), ago(15)).await;
+    let (old, new) = (first["id"].as_i64().unwrap(), again["id"].as_i64().unwrap());
+    let (old_serial, new_serial) = (format!("PB{old}"), format!("PB{new}"));
+    let uploads = up
+        .wait(&old_serial, |u| accepted_of(u, UploadPath::Leave).is_some())
+        .await;
+    let enter = accepted_of(&uploads, UploadPath::Enter).unwrap();
+    let leave = accepted_of(&uploads, UploadPath::Leave).unwrap();
+    assert!(enter.seq < leave.seq, "entry first: {uploads:#?}");
+    let back_at: chrono::DateTime<chrono::Utc> =
+        again["entry_at"].as_str().unwrap().parse().unwrap();
+    let back_ms = back_at.timestamp_millis().to_string();
+    // 85 minutes at §5's tariff: 1000 for the first hour, one 30-minute unit of 300; unpaid.
+    for (name, value) in [
+        ("leave_time", back_ms.as_str()),
+        ("total_value", "1300"),
+        ("free_value", "0"),
+        ("online_value", "0"),
+        ("parking_serial", old_serial.as_str()),
+    ] {
+        assert_eq!(field(leave, name), Some(value), "{name}: {leave:#?}");
+    }
+    up.wait(&new_serial, |u| accepted_of(u, UploadPath::Enter).is_some())
+        .await;
+    let stays: Vec<_> = up
+        .pyun
+        .stays(Some(PARK_UUID))
+        .into_iter()
+        .filter(|s| s.plate.as_deref() == Some("沪A70003"))
+        .collect();
+    let open: Vec<&str> = stays
+        .iter()
+        .filter(|s| s.open)
+        .map(|s| s.parking_serial.as_str())
+        .collect();
+    assert_eq!(open, [new_serial.as_str()], "{stays:#?}");
+    let leave_record = up.final_record(&format!("leave:{old}")).await;
+    assert_eq!(leave_record["state"], "delivered", "{leave_record}");
 }
 
 async fn stay_uploaded(backend: Backend) {

@@ -242,8 +242,15 @@ async fn enter_tx(
         from_ms(now),
     )
     .await?;
-    // Same transaction again: the entry upload exists exactly when the entry does (§4.2).
-    let upload_queued = pyun_upload::queue_enter_tx(tx, park_id, &session, from_ms(now)).await?;
+    // Same transaction again: the entry upload exists exactly when the entry does (§4.2), after
+    // the leave of the stay it closed, so P云 never holds two stays of one car.
+    let mut upload_queued = false;
+    if let Some(prev) = &closed_previous {
+        upload_queued |=
+            pyun_upload::queue::queue_superseded_leave_tx(tx, park_id, prev, e.at, from_ms(now))
+                .await?;
+    }
+    upload_queued |= pyun_upload::queue_enter_tx(tx, park_id, &session, from_ms(now)).await?;
     Ok(Entered {
         session,
         closed_previous,

@@ -7,12 +7,14 @@
 
 use chrono::{DateTime, Utc};
 use protocol::ledger::Figure;
+use protocol::tariff::Tariff;
 use sqlx::AnyConnection;
 
 use super::fields::{StoredPayment, enter_fields, leave_fields};
 use crate::outbox::Kind;
 use crate::parking::SessionView;
 use crate::parking::spaces::{self, Spaces};
+use crate::parking::stay::stay_by_id;
 use crate::storage::{from_ms, to_ms};
 use crate::vip::records::window_of;
 
@@ -20,6 +22,8 @@ use crate::vip::records::window_of;
 pub const REQUESTED_BY_ENTRY: &str = "gate:entry";
 /// Who queued a leave upload.
 pub const REQUESTED_BY_EXIT: &str = "gate:exit";
+/// Who queued the leave upload of a stay its plate's next entry closed.
+pub const REQUESTED_BY_NEXT_ENTRY: &str = "gate:next-entry";
 
 /// The dedupe key of stay `session_id`'s entry upload.
 pub fn enter_key(session_id: i64) -> String {
@@ -74,6 +78,19 @@ pub async fn queue_leave_tx(
     let Some(access) = access(conn, park_id).await? else {
         return Ok(false);
     };
+    let row = leave_row(conn, park_id, &access, session, exit, figure).await?;
+    insert(conn, park_id, session, &row, now).await
+}
+
+/// The leave upload row of `session`, left at `exit` with `figure`, for a car park on `access`.
+async fn leave_row(
+    conn: &mut AnyConnection,
+    park_id: i64,
+    access: &Access,
+    session: &SessionView,
+    exit: DateTime<Utc>,
+    figure: &Figure,
+) -> Result<Row, sqlx::Error> {
     let payments = payments(conn, session.id).await?;
     let settled = payments
         .iter()
@@ -90,14 +107,56 @@ pub async fn queue_leave_tx(
     }
     let spaces = spaces_now(conn, park_id, access.total_spaces).await?;
     let fields = leave_fields(session, exit, &access.park_uuid, spaces, figure, &payments);
-    let row = Row {
+    Ok(Row {
         kind: Kind::PyunLeave,
         dedupe_key: leave_key(session.id),
         summary: format!("P云出场上传 {}", who(session)),
         request_json: serde_json::to_string(&fields).expect("plain fields serialise"),
         requested_by: REQUESTED_BY_EXIT,
+    })
+}
+
+/// Queues the leave upload of `session`, which its plate's next entry at `at` closed as
+/// `no_exit_seen`: P云 keeps one stay per car and would otherwise hold this one open forever, so
+/// it is uploaded as left when the car came back, with what the ledger says it owed and paid
+/// then. True when a row was queued; a car park whose tariff cannot price it queues nothing (the
+/// tariff's error is logged; its own exits fail the same way, which a person sees).
+pub async fn queue_superseded_leave_tx(
+    conn: &mut AnyConnection,
+    park_id: i64,
+    session: &SessionView,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let Some(access) = access(conn, park_id).await? else {
+        return Ok(false);
     };
-    insert(conn, park_id, session, &row, now).await
+    let tariff_json: Option<String> =
+        sqlx::query_scalar("SELECT tariff_json FROM car_parks WHERE id = $1")
+            .bind(park_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(stay) = stay_by_id(conn, park_id, session.id).await? else {
+        return Ok(false);
+    };
+    let left = at.max(session.entry_at);
+    let figure = tariff_json
+        .as_deref()
+        .ok_or_else(|| "the car park is gone".to_owned())
+        .and_then(|json| serde_json::from_str::<Tariff>(json).map_err(|e| e.to_string()))
+        .and_then(|tariff| stay.figure(&tariff, left).map_err(|e| e.to_string()));
+    match figure {
+        Ok(figure) => {
+            let mut row = leave_row(conn, park_id, &access, session, left, &figure).await?;
+            row.requested_by = REQUESTED_BY_NEXT_ENTRY;
+            insert(conn, park_id, session, &row, now).await
+        }
+        Err(e) => {
+            tracing::error!(park = park_id, session = session.id, error = %e,
+                "a stay closed by its plate's next entry cannot be priced; no leave upload");
+            Ok(false)
+        }
+    }
 }
 
 /// The car in words for the row's summary: its plate, else its ticket.
