@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::storage::{Db, from_ms, to_ms};
+use crate::storage::{Db, from_ms, to_ms, values_sql};
 
 /// Longest request or reply kept, in bytes (P云's calls are a few hundred).
 const KEEP_BYTES: usize = 16 * 1024;
@@ -156,6 +156,10 @@ impl CallLog {
 /// shapes, so the few statements each pooled connection caches are not pushed out by one per
 /// batch length.
 const ROWS_PER_INSERT: [usize; 3] = [64, 8, 1];
+/// The columns of a stored call, and how many.
+const INSERT_HEAD: &str = "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, \
+     message, latency_us, request_body, reply_body, at)";
+const COLUMNS: usize = 9;
 
 async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
@@ -167,7 +171,8 @@ async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
             .unwrap_or(1);
         let (chunk, after) = rest.split_at(rows);
         rest = after;
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
+        let sql = values_sql(db.backend, INSERT_HEAD, COLUMNS, chunk.len(), "");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in chunk {
             query = query
                 .bind(c.park_id)
@@ -183,30 +188,6 @@ async fn write(db: &Db, calls: &[Stored]) -> Result<(), sqlx::Error> {
         query.execute(&mut *tx).await?;
     }
     tx.commit().await
-}
-
-/// `INSERT … VALUES ($1, …, $9), ($10, …)` for `rows` calls.
-fn insert_sql(rows: usize) -> String {
-    const COLUMNS: usize = 9;
-    let mut sql = String::from(
-        "INSERT INTO pyun_gateway_calls (park_id, park_uuid, service, result_code, message, \
-         latency_us, request_body, reply_body, at) VALUES ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for col in 0..COLUMNS {
-            if col > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * COLUMNS + col + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 /// Deletes calls older than the retention; run now and then by the server.

@@ -10,6 +10,7 @@ mod lock;
 pub mod migrations;
 mod outage;
 pub mod sqlite_file;
+mod values;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use constraint::unique_violation;
 pub use hot_read::HotReader;
 pub use lock::lock_park;
 pub use outage::is_unavailable;
+pub use values::values_sql;
 
 /// The longest a PostgreSQL query waits for a connection. While the server is unreachable every
 /// connection attempt fails, and sqlx keeps retrying until this runs out: a request then answers

@@ -14,7 +14,7 @@ use super::{
     NewRecharge, NewRecord, RecordsError, Source, check_recharge, check_record, conflict,
     generate_pay_partner, period_for,
 };
-use crate::storage::{Backend, Db, to_ms};
+use crate::storage::{Db, to_ms, values_sql};
 
 /// Rows per INSERT statement.
 const CHUNK_ROWS: usize = 2000;
@@ -64,39 +64,6 @@ pub async fn existing_pay_partners(db: &Db, park_id: i64) -> Result<HashSet<Stri
             .fetch_all(&db.pool)
             .await?;
     Ok(partners.into_iter().collect())
-}
-
-/// `INSERT … VALUES ($1, …), (…) <tail>` for `rows` rows of `cols` parameters. Only numbers are
-/// spliced into the text; every value is a bound parameter.
-///
-/// SQLite gets anonymous `?` placeholders: binding a named one (`$n`) makes sqlx look its name
-/// up, which SQLite does by a linear scan of all names — quadratic in the parameters of a
-/// statement, over a minute for 100k rows. PostgreSQL only understands `$n`.
-fn values_sql(backend: Backend, head: &str, cols: usize, rows: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * cols * 7 + tail.len());
-    sql.push_str(head);
-    sql.push_str(" VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    sql.push('$');
-                    sql.push_str(&(r * cols + c + 1).to_string());
-                }
-            }
-        }
-        sql.push(')');
-    }
-    sql.push_str(tail);
-    sql
 }
 
 /// Writes every row (record + first recharge, source `import`) in one transaction; returns the
@@ -200,28 +167,4 @@ pub async fn import_rows(
     let created = prepared.len() as u64;
     tracing::info!(park = park_id, created, "VIP records imported");
     Ok(created)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::values_sql;
-    use crate::storage::Backend;
-
-    #[test]
-    fn placeholders_number_every_parameter_once_in_order() {
-        assert_eq!(
-            values_sql(
-                Backend::Postgres,
-                "INSERT INTO t (a, b)",
-                2,
-                2,
-                " RETURNING id"
-            ),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) RETURNING id"
-        );
-        assert_eq!(
-            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
-        );
-    }
 }
