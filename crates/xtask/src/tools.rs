@@ -139,36 +139,52 @@ fn ensure_wasm_opt() -> Result<(), String> {
 /// Debian's Chromium, ChromeDriver and a Chinese font (fonts-wqy-microhei) for the browser
 /// tests, installed with apt-get as root.
 pub(crate) fn ensure_chromium() -> Result<(), String> {
-    let present = |p: &str| std::path::Path::new(p).is_file();
     // A Chinese font too: without one the UI's screenshots show boxes for every character.
-    if present("/usr/bin/chromium")
-        && present("/usr/bin/chromedriver")
-        && present("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-    {
-        println!("chromium + chromedriver + a Chinese font: present");
+    ensure_debian_packages(
+        "chromium + chromedriver + a Chinese font",
+        &[
+            "/usr/bin/chromium",
+            "/usr/bin/chromedriver",
+            "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        ],
+        &["chromium", "chromium-driver", "fonts-wqy-microhei"],
+        "the browser tests need Debian's chromium, chromium-driver and fonts-wqy-microhei",
+    )
+}
+
+/// debootstrap and systemd-nspawn (systemd-container) for tests/tests/readme_install.rs, which
+/// boots a fresh Debian under systemd to run README.md's install blocks; apt-get, as root.
+pub(crate) fn ensure_machine_tools() -> Result<(), String> {
+    ensure_debian_packages(
+        "debootstrap + systemd-nspawn",
+        &["/usr/sbin/debootstrap", "/usr/bin/systemd-nspawn"],
+        &["debootstrap", "systemd-container"],
+        "the README install test needs root, debootstrap and systemd-nspawn",
+    )
+}
+
+/// Installs Debian `packages` with apt-get (as root) unless every file of `files` is present;
+/// not root, it says `why` and the command to run.
+fn ensure_debian_packages(
+    what: &str,
+    files: &[&str],
+    packages: &[&str],
+    why: &str,
+) -> Result<(), String> {
+    if files.iter().all(|f| std::path::Path::new(f).is_file()) {
+        println!("{what}: present");
         return Ok(());
     }
     let is_root = output(command("id", &["-u"])).is_some_and(|u| u == "0");
     if !is_root {
-        return Err(
-            "the browser tests need Debian's chromium, chromium-driver and fonts-wqy-microhei; \
-             install them with `sudo apt-get install -y chromium chromium-driver \
-             fonts-wqy-microhei` and run again"
-                .to_owned(),
-        );
+        return Err(format!(
+            "{why}; install them with `sudo apt-get install -y {}` and run again as root",
+            packages.join(" ")
+        ));
     }
     let install = || {
-        let mut c = command(
-            "apt-get",
-            &[
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-                "fonts-wqy-microhei",
-            ],
-        );
+        let mut c = command("apt-get", &["install", "-y", "--no-install-recommends"]);
+        c.args(packages);
         c.env("DEBIAN_FRONTEND", "noninteractive");
         run(c)
     };
@@ -176,43 +192,6 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
         return Ok(());
     }
     // A fresh machine may have an empty package list.
-    run(command("apt-get", &["update"]))?;
-    install()
-}
-
-/// debootstrap and systemd-nspawn (systemd-container) for tests/tests/readme_install.rs, which
-/// boots a fresh Debian under systemd to run README.md's install blocks; apt-get, as root.
-pub(crate) fn ensure_machine_tools() -> Result<(), String> {
-    let present = |p: &str| std::path::Path::new(p).is_file();
-    if present("/usr/sbin/debootstrap") && present("/usr/bin/systemd-nspawn") {
-        println!("debootstrap + systemd-nspawn: present");
-        return Ok(());
-    }
-    let is_root = output(command("id", &["-u"])).is_some_and(|u| u == "0");
-    if !is_root {
-        return Err(
-            "the README install test needs root, debootstrap and systemd-nspawn; install them \
-             with `sudo apt-get install -y debootstrap systemd-container` and run again as root"
-                .to_owned(),
-        );
-    }
-    let install = || {
-        let mut c = command(
-            "apt-get",
-            &[
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "debootstrap",
-                "systemd-container",
-            ],
-        );
-        c.env("DEBIAN_FRONTEND", "noninteractive");
-        run(c)
-    };
-    if install().is_ok() {
-        return Ok(());
-    }
     run(command("apt-get", &["update"]))?;
     install()
 }
