@@ -78,11 +78,21 @@ pub async fn queue_leave_tx(
     let Some(access) = access(conn, park_id).await? else {
         return Ok(false);
     };
-    let row = leave_row(conn, park_id, &access, session, exit, figure).await?;
+    let row = leave_row(
+        conn,
+        park_id,
+        &access,
+        session,
+        exit,
+        figure,
+        REQUESTED_BY_EXIT,
+    )
+    .await?;
     insert(conn, park_id, session, &row, now).await
 }
 
-/// The leave upload row of `session`, left at `exit` with `figure`, for a car park on `access`.
+/// The leave upload row of `session`, left at `exit` with `figure`, for a car park on `access`,
+/// queued by `requested_by`.
 async fn leave_row(
     conn: &mut AnyConnection,
     park_id: i64,
@@ -90,6 +100,7 @@ async fn leave_row(
     session: &SessionView,
     exit: DateTime<Utc>,
     figure: &Figure,
+    requested_by: &'static str,
 ) -> Result<Row, sqlx::Error> {
     let payments = payments(conn, session.id).await?;
     let settled = payments
@@ -112,7 +123,7 @@ async fn leave_row(
         dedupe_key: leave_key(session.id),
         summary: format!("P云出场上传 {}", who(session)),
         request_json: serde_json::to_string(&fields).expect("plain fields serialise"),
-        requested_by: REQUESTED_BY_EXIT,
+        requested_by,
     })
 }
 
@@ -147,8 +158,16 @@ pub async fn queue_superseded_leave_tx(
         .and_then(|tariff| stay.figure(&tariff, left).map_err(|e| e.to_string()));
     match figure {
         Ok(figure) => {
-            let mut row = leave_row(conn, park_id, &access, session, left, &figure).await?;
-            row.requested_by = REQUESTED_BY_NEXT_ENTRY;
+            let row = leave_row(
+                conn,
+                park_id,
+                &access,
+                session,
+                left,
+                &figure,
+                REQUESTED_BY_NEXT_ENTRY,
+            )
+            .await?;
             insert(conn, park_id, session, &row, now).await
         }
         Err(e) => {
