@@ -51,6 +51,11 @@ pub struct BareServer {
 }
 
 impl BareServer {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `pb-bench --serve-bare` (this executable) and reads its address.
     pub fn start() -> Result<BareServer, String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find pb-bench: {e}"))?;

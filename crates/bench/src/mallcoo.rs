@@ -328,6 +328,26 @@ struct Load {
 
 /// Sends request `i` for every `i < n` over `concurrency` tasks; `request(i)` builds it (untimed)
 /// and `accept` says whether an answer counts as a success.
+/// Runs `work` and the CPU seconds (user + system, every thread) process `pid` spent meanwhile:
+/// unlike a rate, hardly moved by what else the machine is doing.
+async fn with_cpu<T>(pid: u32, work: impl std::future::Future<Output = T>) -> (T, Option<f64>) {
+    let pid = pid.to_string();
+    let before = super::cpu_seconds(&pid);
+    let out = work.await;
+    let spent = super::cpu_seconds(&pid)
+        .zip(before)
+        .map(|(after, before)| after - before);
+    (out, spent)
+}
+
+/// CPU microseconds per call, or `n/a` off Linux.
+fn micros(cpu: Option<f64>, calls: usize) -> String {
+    match cpu {
+        Some(s) if calls > 0 => format!("{:.0} µs", s * 1e6 / calls as f64),
+        _ => "n/a".to_owned(),
+    }
+}
+
 async fn load<B, A>(n: usize, concurrency: usize, request: B, accept: A) -> Load
 where
     B: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
@@ -578,12 +598,19 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
         "pb-bench: Mallcoo, {} fee queries and {} bare calls over {} connections",
         sizes.requests, sizes.requests, sizes.concurrency
     );
-    let bare_run = load(sizes.requests, sizes.concurrency, bare, |s, _| s == 200).await;
-    let query_run = load(
-        sizes.requests,
-        sizes.concurrency,
-        query.clone(),
-        res_code_zero,
+    let (bare_run, bare_cpu) = with_cpu(
+        bare_server.pid(),
+        load(sizes.requests, sizes.concurrency, bare, |s, _| s == 200),
+    )
+    .await;
+    let (query_run, query_cpu) = with_cpu(
+        server.pid(),
+        load(
+            sizes.requests,
+            sizes.concurrency,
+            query.clone(),
+            res_code_zero,
+        ),
     )
     .await;
     // With and without discounts, interleaved in halves so that a slower moment of the machine
@@ -658,7 +685,11 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
         |status: u16, text: &str| status == 200 && text.contains("\"result_code\":\"1001\"");
     eprintln!("pb-bench: P云 billing, minting {open} orders");
     let mint_run = load(open, sizes.concurrency, billing.clone(), billed).await;
-    let billing_run = load(sizes.requests, sizes.concurrency, billing, billed).await;
+    let (billing_run, billing_cpu) = with_cpu(
+        server.pid(),
+        load(sizes.requests, sizes.concurrency, billing, billed),
+    )
+    .await;
     let billing_rate = rate(billing_run.ok, billing_run.elapsed);
     let billing_ratio = if bare_rate > 0.0 {
         billing_rate / bare_rate
@@ -777,6 +808,23 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
             billing_ratio >= BILLING_RATIO_TARGET
                 && billing_run.failed.0 == 0
                 && mint_run.failed.0 == 0,
+        ),
+        Row::info(
+            "Server CPU per call (user + system): bare axum, GetParkingPaymentInfo, payment.billing",
+            format!(
+                "{} · {} · {} (billing / fee query {})",
+                micros(bare_cpu, bare_run.ok),
+                micros(query_cpu, query_run.ok),
+                micros(billing_cpu, billing_run.ok),
+                match (query_cpu, billing_cpu) {
+                    (Some(q), Some(b)) if q > 0.0 && query_run.ok > 0 && billing_run.ok > 0 =>
+                        format!(
+                            "{:.2}",
+                            (b / billing_run.ok as f64) / (q / query_run.ok as f64)
+                        ),
+                    _ => "n/a".to_owned(),
+                }
+            ),
         ),
         Row::target(
             "PayParkingFee recorded payments/s",

@@ -4,6 +4,7 @@
 //! `query_as` + `FromRow`. That limits column types to what the `Any` driver carries — integers,
 //! text, blobs — hence times as BIGINT epoch milliseconds and flags as nullable timestamps.
 
+pub mod calls_file;
 mod constraint;
 mod hot_read;
 mod lock;
@@ -98,10 +99,12 @@ impl Db {
             options = options.acquire_timeout(PG_ACQUIRE_TIMEOUT);
         }
         if backend == Backend::Sqlite {
+            let calls = sqlite_file::path_of_url(url).map(|f| sqlite_file::calls_path(&f));
             // An embedded file cannot hang up: sqlx's default ping before handing out an idle
             // connection would cost every query a second round trip to the connection's thread.
             options = options.test_before_acquire(false);
-            options = options.after_connect(|conn, _| {
+            options = options.after_connect(move |conn, _| {
+                let calls = calls.clone();
                 Box::pin(async move {
                     // NORMAL is durable in WAL mode except for the last transactions on power loss,
                     // and far faster than FULL for the hot paths.
@@ -124,6 +127,7 @@ impl Db {
                     sqlx::query("PRAGMA mmap_size = 268435456")
                         .execute(&mut *conn)
                         .await?;
+                    calls_file::attach(conn, calls.as_deref()).await?;
                     Ok(())
                 })
             });
@@ -136,6 +140,9 @@ impl Db {
             // Persistent in the file: readers (the hot fee query) no longer wait for writers.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
+                .await
+                .map_err(|source| StorageError::Open { backend, source })?;
+            calls_file::prepare(&pool)
                 .await
                 .map_err(|source| StorageError::Open { backend, source })?;
         }

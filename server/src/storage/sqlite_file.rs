@@ -19,6 +19,19 @@ pub fn path_of_url(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
+/// The call log's own database beside `database` (`parkbridge.db` → `parkbridge-calls.db`): P云's
+/// gateway calls are written there many times a second, and a commit to the ledger's file would
+/// make every reader of it drop its page cache and memory map (see `storage::calls`).
+pub fn calls_path(database: &Path) -> PathBuf {
+    let stem = match database.extension() {
+        Some(ext) if ext == "db" => database.with_extension(""),
+        _ => database.to_owned(),
+    };
+    let mut name = stem.into_os_string();
+    name.push("-calls.db");
+    PathBuf::from(name)
+}
+
 /// The lock file beside `database`.
 pub fn lock_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
@@ -103,6 +116,18 @@ mod tests {
         );
         assert_eq!(path_of_url("sqlite::memory:"), None);
         assert_eq!(path_of_url("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn the_call_log_sits_beside_the_database() {
+        assert_eq!(
+            calls_path(Path::new("/var/lib/pb/parkbridge.db")),
+            PathBuf::from("/var/lib/pb/parkbridge-calls.db")
+        );
+        assert_eq!(
+            calls_path(Path::new("/srv/pb/ledger.sqlite")),
+            PathBuf::from("/srv/pb/ledger.sqlite-calls.db")
+        );
     }
 
     #[test]
