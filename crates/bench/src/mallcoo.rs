@@ -600,7 +600,9 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
     );
     let (bare_run, bare_cpu) = with_cpu(
         bare_server.pid(),
-        load(sizes.requests, sizes.concurrency, bare, |s, _| s == 200),
+        load(sizes.requests, sizes.concurrency, bare.clone(), |s, _| {
+            s == 200
+        }),
     )
     .await;
     let (query_run, query_cpu) = with_cpu(
@@ -687,12 +689,22 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
     let mint_run = load(open, sizes.concurrency, billing.clone(), billed).await;
     let (billing_run, billing_cpu) = with_cpu(
         server.pid(),
-        load(sizes.requests, sizes.concurrency, billing, billed),
+        load(sizes.requests, sizes.concurrency, billing.clone(), billed),
     )
     .await;
     let billing_rate = rate(billing_run.ok, billing_run.elapsed);
-    let billing_ratio = if bare_rate > 0.0 {
-        billing_rate / bare_rate
+    // The ratio from billing and the bare endpoint interleaved in halves: measured a minute
+    // apart, the bare endpoint alone was seen anywhere from 30k to 55k req/s on this machine.
+    let mut bare_halves = Vec::new();
+    let mut billing_halves = Vec::new();
+    for _ in 0..2 {
+        bare_halves.push(load(half, sizes.concurrency, bare.clone(), |s, _| s == 200).await);
+        billing_halves.push(load(half, sizes.concurrency, billing.clone(), billed).await);
+    }
+    let (bare_beside_rate, _) = combined(&bare_halves);
+    let (billing_beside_rate, billing_beside_failed) = combined(&billing_halves);
+    let billing_ratio = if bare_beside_rate > 0.0 {
+        billing_beside_rate / bare_beside_rate
     } else {
         0.0
     };
@@ -801,12 +813,17 @@ async fn measure(server: &Server, keys: &Keys, sizes: Sizes) -> Result<Vec<Row>,
                 ms(billing_run.latency.p99)
             ),
         ),
+        Row::info(
+            "P云 payment.billing and bare axum, interleaved in halves",
+            format!("{billing_beside_rate:.0} and {bare_beside_rate:.0} req/s"),
+        ),
         Row::target(
-            "P云 payment.billing / bare axum",
+            "P云 payment.billing / bare axum (interleaved)",
             format!("{billing_ratio:.2}"),
             "≥ 0.5",
             billing_ratio >= BILLING_RATIO_TARGET
                 && billing_run.failed.0 == 0
+                && billing_beside_failed == 0
                 && mint_run.failed.0 == 0,
         ),
         Row::info(
