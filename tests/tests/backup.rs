@@ -304,6 +304,16 @@ async fn a_backup_under_gate_traffic_restores_to_the_same_installation() {
     assert!(out.status.success(), "{}", text(&out));
     let kept = aside(&data);
     assert_eq!(kept.len(), 1, "{kept:?}");
+    // P云's call log of the replaced database goes aside with it; the server starts a new one.
+    let calls_kept: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("parkbridge-calls.db.replaced-"))
+        .collect();
+    assert_eq!(calls_kept.len(), 1, "{calls_kept:?}");
+    assert!(!data.join("parkbridge-calls.db").exists());
+    assert!(text(&out).contains(&calls_kept[0]), "{}", text(&out));
     assert!(
         text(&out).contains(&kept[0].display().to_string()),
         "{}",

@@ -5,7 +5,7 @@
 //! it while it works, so no server starts half-way. The file must be a ParkBridge database this
 //! binary can serve (its migrations are ours, none newer), undamaged, and its secrets must open
 //! with the configured master key. The replaced database (with its WAL) is kept beside it as
-//! `<database>.replaced-<time>`, never deleted.
+//! `<database>.replaced-<time>`, never deleted; so is P云's call log of that database.
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,9 @@ fn restore(args: &RestoreArgs, target: &Path) -> Result<(), String> {
     }
     let _lock = sqlite_file::hold_exclusive(target).map_err(|e| format!("refused: {e}"))?;
     let aside = set_aside(target)?;
+    // P云's call log belongs to the ledger it replaced (its car park ids among them); the server
+    // starts a new one.
+    let calls_aside = set_aside(&sqlite_file::calls_path(target))?;
     let incoming = with_suffix(target, ".restoring");
     std::fs::copy(&args.from, &incoming)
         .and_then(|_| std::fs::File::open(&incoming)?.sync_all())
@@ -90,6 +93,9 @@ fn restore(args: &RestoreArgs, target: &Path) -> Result<(), String> {
     match aside {
         Some(aside) => println!("the database it replaced is kept as {}", aside.display()),
         None => println!("there was no database to replace"),
+    }
+    if let Some(calls) = calls_aside {
+        println!("P云's call log it replaced is kept as {}", calls.display());
     }
     println!("start the server now; it applies any migration this backup predates");
     Ok(())
