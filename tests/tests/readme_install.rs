@@ -244,10 +244,20 @@ impl Install {
         self.machine.run_ok(As::Root, script)
     }
 
-    /// The service is active, its process runs as a user systemd allocated (not root), and
-    /// `/healthz` answers 200 on the configured address within 30 s.
+    /// The service is active within 30 s, its process runs as a user systemd allocated (not
+    /// root), and `/healthz` answers 200 on the configured address within 30 s.
+    ///
+    /// Waited for, not read once: inside `systemd-nspawn` on a host without systemd, a start right
+    /// after a stop has been seen to fail with `219/CGROUP` (the old control group could not be
+    /// removed: "Failed to kill control group … Input/output error"), and the unit's
+    /// `Restart=on-failure` (`RestartSec=5s`) is there to bring it up again, as on a real machine.
     fn assert_serving(&self) {
-        let state = self.machine.run(As::Root, "systemctl is-active parkbridge");
+        let state = self.machine.run(
+            As::Root,
+            "for i in $(seq 1 60); do \
+               s=$(systemctl is-active parkbridge); [ \"$s\" = active ] && break; sleep 0.5; \
+             done; echo \"$s\"",
+        );
         assert_eq!(
             String::from_utf8_lossy(&state.stdout).trim(),
             "active",
