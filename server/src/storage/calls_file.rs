@@ -1,22 +1,19 @@
 //! SQLite only: P云's gateway calls live in a database file of their own, attached to every
 //! pooled connection as `calls`.
 //!
-//! The call log is written many times a second while P云 polls. Kept in the ledger's file, each
-//! of those commits changed the file every reader had open, and SQLite then makes each reader
-//! drop its page cache and unmap its memory map before its next read: under `payment.billing`
-//! polls the fee reads spent more time re-faulting pages (and the kernel more in TLB
-//! shootdowns) than reading, and the ledger's WAL grew by the log's bytes between checkpoints.
-//! In a file of its own the log's commits touch nothing a fee read looks at, and the log's writer
-//! no longer takes the ledger's write lock. Queries name the table unqualified: SQLite looks in
+//! The call log is written several times a second while P云 polls. Kept in the ledger's file,
+//! each of those commits changed the file every reader had open, and SQLite then makes each
+//! reader drop its page cache and unmap its memory map before its next read (`perf` showed the
+//! fee reads under `payment.billing` polls in `munmap` and TLB shootdowns), and the ledger's WAL
+//! grew by the log's bytes between checkpoints. In a file of its own the log's commits touch
+//! nothing a fee read looks at, the log's writer no longer takes the ledger's write lock, and
+//! backups of the ledger do not carry it. Queries name the table unqualified: SQLite looks in
 //! `main` first, then in attached databases, and migration 0015 moved the table out of `main`.
 //! On PostgreSQL the table stays where it is.
 
 use std::path::Path;
 
 use sqlx::AnyConnection;
-
-/// The schema name the call log's file is attached as.
-pub const SCHEMA: &str = "calls";
 
 /// The file's table and indexes, created when missing (a new install, or a deleted file: the
 /// log is diagnostic and starts again empty). The same columns as migration 0008's table.
