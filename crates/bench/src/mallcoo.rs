@@ -326,8 +326,6 @@ struct Load {
     latency: Percentiles,
 }
 
-/// Sends request `i` for every `i < n` over `concurrency` tasks; `request(i)` builds it (untimed)
-/// and `accept` says whether an answer counts as a success.
 /// Runs `work` and the CPU seconds (user + system, every thread) process `pid` spent meanwhile:
 /// unlike a rate, hardly moved by what else the machine is doing.
 async fn with_cpu<T>(pid: u32, work: impl std::future::Future<Output = T>) -> (T, Option<f64>) {
@@ -348,6 +346,8 @@ fn micros(cpu: Option<f64>, calls: usize) -> String {
     }
 }
 
+/// Sends request `i` for every `i < n` over `concurrency` tasks; `request(i)` builds it (untimed)
+/// and `accept` says whether an answer counts as a success.
 async fn load<B, A>(n: usize, concurrency: usize, request: B, accept: A) -> Load
 where
     B: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
