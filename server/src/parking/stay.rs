@@ -187,9 +187,8 @@ pub async fn open_stay(
     park_id: i64,
     key: &SessionKey,
 ) -> Result<Option<StayRecord>, sqlx::Error> {
-    let (sql, value) = open_stay_sql(key);
     if let Some(hot) = &db.hot {
-        match hot.read(|conn| read_hot(conn, sql, park_id, value)) {
+        match hot.read(|conn| open_stay_hot(conn, park_id, key)) {
             Ok(stay) => return Ok(stay),
             // The pool can still answer (e.g. the file cannot be opened read-only here).
             Err(e) => {
@@ -197,6 +196,27 @@ pub async fn open_stay(
             }
         }
     }
+    open_stay_pooled(db, park_id, key).await
+}
+
+/// [`open_stay`] on a connection of the thread's reader (see [`crate::storage::HotReader`]), for
+/// a caller reading more in the same snapshot.
+pub fn open_stay_hot(
+    conn: &rusqlite::Connection,
+    park_id: i64,
+    key: &SessionKey,
+) -> rusqlite::Result<Option<StayRecord>> {
+    let (sql, value) = open_stay_sql(key);
+    read_hot(conn, sql, park_id, value)
+}
+
+/// [`open_stay`] through the pool.
+pub async fn open_stay_pooled(
+    db: &Db,
+    park_id: i64,
+    key: &SessionKey,
+) -> Result<Option<StayRecord>, sqlx::Error> {
+    let (sql, value) = open_stay_sql(key);
     let mut conn = db.pool.acquire().await?;
     let rows = sqlx::query_as::<_, StayRow>(sql)
         .bind(park_id)

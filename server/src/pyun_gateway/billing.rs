@@ -10,7 +10,7 @@ use super::orders::{self, Order};
 use super::park::GatewayPark;
 use crate::discounts::lock_open;
 use crate::parking::SessionKey;
-use crate::parking::stay::{StayRecord, open_stay, stay_by_id};
+use crate::parking::stay::{StayRecord, open_stay_hot, open_stay_pooled, stay_by_id};
 use crate::storage::Db;
 
 /// `car_type` of a temporary car (临停), the only kind that pays through P云.
@@ -31,7 +31,7 @@ pub async fn bill(
         tracing::info!(park = park.id, gate_id = %gate, "billing from a lane QR code");
     }
     let key = SessionKey::Plate(plate.as_str().to_owned());
-    let Some(stay) = open_stay(db, park.id, &key).await? else {
+    let Some((stay, newest)) = stay_and_newest_order(db, park.id, &key).await? else {
         return Ok(BillingReply::NoRecord);
     };
     let figure = stay.figure(&park.tariff, now)?;
@@ -40,7 +40,7 @@ pub async fn bill(
         return Ok(BillingReply::FixedCar);
     }
     // The repeated calls of one payment flow read only.
-    if let Some(order) = orders::newest_read(db, stay.id).await?
+    if let Some(order) = newest
         && order.state == "open"
         && order.quotes(&figure)
     {
@@ -73,6 +73,36 @@ pub async fn bill(
     };
     tx.commit().await?;
     Ok(reply(park, &stay, &order, now, &figure))
+}
+
+/// The open stay of `key` and its newest order, read in one snapshot: on SQLite by the thread's
+/// reader (one read transaction for both), else through the pool.
+async fn stay_and_newest_order(
+    db: &Db,
+    park_id: i64,
+    key: &SessionKey,
+) -> Result<Option<(StayRecord, Option<Order>)>, sqlx::Error> {
+    if let Some(hot) = &db.hot {
+        let read = hot.read(|conn| {
+            let Some(stay) = open_stay_hot(conn, park_id, key)? else {
+                return Ok(None);
+            };
+            let order = orders::newest_hot(conn, stay.id)?;
+            Ok(Some((stay, order)))
+        });
+        match read {
+            Ok(found) => return Ok(found),
+            Err(e) => {
+                tracing::warn!(error = %e, "billing read: the thread's reader failed; using the pool")
+            }
+        }
+    }
+    let Some(stay) = open_stay_pooled(db, park_id, key).await? else {
+        return Ok(None);
+    };
+    let mut conn = db.pool.acquire().await?;
+    let order = orders::newest(&mut conn, stay.id).await?;
+    Ok(Some((stay, order)))
 }
 
 fn reply(

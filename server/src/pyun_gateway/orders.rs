@@ -60,39 +60,24 @@ pub async fn newest(
         .await
 }
 
-/// The stay's newest order, read on SQLite through the calling thread's reader (billing's
-/// repeated calls are P云's hot path), else through the pool.
-pub async fn newest_read(
-    db: &crate::storage::Db,
-    session_id: i64,
-) -> Result<Option<Order>, sqlx::Error> {
-    if let Some(hot) = &db.hot {
-        let read = hot.read(|conn| {
-            let mut stmt = conn.prepare_cached(&NEWEST)?;
-            let mut rows = stmt.query_map(rusqlite::params![session_id], |r| {
-                Ok(Order {
-                    id: r.get(0)?,
-                    session_id: r.get(1)?,
-                    parking_order: r.get(2)?,
-                    total_fen: r.get(3)?,
-                    free_fen: r.get(4)?,
-                    paid_fen: r.get(5)?,
-                    pay_fen: r.get(6)?,
-                    state: r.get(7)?,
-                    pay_serial: r.get(8)?,
-                })
-            })?;
-            rows.next().transpose()
-        });
-        match read {
-            Ok(order) => return Ok(order),
-            Err(e) => {
-                tracing::warn!(error = %e, "order read: the thread's reader failed; using the pool")
-            }
-        }
-    }
-    let mut conn = db.pool.acquire().await?;
-    newest(&mut conn, session_id).await
+/// [`newest`] on a connection of the thread's reader (billing's repeated calls are P云's hot
+/// path; see [`crate::storage::HotReader`]).
+pub fn newest_hot(conn: &rusqlite::Connection, session_id: i64) -> rusqlite::Result<Option<Order>> {
+    let mut stmt = conn.prepare_cached(&NEWEST)?;
+    let mut rows = stmt.query_map(rusqlite::params![session_id], |r| {
+        Ok(Order {
+            id: r.get(0)?,
+            session_id: r.get(1)?,
+            parking_order: r.get(2)?,
+            total_fen: r.get(3)?,
+            free_fen: r.get(4)?,
+            paid_fen: r.get(5)?,
+            pay_fen: r.get(6)?,
+            state: r.get(7)?,
+            pay_serial: r.get(8)?,
+        })
+    })?;
+    rows.next().transpose()
 }
 
 /// Order `parking_order` of car park `park_id`.
