@@ -43,7 +43,40 @@ pub fn to_shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// Formats an instant as Mallcoo's `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai.
 pub fn format_mallcoo(t: DateTime<Utc>) -> String {
-    to_shanghai(t).format(MALLCOO_DATETIME).to_string()
+    wall_clock(t, true).unwrap_or_else(|| to_shanghai(t).format(MALLCOO_DATETIME).to_string())
+}
+
+/// `t` in Asia/Shanghai as `yyyy-MM-dd HH:mm:ss` (`separated`) or `yyyyMMddHHmmss`, written
+/// digit by digit: chrono's `format` parses its pattern on every call, and the fee query and P云's
+/// billing reply write these on every call. `None` outside years 0–9999 and for a leap second
+/// (chrono's form then).
+fn wall_clock(t: DateTime<Utc>, separated: bool) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let local = t
+        .naive_utc()
+        .checked_add_signed(chrono::TimeDelta::seconds(i64::from(SHANGHAI_OFFSET_SECS)))
+        // A leap second (never one of ours) is chrono's to print.
+        .filter(|l| l.nanosecond() < 1_000_000_000)?;
+    let year = u32::try_from(local.year()).ok().filter(|y| *y <= 9999)?;
+    let fields = [
+        (year / 100, ""),
+        (year % 100, ""),
+        (local.month(), "-"),
+        (local.day(), "-"),
+        (local.hour(), " "),
+        (local.minute(), ":"),
+        (local.second(), ":"),
+    ];
+    let mut out = String::with_capacity(19);
+    for (value, separator) in fields {
+        if separated {
+            out.push_str(separator);
+        }
+        // Each field is below 100: two digits.
+        out.push(char::from(b'0' + (value / 10) as u8));
+        out.push(char::from(b'0' + (value % 10) as u8));
+    }
+    Some(out)
 }
 
 /// Reads Mallcoo's `yyyy-MM-dd HH:mm:ss` (Asia/Shanghai) into UTC.
@@ -53,7 +86,7 @@ pub fn parse_mallcoo(s: &str) -> Result<DateTime<Utc>, TimeError> {
 
 /// Formats an instant as Mallcoo's signing `TimeStamp`, `yyyyMMddHHmmss` in Asia/Shanghai.
 pub fn format_mallcoo_timestamp(t: DateTime<Utc>) -> String {
-    to_shanghai(t).format(MALLCOO_TIMESTAMP).to_string()
+    wall_clock(t, false).unwrap_or_else(|| to_shanghai(t).format(MALLCOO_TIMESTAMP).to_string())
 }
 
 /// Reads Mallcoo's signing `TimeStamp` (`yyyyMMddHHmmss`, Asia/Shanghai) into UTC.
@@ -96,7 +129,7 @@ fn parse_shanghai(
 ///
 /// No timezone is documented for these fields; P云 is a mainland service (pyun-carpark.md D8).
 pub fn format_pyun_local(t: DateTime<Utc>) -> String {
-    to_shanghai(t).format(MALLCOO_TIMESTAMP).to_string()
+    format_mallcoo_timestamp(t)
 }
 
 /// Reads P云's car-park `yyyyMMddHHmmss` (`pay_time`, `expire_time`; Asia/Shanghai) into UTC.
@@ -187,6 +220,53 @@ mod tests {
         }
         assert!(parse_mallcoo_timestamp("2026112318000").is_err());
         assert!(parse_mallcoo_timestamp("-0261123180000").is_err());
+    }
+
+    proptest::proptest! {
+        /// The digits written by hand are chrono's, for every second of years 0–9999 and the
+        /// edges beyond (leap days, year and century turns included).
+        #[test]
+        fn wall_clock_digits_are_chronos(secs in -62_167_219_200_i64..253_402_300_800_i64) {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let local = to_shanghai(t);
+            proptest::prop_assert_eq!(format_mallcoo(t), local.format(MALLCOO_DATETIME).to_string());
+            proptest::prop_assert_eq!(
+                format_mallcoo_timestamp(t),
+                local.format(MALLCOO_TIMESTAMP).to_string()
+            );
+        }
+    }
+
+    #[test]
+    fn wall_clock_edges_match_chrono() {
+        for iso in [
+            "2024-02-28T16:00:00Z",
+            "2024-02-29T15:59:59Z",
+            "1999-12-31T16:00:00Z",
+            "9999-12-31T15:59:59Z",
+            "9999-12-31T16:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "-0001-12-31T15:59:59Z",
+            "2026-12-07T06:30:00.999Z",
+        ] {
+            let t = DateTime::parse_from_rfc3339(iso)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|_| {
+                    // rfc3339 has no negative years: build that one by hand.
+                    DateTime::from_timestamp(-62_167_248_001, 0).unwrap()
+                });
+            let local = to_shanghai(t);
+            assert_eq!(
+                format_mallcoo(t),
+                local.format(MALLCOO_DATETIME).to_string(),
+                "{iso}"
+            );
+            assert_eq!(
+                format_mallcoo_timestamp(t),
+                local.format(MALLCOO_TIMESTAMP).to_string(),
+                "{iso}"
+            );
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! Labels come from axum's `MatchedPath` (`/api/v1/users/{id}`), never the raw URI, so no id,
 //! plate or key can reach a label and the number of series stays bounded.
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
@@ -40,32 +41,67 @@ pub(crate) fn handle() -> &'static PrometheusHandle {
 
 /// Middleware: counts the request and records its latency under its route template.
 pub(crate) async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    // The template is shared (an `Arc` inside): cloned, not copied.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     // Only standard methods become label values; anything else is one bucket.
     let method = match *req.method() {
-        Method::GET
-        | Method::POST
-        | Method::PUT
-        | Method::DELETE
-        | Method::PATCH
-        | Method::HEAD
-        | Method::OPTIONS => req.method().as_str().to_owned(),
-        _ => "other".to_owned(),
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
     };
     let start = Instant::now();
     let response = next.run(req).await;
-    let labels = [
-        ("method", method),
-        ("route", route),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(DURATION, &labels).record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    record(route, method, response.status().as_u16(), start.elapsed());
     response
+}
+
+/// A series' counter and latency histogram.
+type Series = (metrics::Counter, metrics::Histogram);
+
+/// The series registered so far, by route template, then method and status: a bounded set
+/// (templates, not paths). Registering through `metrics::counter!` on every request built its
+/// key and labels anew and hashed them (allocations and a registry lookup, twice a request).
+static SERIES: LazyLock<RwLock<HashMap<Box<str>, Vec<(&'static str, u16, Series)>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Counts one request of `route`, `method` and `status` that took `took`.
+fn record(route: &str, method: &'static str, status: u16, took: Duration) {
+    let bump = |(count, took_hist): &Series| {
+        count.increment(1);
+        took_hist.record(took.as_secs_f64());
+    };
+    {
+        let known = SERIES.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, _, series)) = known
+            .get(route)
+            .and_then(|v| v.iter().find(|(m, s, _)| *m == method && *s == status))
+        {
+            bump(series);
+            return;
+        }
+    }
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    let series = (
+        metrics::counter!(REQUESTS, &labels),
+        metrics::histogram!(DURATION, &labels),
+    );
+    bump(&series);
+    let mut known = SERIES.write().unwrap_or_else(PoisonError::into_inner);
+    let list = known.entry(route.into()).or_default();
+    // Another request may have registered it meanwhile (the same series either way).
+    if !list.iter().any(|(m, s, _)| *m == method && *s == status) {
+        list.push((method, status, series));
+    }
 }
 
 /// `GET /metrics`: Prometheus text exposition.

@@ -2,6 +2,8 @@
 //! latency, counted in `/metrics`, and kept (request and reply as exchanged — a `sign` but never
 //! a key) for a person to inspect on the admin page.
 
+use std::collections::HashMap;
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -126,18 +128,7 @@ impl CallLog {
 
     /// Logs, counts and queues `call` for storage; never the caller's problem.
     pub fn record(&self, call: &Call<'_>) {
-        let service = call
-            .service
-            .filter(|s| KNOWN.contains(s))
-            .unwrap_or("other")
-            .to_owned();
-        let labels = [
-            ("service", service.clone()),
-            ("result_code", call.result_code.to_owned()),
-        ];
-        metrics::counter!("pyun_gateway_calls_total", &labels).increment(1);
-        metrics::histogram!("pyun_gateway_call_duration_seconds", "service" => service)
-            .record(call.latency.as_secs_f64());
+        count(call);
         tracing::info!(
             park = ?call.park_id,
             park_uuid = ?call.park_uuid,
@@ -162,6 +153,56 @@ impl CallLog {
             metrics::counter!("pyun_gateway_calls_unstored_total").increment(1);
         }
     }
+}
+
+/// A service's latency histogram and its counters by result code.
+type Series = (metrics::Histogram, Vec<(Box<str>, metrics::Counter)>);
+
+/// The series registered so far, by service ([`KNOWN`]'s index, then `other`): looked up rather
+/// than registered per call (a key built and hashed each time, twice a call).
+static SERIES: std::sync::LazyLock<std::sync::RwLock<HashMap<usize, Series>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Counts `call` in `/metrics`.
+fn count(call: &Call<'_>) {
+    let index = call
+        .service
+        .and_then(|s| KNOWN.iter().position(|k| *k == s))
+        .unwrap_or(KNOWN.len());
+    let bump = |(took, _): &Series, counter: &metrics::Counter| {
+        counter.increment(1);
+        took.record(call.latency.as_secs_f64());
+    };
+    {
+        let known = SERIES.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(series) = known.get(&index)
+            && let Some((_, counter)) = series.1.iter().find(|(c, _)| **c == *call.result_code)
+        {
+            bump(series, counter);
+            return;
+        }
+    }
+    let service = KNOWN.get(index).copied().unwrap_or("other");
+    let mut known = SERIES.write().unwrap_or_else(PoisonError::into_inner);
+    let series = known.entry(index).or_insert_with(|| {
+        (
+            metrics::histogram!("pyun_gateway_call_duration_seconds", "service" => service),
+            Vec::new(),
+        )
+    });
+    let at = match series.1.iter().position(|(c, _)| **c == *call.result_code) {
+        Some(at) => at,
+        None => {
+            let labels = [
+                ("service", service.to_owned()),
+                ("result_code", call.result_code.to_owned()),
+            ];
+            let counter = metrics::counter!("pyun_gateway_calls_total", &labels);
+            series.1.push((call.result_code.into(), counter));
+            series.1.len() - 1
+        }
+    };
+    bump(series, &series.1[at].1);
 }
 
 /// Rows per `INSERT`, largest first: one statement, one round trip to sqlx's SQLite worker

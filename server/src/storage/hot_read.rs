@@ -10,8 +10,7 @@
 //! write, goes through the pool.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rusqlite::{Connection, OpenFlags};
@@ -25,8 +24,10 @@ pub struct HotReader {
 }
 
 thread_local! {
-    /// This thread's read-only connections, by database file.
-    static CONNECTIONS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
+    /// This thread's read-only connections, by database file: a process reads one or two, so a
+    /// list found by pointer first (every reader of a file shares its path), not a hashed map
+    /// (hashing a path walks its components, on every read).
+    static CONNECTIONS: RefCell<Vec<(Arc<Path>, Connection)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl HotReader {
@@ -55,11 +56,17 @@ impl HotReader {
     ) -> rusqlite::Result<T> {
         CONNECTIONS.with(|cell| {
             let mut conns = cell.borrow_mut();
-            // Looked up by reference: the key is copied only when the thread first opens it.
-            if !conns.contains_key(&*self.path) {
-                conns.insert(self.path.to_path_buf(), open(&self.path)?);
-            }
-            let conn = conns.get(&*self.path).expect("inserted above");
+            let at = match conns
+                .iter()
+                .position(|(p, _)| Arc::ptr_eq(p, &self.path) || **p == *self.path)
+            {
+                Some(at) => at,
+                None => {
+                    conns.push((Arc::clone(&self.path), open(&self.path)?));
+                    conns.len() - 1
+                }
+            };
+            let conn = &conns[at].1;
             // One transaction rather than one per statement: each takes and releases a WAL read
             // lock, two `fcntl` calls and the shared-memory mutex the other worker thread also
             // wants (a profile of P云's billing, three reads a call, showed them).
