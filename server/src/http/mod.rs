@@ -166,17 +166,25 @@ pub fn build_router(state: AppState, ui: UiSource) -> Router {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .with_state(state)
         .fallback_service(frontend)
-        // Innermost first: a cross-site change is refused before its body is read, and oversize
-        // bodies and text with NUL before a handler sees them.
-        .layer(axum::middleware::from_fn(body_guard::guard_body))
-        .layer(axum::middleware::from_fn(origin_check::refuse_cross_origin))
-        .layer(axum::middleware::from_fn(
-            error_envelope::envelope_plain_refusals,
-        ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // A body that stops arriving (slow-POST) fails its reader after this pause: 408 from
-        // `body_guard`, a 4xx envelope from any other extractor.
-        .layer(RequestBodyTimeoutLayer::new(body_timeout))
-        .layer(axum::middleware::from_fn(request_metrics::track))
-        .layer(TraceLayer::new_for_http())
+        // One layer of all the middleware, not one `Router::layer` each: axum boxes the route's
+        // service at every `layer`, and a request cloned that nest of boxes once per middleware
+        // (callgrind: ~37 boxed clones, 50 allocations and ~14k instructions per request).
+        .layer(
+            // Outermost first: a cross-site change is refused before its body is read, and
+            // oversize bodies and text with NUL before a handler sees them.
+            tower::ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(axum::middleware::from_fn(request_metrics::track))
+                // A body that stops arriving (slow-POST) fails its reader after this pause: 408
+                // from `body_guard`, a 4xx envelope from any other extractor.
+                .layer(RequestBodyTimeoutLayer::new(body_timeout))
+                // Back to axum's body type for the middleware inside (what `Router::layer` does).
+                .map_request(|req: axum::extract::Request<_>| req.map(axum::body::Body::new))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(axum::middleware::from_fn(
+                    error_envelope::envelope_plain_refusals,
+                ))
+                .layer(axum::middleware::from_fn(origin_check::refuse_cross_origin))
+                .layer(axum::middleware::from_fn(body_guard::guard_body)),
+        )
 }
