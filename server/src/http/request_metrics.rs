@@ -67,8 +67,10 @@ type Series = (metrics::Counter, metrics::Histogram);
 /// The series registered so far, by route template, then method and status: a bounded set
 /// (templates, not paths). Registering through `metrics::counter!` on every request built its
 /// key and labels anew and hashed them (allocations and a registry lookup, twice a request).
-static SERIES: LazyLock<RwLock<HashMap<Box<str>, Vec<(&'static str, u16, Series)>>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+static SERIES: LazyLock<RwLock<SeriesByRoute>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Route template → (method, status, series).
+type SeriesByRoute = HashMap<Box<str>, Vec<(&'static str, u16, Series)>>;
 
 /// Counts one request of `route`, `method` and `status` that took `took`.
 fn record(route: &str, method: &'static str, status: u16, took: Duration) {
