@@ -205,6 +205,22 @@ async fn sessions(backend: Backend) {
     assert_eq!(prev["state"], "no_exit_seen");
     assert!(prev.get("exit_at").is_none(), "{prev}");
     assert_ne!(second["session"]["id"], first["session"]["id"]);
+    // Its page prices it up to the entry that closed it (4 h), not up to now (weeks later).
+    let (status, stay) = send(
+        &site.admin,
+        Method::GET,
+        &site
+            .server
+            .url(&format!("/api/v1/sessions/{}", first["session"]["id"])),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stay}");
+    assert_eq!(
+        stay["figure"]["billing_time"], "2026-11-20T05:00:00Z",
+        "{stay}"
+    );
+    assert_eq!(stay["figure"]["parking_minutes"], 240, "{stay}");
     let exited = exit(
         &site,
         &key,

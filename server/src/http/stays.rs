@@ -21,7 +21,7 @@ use crate::accounts::CurrentUser;
 use crate::discounts::{self, DiscountAnswer, DiscountView, FigureView, views_of_stay};
 use crate::error::{ApiError, ErrorBody};
 use crate::parking::SessionView;
-use crate::parking::stay::stay_by_id;
+use crate::parking::stay::{stay_by_id, superseded_at};
 use crate::storage::from_ms;
 
 /// The car park a stay belongs to.
@@ -93,7 +93,8 @@ pub(crate) struct StayDetail {
     discounts: Vec<StayDiscount>,
     /// Every payment, oldest first.
     payments: Vec<StayPayment>,
-    /// What it owes now (an open stay) or owed at its exit.
+    /// What it owes now (an open stay), owed at its exit, or — closed by its plate's next entry
+    /// (`no_exit_seen`) — owed at that entry.
     figure: FigureView,
 }
 
@@ -121,7 +122,10 @@ pub(crate) async fn detail(
     let stay = stay_by_id(&mut conn, park_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let now = Utc::now();
+    // A stay closed by its plate's next entry is priced up to that entry, like a closed one.
+    let now = superseded_at(&mut conn, park_id, &stay)
+        .await?
+        .unwrap_or_else(Utc::now);
     let at = stay.priced_at(now);
     let internal = |e: ledger::LedgerError| ApiError::Internal(format!("stay {id}: {e}"));
     let figure = stay.figure(&tariff, now).map_err(internal)?;

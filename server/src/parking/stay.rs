@@ -273,6 +273,29 @@ fn read_hot(
     Ok(Some(with_discounts(stay, discounts)))
 }
 
+/// When a `no_exit_seen` stay ended: the entry of its plate's next stay at the car park, which
+/// closed it (`None` for any other stay). Its figure is priced then, as its leave upload to P云
+/// was; priced "now" it would grow for ever.
+pub async fn superseded_at(
+    conn: &mut AnyConnection,
+    park_id: i64,
+    stay: &StayRecord,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let (Some(plate), "no_exit_seen") = (&stay.plate, stay.state.as_str()) else {
+        return Ok(None);
+    };
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT entry_at FROM parking_sessions WHERE park_id = $1 AND plate = $2 AND id > $3 \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(park_id)
+    .bind(plate)
+    .bind(stay.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(next.map(from_ms))
+}
+
 /// Stay `id` of car park `park_id`, in whatever state, on `conn` (a transaction's, to read what
 /// it has locked).
 pub async fn stay_by_id(
