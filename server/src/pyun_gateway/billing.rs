@@ -75,8 +75,9 @@ pub async fn bill(
     Ok(reply(park, &stay, &order, now, &figure))
 }
 
-/// The open stay of `key` and its newest order, read in one snapshot: on SQLite by the thread's
-/// reader (one read transaction for both), else through the pool.
+/// The open stay of `key` and its newest order: on SQLite by the thread's reader, both in one
+/// read transaction (one snapshot); else through the pool, one after the other (a pair read
+/// across a change quotes no open order, which sends the call to the locked path).
 async fn stay_and_newest_order(
     db: &Db,
     park_id: i64,
